@@ -1,0 +1,9 @@
+import { ExitCode } from "../../errors.ts";
+import { completionScript } from "../completion.ts";
+import type { Args } from "../index.ts";
+import type { Io } from "../io.ts";
+
+export default async function completion(args: Args, io: Io): Promise<ExitCode> {
+  io.out(completionScript(args.shell as "bash" | "zsh" | "fish"));
+  return ExitCode.Ok;
+}

@@ -1,0 +1,11 @@
+import { ExitCode } from "../../errors.ts";
+import type { Args } from "../index.ts";
+import type { Io } from "../io.ts";
+import { prepare } from "../prepare.ts";
+import { SETTING_KEYS } from "../../config/settings.ts";
+
+export default async function resume(args: Args, io: Io): Promise<ExitCode> {
+  const { source } = await prepare(args, io, SETTING_KEYS);
+  io.err(`connected to context '${source.target.contextName}' (${source.target.server}); resume is not implemented yet\n`);
+  return ExitCode.Ok;
+}

@@ -1,0 +1,36 @@
+// The process surroundings a command needs, passed in so tests can capture output and set env.
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** True when stdout/stderr are terminals: decides colour, progress and table width. */
+  stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
+  columns: number;
+}
+
+export function processIo(): Io {
+  return {
+    out: (text) => void process.stdout.write(text),
+    err: (text) => void process.stderr.write(text),
+    env: process.env,
+    cwd: process.cwd(),
+    stdoutIsTTY: Boolean(process.stdout.isTTY),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+    columns: process.stdout.columns || 120,
+  };
+}
+
+/** NO_COLOR (any value) or a non-terminal turns colour off. */
+export function useColor(io: Io, tty = io.stdoutIsTTY): boolean {
+  return tty && io.env.NO_COLOR === undefined && io.env.TERM !== "dumb";
+}
+
+/** "kubectl netdoctor" when run as a kubectl plugin binary, else the binary's own name. */
+export function commandName(execPath: string = process.execPath): string {
+  const base = execPath.split(/[\\/]/).pop()!.replace(/\.exe$/, "");
+  if (base.startsWith("kubectl-")) return `kubectl ${base.slice("kubectl-".length).replace(/_/g, "-")}`;
+  return "kubectl netdoctor";
+}

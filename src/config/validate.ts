@@ -1,0 +1,112 @@
+// Turns raw values (from a file or a flag) into typed settings, or a UsageError that names the
+// setting, where it came from and what is allowed.
+import { UsageError } from "../errors.ts";
+import { flagName, type SettingSpec } from "./settings.ts";
+
+/** Where a value came from, for messages: "flag --port" or "setting 'port' in ./netdoctor.yaml". */
+export function sourceLabel(key: string, file?: string): string {
+  return file ? `setting '${key}' in ${file}` : `flag --${flagName(key)}`;
+}
+
+export function coerce(spec: SettingSpec, raw: unknown, source: string): unknown {
+  const bad = (why: string) => new UsageError(`${source}: ${why}`);
+  switch (spec.kind) {
+    case "string":
+      if (typeof raw === "number") return String(raw);
+      if (typeof raw !== "string") throw bad(`expected a string, got ${describe(raw)}`);
+      return raw.trim();
+    case "bool":
+      if (typeof raw === "boolean") return raw;
+      if (raw === "true" || raw === "false") return raw === "true";
+      throw bad(`expected true or false, got ${describe(raw)}`);
+    case "int":
+    case "seconds": {
+      const n = spec.kind === "int" ? parseInteger(raw) : parseSeconds(raw);
+      if (n === undefined) {
+        throw bad(`expected ${spec.kind === "int" ? "a whole number" : "a duration such as 3, 2.5s, 500ms or 1m"}, got ${describe(raw)}`);
+      }
+      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+        throw bad(`${describe(raw)} is out of range: allowed ${spec.min} to ${spec.max}`);
+      }
+      return n;
+    }
+    case "enum": {
+      const s = typeof raw === "string" ? raw.trim() : raw;
+      if (typeof s !== "string" || !spec.choices!.includes(s)) {
+        throw bad(`${describe(raw)} is not one of ${spec.choices!.join(", ")}`);
+      }
+      return s;
+    }
+    case "list":
+    case "enumList": {
+      const items = toList(raw);
+      if (items === undefined) throw bad(`expected a list or a comma-separated string, got ${describe(raw)}`);
+      if (spec.kind === "enumList") {
+        if (items.length === 0) throw bad(`needs at least one of ${spec.choices!.join(", ")}`);
+        for (const item of items) {
+          if (!spec.choices!.includes(item)) throw bad(`'${item}' is not one of ${spec.choices!.join(", ")}`);
+        }
+        return [...new Set(items)];
+      }
+      return items;
+    }
+  }
+}
+
+function toList(raw: unknown): string[] | undefined {
+  const parts = Array.isArray(raw) ? raw : typeof raw === "string" ? [raw] : undefined;
+  if (!parts || parts.some((p) => typeof p !== "string" && typeof p !== "number")) return undefined;
+  return parts
+    .flatMap((p) => String(p).split(","))
+    .map((p) => p.trim())
+    .filter((p) => p !== "");
+}
+
+function parseInteger(raw: unknown): number | undefined {
+  const n = typeof raw === "number" ? raw : typeof raw === "string" && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN;
+  return Number.isInteger(n) ? n : undefined;
+}
+
+/** Seconds from 3, "3", "2.5s", "500ms", "1m". */
+export function parseSeconds(raw: unknown): number | undefined {
+  if (typeof raw === "number") return Number.isFinite(raw) ? raw : undefined;
+  if (typeof raw !== "string") return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(raw);
+  if (!m) return undefined;
+  const unit = { ms: 0.001, s: 1, m: 60, h: 3600 }[(m[2] ?? "s") as "ms" | "s" | "m" | "h"];
+  return Number(m[1]) * unit;
+}
+
+function describe(raw: unknown): string {
+  if (typeof raw === "string") return `'${raw}'`;
+  if (raw === null) return "null";
+  if (Array.isArray(raw)) return "a list";
+  if (typeof raw === "object") return "a mapping";
+  return String(raw);
+}
+
+/** The known name closest to an unknown one, if it is close enough to be a typo. */
+export function closest(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}

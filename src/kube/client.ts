@@ -1,0 +1,136 @@
+// The few API calls netdoctor makes, behind one narrow interface; the only module (with exec.ts)
+// that talks to the API server.
+import {
+  AppsV1Api,
+  AuthorizationV1Api,
+  CoreV1Api,
+  createConfiguration,
+  ServerConfiguration,
+  VersionApi,
+  type V1DaemonSet,
+  type V1Namespace,
+  type V1Node,
+  type V1Pod,
+  type V1ServiceAccount,
+} from "@kubernetes/client-node";
+import { ClusterError } from "../errors.ts";
+import { clusterError } from "./errors.ts";
+import type { ClusterTarget } from "./kubeconfig.ts";
+
+export interface AccessCheck {
+  verb: string;
+  resource: string;
+  subresource?: string;
+  group?: string;
+  namespace?: string;
+}
+
+export interface KubeApi {
+  readonly target: ClusterTarget;
+  serverVersion(): Promise<string>;
+  /** The checks the current user may NOT do, as "verb resource[/sub]" strings. */
+  missingPermissions(checks: AccessCheck[]): Promise<string[]>;
+  listNodes(labelSelector?: string): Promise<V1Node[]>;
+  readNamespace(name: string): Promise<V1Namespace | undefined>;
+  listNamespaces(labelSelector: string): Promise<V1Namespace[]>;
+  createNamespace(ns: V1Namespace): Promise<void>;
+  deleteNamespace(name: string): Promise<void>;
+  createServiceAccount(ns: string, sa: V1ServiceAccount): Promise<void>;
+  listServiceAccounts(ns: string | undefined, labelSelector: string): Promise<V1ServiceAccount[]>;
+  deleteServiceAccount(ns: string, name: string): Promise<void>;
+  createDaemonSet(ns: string, ds: V1DaemonSet): Promise<void>;
+  listDaemonSets(ns: string | undefined, labelSelector: string): Promise<V1DaemonSet[]>;
+  deleteDaemonSet(ns: string, name: string): Promise<void>;
+  listPods(ns: string | undefined, labelSelector: string): Promise<V1Pod[]>;
+}
+
+export function createKubeApi(target: ClusterTarget): KubeApi {
+  const kc = target.kubeConfig;
+  const cluster = kc.getCurrentCluster()!;
+  const config = createConfiguration({
+    baseServer: new ServerConfiguration(cluster.server, {}),
+    authMethods: { default: kc },
+    promiseMiddleware: [
+      {
+        pre: async (ctx) => {
+          if (target.requestTimeoutMs > 0) ctx.setSignal(AbortSignal.timeout(target.requestTimeoutMs));
+          if (target.impersonateGroups.length) ctx.setHeaderParam("Impersonate-Group", target.impersonateGroups.join(","));
+          return ctx;
+        },
+        post: async (ctx) => ctx,
+      },
+    ],
+  });
+  const core = new CoreV1Api(config);
+  const apps = new AppsV1Api(config);
+  const authz = new AuthorizationV1Api(config);
+  const version = new VersionApi(config);
+
+  /** Run a call; turn any failure into a ClusterError naming the context and the action. */
+  const call = async <T>(doing: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof ClusterError) throw err;
+      throw clusterError(err, target, doing);
+    }
+  };
+  /** Deletes tolerate "already gone": clean must be safe to run twice. */
+  const remove = async (doing: string, fn: () => Promise<unknown>): Promise<void> => {
+    try {
+      await fn();
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return;
+      throw clusterError(err, target, doing);
+    }
+  };
+  const bg = { propagationPolicy: "Background" };
+
+  return {
+    target,
+    serverVersion: () => call("reading the server version", async () => (await version.getCode()).gitVersion),
+    missingPermissions: (checks) =>
+      call("checking permissions", async () => {
+        const answers = await Promise.all(
+          checks.map(async (c) => {
+            const review = await authz.createSelfSubjectAccessReview({
+              body: { spec: { resourceAttributes: { ...c } } },
+            });
+            const name = `${c.verb} ${c.resource}${c.subresource ? `/${c.subresource}` : ""}`;
+            return review.status?.allowed ? undefined : `${name}${c.namespace ? ` in namespace ${c.namespace}` : ""}`;
+          }),
+        );
+        return answers.filter((a): a is string => a !== undefined);
+      }),
+    listNodes: (labelSelector) => call("listing nodes", async () => (await core.listNode({ labelSelector })).items),
+    readNamespace: async (name) => {
+      try {
+        return await core.readNamespace({ name });
+      } catch (err) {
+        if ((err as { code?: number }).code === 404) return undefined;
+        throw clusterError(err, target, `reading namespace ${name}`);
+      }
+    },
+    listNamespaces: (labelSelector) => call("listing namespaces", async () => (await core.listNamespace({ labelSelector })).items),
+    createNamespace: (ns) => call(`creating namespace ${ns.metadata?.name}`, async () => void (await core.createNamespace({ body: ns }))),
+    deleteNamespace: (name) => remove(`deleting namespace ${name}`, () => core.deleteNamespace({ name, ...bg })),
+    createServiceAccount: (ns, sa) =>
+      call(`creating service account ${ns}/${sa.metadata?.name}`, async () => void (await core.createNamespacedServiceAccount({ namespace: ns, body: sa }))),
+    listServiceAccounts: (ns, labelSelector) =>
+      call("listing service accounts", async () =>
+        ns ? (await core.listNamespacedServiceAccount({ namespace: ns, labelSelector })).items : (await core.listServiceAccountForAllNamespaces({ labelSelector })).items,
+      ),
+    deleteServiceAccount: (ns, name) => remove(`deleting service account ${ns}/${name}`, () => core.deleteNamespacedServiceAccount({ namespace: ns, name })),
+    createDaemonSet: (ns, ds) =>
+      call(`creating daemonset ${ns}/${ds.metadata?.name}`, async () => void (await apps.createNamespacedDaemonSet({ namespace: ns, body: ds }))),
+    listDaemonSets: (ns, labelSelector) =>
+      call("listing daemonsets", async () =>
+        ns ? (await apps.listNamespacedDaemonSet({ namespace: ns, labelSelector })).items : (await apps.listDaemonSetForAllNamespaces({ labelSelector })).items,
+      ),
+    deleteDaemonSet: (ns, name) => remove(`deleting daemonset ${ns}/${name}`, () => apps.deleteNamespacedDaemonSet({ namespace: ns, name, ...bg })),
+    listPods: (ns, labelSelector) =>
+      call("listing pods", async () =>
+        ns ? (await core.listNamespacedPod({ namespace: ns, labelSelector })).items : (await core.listPodForAllNamespaces({ labelSelector })).items,
+      ),
+  };
+}
