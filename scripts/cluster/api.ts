@@ -1,0 +1,38 @@
+// The harness's own small REST client (admin certificate), for creating Node objects and waiting on
+// readiness. The plugin under test uses its own client; this one only sets the stage.
+import { readFileSync } from "node:fs";
+import type { Pki } from "./pki.ts";
+
+export class AdminApi {
+  private readonly tls: { ca: string; cert: string; key: string };
+  constructor(
+    readonly server: string,
+    pki: Pki,
+  ) {
+    this.tls = { ca: readFileSync(pki.ca, "utf8"), cert: readFileSync(pki.adminCert, "utf8"), key: readFileSync(pki.adminKey, "utf8") };
+  }
+
+  async request(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+    const res = await fetch(`${this.server}${path}`, {
+      method,
+      headers: body ? { "content-type": "application/json" } : {},
+      body: body ? JSON.stringify(body) : undefined,
+      tls: this.tls,
+      signal: AbortSignal.timeout(10_000),
+    } as RequestInit);
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = text;
+    }
+    return { status: res.status, json };
+  }
+
+  async ok(method: string, path: string, body?: unknown): Promise<any> {
+    const r = await this.request(method, path, body);
+    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.json)}`);
+    return r.json;
+  }
+}

@@ -1,0 +1,331 @@
+// Brings the local test cluster up and down: etcd, one API server + controller-manager + scheduler
+// per cluster, a DNS server, and per node a network namespace with its own kwok (the kubelet,
+// serving exec) and an HTTP listener on the floater port (the floater container's stand-in).
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { dump } from "js-yaml";
+import { AdminApi } from "./api.ts";
+import { createNetwork, leftovers, pidsInOurNetns, removeNetwork } from "./network.ts";
+import { ensurePki, type Pki } from "./pki.ts";
+import { alive, daemon, run, stop, waitFor } from "./sh.ts";
+import {
+  BRIDGE_IP, ETCD_CLIENT_PORT, ETCD_PEER_PORT, FLOATER_PORT, KUBELET_PORT,
+  allNodes, topology, type ClusterLayout, type NodeLayout, type Topology,
+} from "./topology.ts";
+
+export const K8S_VERSION = process.env.K8S_VERSION ?? "v1.36.3";
+export const ETCD_VERSION = process.env.ETCD_VERSION ?? "v3.6.14";
+export const KWOK_VERSION = process.env.KWOK_VERSION ?? "v0.8.0";
+const CACHE = process.env.NETDOCTOR_CACHE ?? join(homedir(), ".cache", "netdoctor");
+export const STATE_DIR = process.env.NETDOCTOR_TESTCLUSTER_DIR ?? "/tmp/netdoctor-testcluster";
+const ROOT = join(import.meta.dir, "..", "..");
+
+export interface UpOptions {
+  clusters: 1 | 2;
+  nodes: number;
+  scale?: number;
+}
+
+export interface Fault {
+  id: number;
+  description: string;
+  /** Commands that undo it, run in reverse order by heal. */
+  undo: string[][];
+  /** Processes to restart on heal (listener-down, kubelet-down). */
+  restart?: { node: string; what: "listener" | "kwok" };
+  /** A node whose link to bring back up, with its routes (link-down). */
+  relink?: string;
+}
+
+export interface State {
+  options: UpOptions;
+  kubeconfig: string;
+  /** Root-namespace daemons by role. */
+  daemons: Record<string, number>;
+  /** Per node: its kwok and listener PIDs. */
+  nodes: Record<string, { kwok?: number; listener?: number }>;
+  faults: Fault[];
+  startedAt: string;
+}
+
+const statePath = () => join(STATE_DIR, "state.json");
+
+export function readState(): State | undefined {
+  if (!existsSync(statePath())) return undefined;
+  return JSON.parse(readFileSync(statePath(), "utf8")) as State;
+}
+
+export function writeState(s: State): void {
+  writeFileSync(statePath(), JSON.stringify(s, null, 2));
+}
+
+const log = (msg: string) => process.stderr.write(`[testcluster ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+export function binaries() {
+  return {
+    etcd: join(CACHE, `etcd-${ETCD_VERSION}`, "etcd"),
+    apiserver: join(CACHE, `kubernetes-${K8S_VERSION}`, "kube-apiserver"),
+    controllerManager: join(CACHE, `kubernetes-${K8S_VERSION}`, "kube-controller-manager"),
+    scheduler: join(CACHE, `kubernetes-${K8S_VERSION}`, "kube-scheduler"),
+    kwok: join(CACHE, `kwok-${KWOK_VERSION}`, "kwok"),
+    stages: join(CACHE, `kwok-${KWOK_VERSION}`, "stages"),
+  };
+}
+
+/** Build whatever binary is missing (the script skips what is cached). */
+export function ensureBinaries(): void {
+  const b = binaries();
+  if ([b.etcd, b.apiserver, b.controllerManager, b.scheduler, b.kwok].every(existsSync)) return;
+  log("building the cluster binaries from Go modules (first run on this machine; cached afterwards)");
+  const r = Bun.spawnSync([join(ROOT, "scripts", "build-cluster-binaries")], { stdout: "inherit", stderr: "inherit" });
+  if (r.exitCode !== 0) throw new Error("building the test cluster binaries failed (see the output above)");
+}
+
+export async function up(options: UpOptions): Promise<State> {
+  const started = Date.now();
+  await down({ quiet: true });
+  ensureBinaries();
+  mkdirSync(join(STATE_DIR, "logs"), { recursive: true });
+  const t = topology(options);
+  const pki = ensurePki(join(STATE_DIR, "pki"), [BRIDGE_IP, "127.0.0.1", ...t.clusters.map((c) => c.kubernetesServiceIP)]);
+  const state: State = { options, kubeconfig: join(STATE_DIR, "kubeconfig"), daemons: {}, nodes: {}, faults: [], startedAt: new Date().toISOString() };
+  writeState(state);
+
+  log(`network: ${allNodes(t).length + (t.scale ? 1 : 0)} node namespaces on a bridge`);
+  createNetwork(t);
+  writeKubeconfigs(t, pki);
+  prepareNodeFiles(t);
+  state.daemons.dns = startDns(t);
+
+  const b = binaries();
+  state.daemons.etcd = daemon(
+    [b.etcd, "--data-dir", join(STATE_DIR, "etcd"), "--listen-client-urls", `http://127.0.0.1:${ETCD_CLIENT_PORT}`,
+      "--advertise-client-urls", `http://127.0.0.1:${ETCD_CLIENT_PORT}`, "--listen-peer-urls", `http://127.0.0.1:${ETCD_PEER_PORT}`,
+      "--initial-advertise-peer-urls", `http://127.0.0.1:${ETCD_PEER_PORT}`, "--initial-cluster", `default=http://127.0.0.1:${ETCD_PEER_PORT}`,
+      "--unsafe-no-fsync", "--quota-backend-bytes", String(4 * 1024 ** 3)],
+    join(STATE_DIR, "logs", "etcd.log"),
+  );
+  writeState(state);
+  await waitFor("etcd", 30_000, async () => (await fetch(`http://127.0.0.1:${ETCD_CLIENT_PORT}/health`)).ok || undefined);
+
+  for (const c of t.clusters) state.daemons[`apiserver-${c.id}`] = startApiserver(c, pki, options);
+  writeState(state);
+  await Promise.all(t.clusters.map((c) => waitFor(`kube-apiserver ${c.id}`, 90_000, async () => {
+    const r = await new AdminApi(c.server, pki).request("GET", "/readyz");
+    return r.status === 200 || undefined;
+  })));
+  log(`API server${t.clusters.length > 1 ? "s" : ""} ready`);
+  for (const c of t.clusters) {
+    Object.assign(state.daemons, startControllers(c, pki, t.clusters.indexOf(c)));
+  }
+  writeState(state);
+
+  for (const c of t.clusters) await registerNodes(c, pki, t);
+  for (const node of allNodes(t)) state.nodes[node.name] = { kwok: startKwok(node), listener: startListener(node) };
+  if (t.scale) state.daemons.kwokScale = startScaleKwok(t);
+  writeState(state);
+
+  await Promise.all(t.clusters.map((c) => waitNodesReady(c, pki, t)));
+  log(`up: ${t.clusters.length} cluster(s), ${allNodes(t).length + (t.scale?.nodes.length ?? 0)} nodes ready in ${((Date.now() - started) / 1000).toFixed(1)}s; kubeconfig ${state.kubeconfig}`);
+  return state;
+}
+
+export async function down(opts: { quiet?: boolean } = {}): Promise<void> {
+  const state = readState();
+  const pids = [
+    ...Object.values(state?.daemons ?? {}),
+    ...Object.values(state?.nodes ?? {}).flatMap((n) => [n.kwok, n.listener]),
+  ].filter((p): p is number => typeof p === "number");
+  // Anything still running inside our namespaces belongs to the harness too.
+  await stop([...pids, ...pidsInOurNetns()]);
+  removeNetwork();
+  for (const entry of existsSync(STATE_DIR) ? readdirSync(STATE_DIR) : []) {
+    if (entry !== "pki") rmSync(join(STATE_DIR, entry), { recursive: true, force: true });
+  }
+  const left = leftovers();
+  if (left.length) throw new Error(`down left these behind: ${left.join("; ")}`);
+  if (!opts.quiet) log("down: no process, namespace, link or route of the test cluster is left");
+}
+
+function writeKubeconfigs(t: Topology, pki: Pki): void {
+  const user = (name: string, cert: string, key: string) => ({ name, user: { "client-certificate": cert, "client-key": key } });
+  const clusters = t.clusters.map((c) => ({ name: c.context, cluster: { server: c.server, "certificate-authority": pki.ca } }));
+  const contexts = t.clusters.flatMap((c) => [
+    { name: c.context, context: { cluster: c.context, user: "netdoctor-admin" } },
+    { name: `${c.context}-limited`, context: { cluster: c.context, user: "netdoctor-limited" } },
+  ]);
+  const users = [user("netdoctor-admin", pki.adminCert, pki.adminKey), user("netdoctor-limited", pki.limitedCert, pki.limitedKey)];
+  const doc = { apiVersion: "v1", kind: "Config", clusters, users, contexts, "current-context": t.clusters[0]!.context };
+  writeFileSync(join(STATE_DIR, "kubeconfig"), dump(doc));
+  // One single-context file per cluster for the components.
+  for (const c of t.clusters) {
+    writeFileSync(componentKubeconfig(c), dump({ ...doc, "current-context": c.context }));
+  }
+}
+
+const componentKubeconfig = (c: ClusterLayout) => join(STATE_DIR, `admin-${c.id}.kubeconfig`);
+
+/** Tool directory (busybox applets, as in the floater image), resolv.conf and kwok config. */
+function prepareNodeFiles(t: Topology): void {
+  const tools = join(STATE_DIR, "tools");
+  mkdirSync(tools, { recursive: true });
+  run(["busybox", "--install", "-s", tools]);
+  mkdirSync(join(STATE_DIR, "www"), { recursive: true });
+  writeFileSync(join(STATE_DIR, "www", "index.html"), "OK\n");
+  const stages = binaries().stages;
+  const stageFiles = [
+    join(stages, "node", "fast", "node-initialize.yaml"),
+    join(stages, "node", "heartbeat-with-lease", "node-heartbeat-with-lease.yaml"),
+    join(stages, "pod", "fast", "pod-ready.yaml"),
+    join(stages, "pod", "fast", "pod-complete.yaml"),
+    join(stages, "pod", "fast", "pod-delete.yaml"),
+  ];
+  const exec = dump({
+    apiVersion: "kwok.x-k8s.io/v1alpha1",
+    kind: "ClusterExec",
+    metadata: { name: "local" },
+    spec: { execs: [{ local: { workDir: "/", envs: [{ name: "PATH", value: `${tools}:/usr/sbin:/usr/bin:/sbin:/bin` }] } }] },
+  });
+  writeFileSync(join(STATE_DIR, "kwok.yaml"), [...stageFiles.map((f) => readFileSync(f, "utf8")), exec].join("\n---\n"));
+  for (const c of t.clusters) {
+    writeFileSync(join(STATE_DIR, `resolv-${c.id}.conf`), `nameserver ${c.dnsIP}\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n`);
+    writeFileSync(join(STATE_DIR, `dns-${c.id}.json`), JSON.stringify({
+      suffix: "cluster.local",
+      records: { "kubernetes.default.svc.cluster.local": c.kubernetesServiceIP },
+    }));
+  }
+}
+
+function startDns(t: Topology): number {
+  const args = t.clusters.map((c) => `${c.dnsIP}=${join(STATE_DIR, `dns-${c.id}.json`)}`);
+  return daemon([process.execPath, join(import.meta.dir, "dns-server.ts"), ...args], join(STATE_DIR, "logs", "dns.log"));
+}
+
+function startApiserver(c: ClusterLayout, pki: Pki, options: UpOptions): number {
+  const big = (options.scale ?? 0) > 0;
+  return daemon([
+    binaries().apiserver,
+    `--etcd-servers=http://127.0.0.1:${ETCD_CLIENT_PORT}`, `--etcd-prefix=${c.etcdPrefix}`,
+    `--bind-address=${BRIDGE_IP}`, `--advertise-address=${BRIDGE_IP}`, `--secure-port=${c.apiPort}`,
+    `--tls-cert-file=${pki.apiserverCert}`, `--tls-private-key-file=${pki.apiserverKey}`, `--client-ca-file=${pki.ca}`,
+    `--service-account-issuer=https://kubernetes.default.svc.cluster.local`,
+    `--service-account-key-file=${pki.saPub}`, `--service-account-signing-key-file=${pki.saKey}`,
+    `--service-cluster-ip-range=${c.serviceCIDR}`, "--authorization-mode=Node,RBAC", "--allow-privileged=true",
+    "--kubelet-preferred-address-types=InternalIP",
+    `--kubelet-client-certificate=${pki.adminCert}`, `--kubelet-client-key=${pki.adminKey}`,
+    ...(big ? ["--max-requests-inflight=2000", "--max-mutating-requests-inflight=1000"] : []),
+    "--profiling=false", "--v=0",
+  ], join(STATE_DIR, "logs", `apiserver-${c.id}.log`));
+}
+
+function startControllers(c: ClusterLayout, pki: Pki, index: number): Record<string, number> {
+  const kubeconfig = componentKubeconfig(c);
+  const cm = daemon([
+    binaries().controllerManager, `--kubeconfig=${kubeconfig}`, "--leader-elect=false",
+    `--service-account-private-key-file=${pki.saKey}`, `--root-ca-file=${pki.ca}`,
+    "--bind-address=127.0.0.1", `--secure-port=${10357 + index * 2}`, "--controllers=*", "--v=0",
+    "--concurrent-daemonset-syncs=4", "--kube-api-qps=200", "--kube-api-burst=400",
+  ], join(STATE_DIR, "logs", `controller-manager-${c.id}.log`));
+  const scheduler = daemon([
+    binaries().scheduler, `--kubeconfig=${kubeconfig}`, "--leader-elect=false",
+    "--bind-address=127.0.0.1", `--secure-port=${10358 + index * 2}`, "--v=0",
+    `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`,
+  ], join(STATE_DIR, "logs", `scheduler-${c.id}.log`));
+  return { [`controller-manager-${c.id}`]: cm, [`scheduler-${c.id}`]: scheduler };
+}
+
+function nodeObject(name: string, ip: string, podCIDR: string, labels: Record<string, string>) {
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: {
+      name,
+      labels: { "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", type: "kwok", ...labels },
+      annotations: { "kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0" },
+    },
+    spec: { podCIDR, podCIDRs: [podCIDR] },
+    // Node status may be set on create, as a kubelet registers; kwok keeps these addresses.
+    status: { addresses: [{ type: "InternalIP", address: ip }, { type: "Hostname", address: name }] },
+  };
+}
+
+async function registerNodes(c: ClusterLayout, pki: Pki, t: Topology): Promise<void> {
+  const api = new AdminApi(c.server, pki);
+  const objects = c.nodes.map((n) => nodeObject(n.name, n.ip, n.podCIDR, { "netdoctor.test/cluster": c.id }));
+  if (t.scale && c.id === "a") {
+    objects.push(...t.scale.nodes.map((n) => nodeObject(n.name, n.ip, n.podCIDR, { "netdoctor.test/cluster": c.id, "netdoctor.test/scale": "true" })));
+  }
+  // Bounded parallelism: 500 nodes in batches of 25.
+  for (let i = 0; i < objects.length; i += 25) {
+    await Promise.all(objects.slice(i, i + 25).map((o) => api.ok("POST", "/api/v1/nodes", o)));
+  }
+}
+
+function kwokArgs(kubeconfig: string, extra: string[]): string[] {
+  const pki = join(STATE_DIR, "pki");
+  return [
+    binaries().kwok, `--kubeconfig=${kubeconfig}`, `--config=${join(STATE_DIR, "kwok.yaml")}`,
+    `--node-port=${KUBELET_PORT}`, `--tls-cert-file=${join(pki, "kubelet.crt")}`, `--tls-private-key-file=${join(pki, "kubelet.key")}`,
+    "--node-lease-duration-seconds=40", ...extra,
+  ];
+}
+
+/** kwok runs inside the node's namespace, in its own PID and mount namespace (so a probe cannot
+ * nsenter out of it), with the node's resolv.conf bound over /etc/resolv.conf. */
+function inNodeSandbox(netns: string, resolv: string, cmd: string[]): string[] {
+  const quoted = cmd.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
+  return ["ip", "netns", "exec", netns, "unshare", "--pid", "--fork", "--kill-child", "--mount-proc",
+    "sh", "-c", `mount --bind '${resolv}' /etc/resolv.conf && exec ${quoted}`];
+}
+
+export function startKwok(node: NodeLayout): number {
+  const cluster = topologyFromState().clusters.find((c) => c.id === node.cluster)!;
+  const cmd = kwokArgs(componentKubeconfig(cluster), [
+    `--manage-single-node=${node.name}`, `--node-name=${node.name}`, `--node-ip=${node.ip}`, `--server-address=${node.ip}:${KUBELET_PORT}`,
+  ]);
+  return daemon(inNodeSandbox(node.netns, join(STATE_DIR, `resolv-${node.cluster}.conf`), cmd), join(STATE_DIR, "logs", `kwok-${node.name}.log`));
+}
+
+function startScaleKwok(t: Topology): number {
+  const s = t.scale!;
+  const cmd = kwokArgs(componentKubeconfig(t.clusters[0]!), [
+    "--manage-nodes-with-label-selector=netdoctor.test/scale=true", `--server-address=0.0.0.0:${KUBELET_PORT}`,
+  ]);
+  return daemon(inNodeSandbox(s.netns, join(STATE_DIR, "resolv-a.conf"), cmd), join(STATE_DIR, "logs", "kwok-scale.log"));
+}
+
+export function startListener(node: { netns: string; name: string }): number {
+  return daemon(["ip", "netns", "exec", node.netns, "busybox", "httpd", "-f", "-p", String(FLOATER_PORT), "-h", join(STATE_DIR, "www")],
+    join(STATE_DIR, "logs", `listener-${node.name}.log`));
+}
+
+async function waitNodesReady(c: ClusterLayout, pki: Pki, t: Topology): Promise<void> {
+  const api = new AdminApi(c.server, pki);
+  const expected = c.nodes.length + (t.scale && c.id === "a" ? t.scale.nodes.length : 0);
+  await waitFor(`${expected} Ready nodes in cluster ${c.id}`, 120_000, async () => {
+    const list = await api.ok("GET", "/api/v1/nodes");
+    const ready = (list.items as any[]).filter((n) => n.status?.conditions?.some((k: any) => k.type === "Ready" && k.status === "True"));
+    return ready.length >= expected || undefined;
+  });
+  // The namespace controller and service account controller must be running before tests create namespaces.
+  await waitFor(`default service account in cluster ${c.id}`, 60_000, async () => (await api.request("GET", "/api/v1/namespaces/default/serviceaccounts/default")).status === 200 || undefined);
+}
+
+export function topologyFromState(state = readState()): Topology {
+  if (!state) throw new Error("the test cluster is not up (run: scripts/testcluster up)");
+  return topology(state.options);
+}
+
+export function adminApi(clusterId: "a" | "b" = "a"): AdminApi {
+  const t = topologyFromState();
+  const c = t.clusters.find((x) => x.id === clusterId);
+  if (!c) throw new Error(`cluster ${clusterId} is not up`);
+  return new AdminApi(c.server, ensurePki(join(STATE_DIR, "pki"), []));
+}
+
+export function daemonsAlive(state: State): string[] {
+  const dead: string[] = [];
+  for (const [role, pid] of Object.entries(state.daemons)) if (!alive(pid)) dead.push(role);
+  return dead;
+}

@@ -1,0 +1,113 @@
+// scripts/testcluster (scripts/cluster/main.ts): the local test cluster's command line.
+//   up [--nodes N] [--clusters 1|2] [--scale N] | down | status [-o json] | kubeconfig
+//   fault drop|reject --from NODE --to NODE [--both-ways] [--proto icmp|tcp|udp] [--port P]
+//   fault reply-drop --from NODE --to NODE | fault listener-down|link-down|kubelet-down --node NODE
+//   fault mtu --node NODE --mtu M | heal [all]
+import { parseArgs } from "node:util";
+import { daemonsAlive, down, readState, STATE_DIR, topologyFromState, up } from "./harness.ts";
+import { heal, injectFault } from "./faults.ts";
+import { alive } from "./sh.ts";
+
+const USAGE = `usage: scripts/testcluster up [--nodes N] [--clusters 1|2] [--scale N] | down | status [-o json] | kubeconfig
+       scripts/testcluster fault drop|reject --from NODE --to NODE [--both-ways] [--proto icmp|tcp|udp] [--port P]
+       scripts/testcluster fault reply-drop --from NODE --to NODE
+       scripts/testcluster fault listener-down|link-down|kubelet-down --node NODE
+       scripts/testcluster fault mtu --node NODE --mtu M
+       scripts/testcluster heal [all]`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      nodes: { type: "string" }, clusters: { type: "string" }, scale: { type: "string" },
+      from: { type: "string" }, to: { type: "string" }, node: { type: "string" }, "both-ways": { type: "boolean" },
+      proto: { type: "string" }, port: { type: "string" }, mtu: { type: "string" }, output: { type: "string", short: "o" },
+    },
+  });
+  const int = (v: string | undefined, dflt: number, max: number, flag: string) => {
+    const n = v === undefined ? dflt : Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`--${flag} must be 1..${max}`);
+    return n;
+  };
+  switch (command) {
+    case "up": {
+      const clusters = int(values.clusters, 1, 2, "clusters") as 1 | 2;
+      await up({ clusters, nodes: int(values.nodes, 4, 40, "nodes"), scale: values.scale ? int(values.scale, 0, 2000, "scale") : undefined });
+      console.log(`${STATE_DIR}/kubeconfig`);
+      return 0;
+    }
+    case "down":
+      await down();
+      return 0;
+    case "kubeconfig":
+      if (!readState()) throw new Error("the test cluster is not up (run: scripts/testcluster up)");
+      console.log(`${STATE_DIR}/kubeconfig`);
+      return 0;
+    case "status":
+      return status(values.output === "json");
+    case "fault": {
+      const f = await injectFault({
+        kind: positionals[0] ?? "", from: values.from, to: values.to, node: values.node, bothWays: values["both-ways"],
+        proto: values.proto as "icmp" | "tcp" | "udp" | undefined, port: values.port ? Number(values.port) : undefined,
+        mtu: values.mtu ? Number(values.mtu) : undefined,
+      });
+      console.log(`fault ${f.id}: ${f.description}`);
+      return 0;
+    }
+    case "heal": {
+      const healed = await heal();
+      console.log(healed.length ? healed.map((f) => `healed ${f.id}: ${f.description}`).join("\n") : "no active faults");
+      return 0;
+    }
+    default:
+      console.error(USAGE);
+      return 2;
+  }
+}
+
+function status(json: boolean): number {
+  const state = readState();
+  if (!state) {
+    console.log(json ? JSON.stringify({ up: false }) : "test cluster: down");
+    return 1;
+  }
+  const t = topologyFromState(state);
+  const report = {
+    up: true,
+    kubeconfig: state.kubeconfig,
+    deadDaemons: daemonsAlive(state),
+    clusters: t.clusters.map((c) => ({
+      context: c.context,
+      server: c.server,
+      nodes: c.nodes.map((n) => ({
+        name: n.name, ip: n.ip, podCIDR: n.podCIDR, netns: n.netns,
+        kubelet: state.nodes[n.name]?.kwok && alive(state.nodes[n.name]!.kwok!) ? "running" : "stopped",
+        listener: state.nodes[n.name]?.listener && alive(state.nodes[n.name]!.listener!) ? "running" : "stopped",
+      })),
+    })),
+    scaleNodes: t.scale?.nodes.length ?? 0,
+    faults: state.faults.map((f) => ({ id: f.id, description: f.description })),
+  };
+  if (json) {
+    console.log(JSON.stringify(report, null, 2));
+    return 0;
+  }
+  console.log(`test cluster: up since ${state.startedAt}; kubeconfig ${state.kubeconfig}`);
+  if (report.deadDaemons.length) console.log(`NOT RUNNING: ${report.deadDaemons.join(", ")}`);
+  for (const c of report.clusters) {
+    console.log(`cluster ${c.context} (${c.server})`);
+    for (const n of c.nodes) console.log(`  ${n.name.padEnd(10)} ${n.ip.padEnd(13)} pods ${n.podCIDR.padEnd(15)} kubelet ${n.kubelet.padEnd(8)} listener ${n.listener}`);
+  }
+  if (report.scaleNodes) console.log(`scale mode: ${report.scaleNodes} nodes in one namespace`);
+  console.log(report.faults.length ? `faults:\n${report.faults.map((f) => `  ${f.id}: ${f.description}`).join("\n")}` : "faults: none");
+  return 0;
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (err) {
+  console.error(`testcluster: ${(err as Error).message}`);
+  process.exitCode = 1;
+}

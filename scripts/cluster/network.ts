@@ -1,0 +1,94 @@
+// The test cluster's network: a bridge in the root namespace, one namespace per node with a veth
+// into it, pod CIDRs answered locally (AnyIP) in each node and routed between nodes, no default
+// route anywhere inside, and blackhole routes so no test address can leave the machine.
+import { BRIDGE, BRIDGE_IP, PREFIX, SUPERNETS, type NodeLayout, type Topology, allNodes } from "./topology.ts";
+import { inNetns, run } from "./sh.ts";
+
+export function createNetwork(t: Topology): void {
+  run(["ip", "link", "add", BRIDGE, "type", "bridge"]);
+  run(["ip", "addr", "add", `${BRIDGE_IP}/24`, "dev", BRIDGE]);
+  for (const c of t.clusters) run(["ip", "addr", "add", `${c.dnsIP}/32`, "dev", BRIDGE]);
+  run(["ip", "link", "set", BRIDGE, "up"]);
+  for (const net of SUPERNETS) run(["ip", "route", "add", "blackhole", net]);
+
+  const nodes = allNodes(t);
+  for (const node of nodes) {
+    createNodeNetns(node.netns, node.hostVeth, node.ip);
+    inNetns(node.netns, ["ip", "route", "add", "local", node.podCIDR, "dev", "lo"]);
+  }
+  for (const node of nodes) addPeerRoutes(node, t);
+  if (t.scale) {
+    const s = t.scale;
+    createNodeNetns(s.netns, s.hostVeth, s.ip);
+    inNetns(s.netns, ["ip", "route", "add", "local", s.nodeSupernet, "dev", "lo"]);
+    inNetns(s.netns, ["ip", "route", "add", "local", s.podSupernet, "dev", "lo"]);
+    // The API server (root namespace) reaches the scale nodes' kubelet addresses through the veth.
+    run(["ip", "route", "add", s.nodeSupernet, "via", s.ip]);
+  }
+}
+
+function createNodeNetns(netns: string, hostVeth: string, ip: string): void {
+  run(["ip", "netns", "add", netns]);
+  run(["ip", "link", "add", hostVeth, "type", "veth", "peer", "name", "eth0", "netns", netns]);
+  run(["ip", "link", "set", hostVeth, "master", BRIDGE, "up"]);
+  inNetns(netns, ["ip", "link", "set", "lo", "up"]);
+  inNetns(netns, ["ip", "addr", "add", `${ip}/24`, "dev", "eth0"]);
+  inNetns(netns, ["ip", "link", "set", "eth0", "up"]);
+  // ping as a plain user in the test namespaces behaves as in a pod with NET_RAW.
+  inNetns(netns, ["sysctl", "-qw", "net.ipv4.ping_group_range=0 2147483647"]);
+}
+
+/** Routes from one node to every other node's pod CIDR (both clusters: the "interconnect"). */
+export function addPeerRoutes(node: NodeLayout, t: Topology): void {
+  for (const peer of allNodes(t)) {
+    if (peer.name === node.name) continue;
+    inNetns(node.netns, ["ip", "route", "replace", peer.podCIDR, "via", peer.ip]);
+  }
+}
+
+/** Remove everything a run of the harness may have left: namespaces, links, routes. */
+export function removeNetwork(): void {
+  for (const netns of ourNetns()) run(["ip", "netns", "del", netns], { allowFail: true });
+  const links = run(["ip", "-o", "link", "show"]).split("\n");
+  for (const line of links) {
+    const name = /^\d+: ([^:@]+)/.exec(line)?.[1];
+    if (name?.startsWith(`${PREFIX}-`)) run(["ip", "link", "del", name], { allowFail: true });
+  }
+  for (const net of [...SUPERNETS, "10.201.0.0/16"]) {
+    for (const kind of ["blackhole", ""]) {
+      const args = kind ? ["ip", "route", "del", kind, net] : ["ip", "route", "del", net];
+      run(args, { allowFail: true });
+    }
+  }
+}
+
+export function ourNetns(): string[] {
+  return run(["ip", "netns", "list"], { allowFail: true })
+    .split("\n")
+    .map((l) => l.split(" ")[0]!)
+    .filter((n) => n.startsWith(`${PREFIX}-`));
+}
+
+/** PIDs of every process inside our namespaces (leftovers of a crashed run). */
+export function pidsInOurNetns(): number[] {
+  return ourNetns().flatMap((ns) =>
+    run(["ip", "netns", "pids", ns], { allowFail: true })
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map(Number),
+  );
+}
+
+/** What is left of the harness on this machine, for `down`'s own check and the self-test. */
+export function leftovers(): string[] {
+  const out: string[] = [];
+  for (const ns of ourNetns()) out.push(`network namespace ${ns}`);
+  for (const line of run(["ip", "-o", "link", "show"]).split("\n")) {
+    const name = /^\d+: ([^:@]+)/.exec(line)?.[1];
+    if (name?.startsWith(`${PREFIX}-`)) out.push(`link ${name}`);
+  }
+  for (const line of run(["ip", "route", "show"]).split("\n")) {
+    if ([...SUPERNETS, "10.201.0.0/16"].some((n) => line.includes(n))) out.push(`route ${line.trim()}`);
+  }
+  return out;
+}

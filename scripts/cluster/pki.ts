@@ -1,0 +1,58 @@
+// Certificates for the test cluster, made with openssl: a CA, the API server's serving cert, an
+// admin client (system:masters), an RBAC-limited client, a kubelet serving cert for kwok, and the
+// service-account signing key. Kept across runs: `up` only makes what is missing.
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { run } from "./sh.ts";
+
+export interface Pki {
+  dir: string;
+  ca: string;
+  caKey: string;
+  apiserverCert: string;
+  apiserverKey: string;
+  adminCert: string;
+  adminKey: string;
+  limitedCert: string;
+  limitedKey: string;
+  kubeletCert: string;
+  kubeletKey: string;
+  saKey: string;
+  saPub: string;
+}
+
+export function ensurePki(dir: string, apiserverIPs: string[]): Pki {
+  mkdirSync(dir, { recursive: true });
+  const p = (n: string) => join(dir, n);
+  const pki: Pki = {
+    dir,
+    ca: p("ca.crt"), caKey: p("ca.key"),
+    apiserverCert: p("apiserver.crt"), apiserverKey: p("apiserver.key"),
+    adminCert: p("admin.crt"), adminKey: p("admin.key"),
+    limitedCert: p("limited.crt"), limitedKey: p("limited.key"),
+    kubeletCert: p("kubelet.crt"), kubeletKey: p("kubelet.key"),
+    saKey: p("sa.key"), saPub: p("sa.pub"),
+  };
+  if (!existsSync(pki.ca)) {
+    run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", pki.caKey, "-out", pki.ca, "-days", "3650", "-subj", "/CN=netdoctor-testcluster-ca"]);
+  }
+  const sans = ["DNS:kubernetes", "DNS:kubernetes.default", "DNS:kubernetes.default.svc", "DNS:localhost", ...apiserverIPs.map((ip) => `IP:${ip}`)].join(",");
+  signed(pki, pki.apiserverCert, pki.apiserverKey, "/CN=kube-apiserver", `subjectAltName=${sans}\nextendedKeyUsage=serverAuth`);
+  signed(pki, pki.adminCert, pki.adminKey, "/O=system:masters/CN=netdoctor-admin", "extendedKeyUsage=clientAuth");
+  signed(pki, pki.limitedCert, pki.limitedKey, "/CN=netdoctor-limited", "extendedKeyUsage=clientAuth");
+  signed(pki, pki.kubeletCert, pki.kubeletKey, "/CN=kwok-kubelet", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth");
+  if (!existsSync(pki.saKey)) {
+    run(["openssl", "genrsa", "-out", pki.saKey, "2048"]);
+    run(["openssl", "rsa", "-in", pki.saKey, "-pubout", "-out", pki.saPub]);
+  }
+  return pki;
+}
+
+function signed(pki: Pki, cert: string, key: string, subject: string, extensions: string): void {
+  if (existsSync(cert)) return;
+  const csr = `${cert}.csr`;
+  const ext = `${cert}.ext`;
+  writeFileSync(ext, `${extensions}\n`);
+  run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", subject]);
+  run(["openssl", "x509", "-req", "-in", csr, "-CA", pki.ca, "-CAkey", pki.caKey, "-CAcreateserial", "-out", cert, "-days", "3650", "-extfile", ext]);
+}

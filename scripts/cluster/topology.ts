@@ -1,0 +1,104 @@
+// The test cluster's layout: names, addresses and ports, derived from (clusters, nodes, scale).
+// Pure, so the harness, the tests and `status` agree on every address.
+
+export const PREFIX = "ndtc";
+export const BRIDGE = `${PREFIX}-br0`;
+export const BRIDGE_IP = "10.200.0.1";
+export const BRIDGE_CIDR = "10.200.0.0/24";
+export const FLOATER_PORT = 8889;
+export const KUBELET_PORT = 10250;
+export const ETCD_CLIENT_PORT = 23790;
+export const ETCD_PEER_PORT = 23800;
+/** Everything the test cluster uses lives in these; the root namespace blackholes them. */
+export const SUPERNETS = ["10.200.0.0/16", "10.201.0.0/16", "10.244.0.0/15", "10.128.0.0/16", "10.96.0.0/15"];
+
+export type ClusterId = "a" | "b";
+
+export interface NodeLayout {
+  name: string;
+  cluster: ClusterId;
+  netns: string;
+  /** veth end in the root namespace, enslaved to the bridge. */
+  hostVeth: string;
+  ip: string;
+  podCIDR: string;
+}
+
+export interface ClusterLayout {
+  id: ClusterId;
+  context: string;
+  apiPort: number;
+  server: string;
+  etcdPrefix: string;
+  serviceCIDR: string;
+  /** The `kubernetes` Service's ClusterIP, first address of serviceCIDR. */
+  kubernetesServiceIP: string;
+  /** The address of this cluster's DNS server (a secondary address on the bridge). */
+  dnsIP: string;
+  nodes: NodeLayout[];
+}
+
+/** Scale mode: one namespace and one kwok for many nodes. */
+export interface ScaleLayout {
+  netns: string;
+  hostVeth: string;
+  ip: string;
+  nodes: { name: string; ip: string; podCIDR: string }[];
+  nodeSupernet: string;
+  podSupernet: string;
+}
+
+export interface Topology {
+  clusters: ClusterLayout[];
+  scale?: ScaleLayout;
+}
+
+export function topology(opts: { clusters: 1 | 2; nodes: number; scale?: number }): Topology {
+  const ids: ClusterId[] = opts.clusters === 2 ? ["a", "b"] : ["a"];
+  const clusters = ids.map((id, c): ClusterLayout => {
+    const count = opts.scale ? 0 : opts.nodes;
+    return {
+      id,
+      context: `netdoctor-${id}`,
+      apiPort: 6443 + c,
+      server: `https://${BRIDGE_IP}:${6443 + c}`,
+      etcdPrefix: `/registry-${id}`,
+      serviceCIDR: `10.${96 + c}.0.0/16`,
+      kubernetesServiceIP: `10.${96 + c}.0.1`,
+      dnsIP: `10.200.0.${2 + c}`,
+      nodes: Array.from({ length: count }, (_, i) => ({
+        name: `node-${id}${i + 1}`,
+        cluster: id,
+        netns: `${PREFIX}-${id}${i + 1}`,
+        hostVeth: `${PREFIX}-${id}${i + 1}-h`,
+        ip: `10.200.0.${(c === 0 ? 11 : 51) + i}`,
+        podCIDR: `10.${244 + c}.${i + 1}.0/24`,
+      })),
+    };
+  });
+  if (!opts.scale) return { clusters };
+  const scale: ScaleLayout = {
+    netns: `${PREFIX}-scale`,
+    hostVeth: `${PREFIX}-scale-h`,
+    ip: "10.200.0.250",
+    nodeSupernet: "10.201.0.0/16",
+    podSupernet: "10.128.0.0/16",
+    nodes: Array.from({ length: opts.scale }, (_, i) => ({
+      name: `scale-${String(i + 1).padStart(3, "0")}`,
+      ip: `10.201.${Math.floor(i / 250)}.${(i % 250) + 1}`,
+      // /28 blocks: one floater pod per node needs one address.
+      podCIDR: `10.128.${Math.floor(i / 16)}.${(i % 16) * 16}/28`,
+    })),
+  };
+  return { clusters, scale };
+}
+
+export function allNodes(t: Topology): NodeLayout[] {
+  return t.clusters.flatMap((c) => c.nodes);
+}
+
+export function findNode(t: Topology, name: string): NodeLayout {
+  const node = allNodes(t).find((n) => n.name === name);
+  if (!node) throw new Error(`no node '${name}' in the test cluster (nodes: ${allNodes(t).map((n) => n.name).join(", ")})`);
+  return node;
+}
