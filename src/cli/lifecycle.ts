@@ -1,0 +1,68 @@
+// Structural cleanup: what a run creates registers its removal right away; removals run in reverse
+// order when the run ends, fails, or is interrupted (Ctrl-C, SIGTERM), on their own deadline.
+import { errorMessage, InterruptedError } from "../errors.ts";
+import type { Io } from "./io.ts";
+
+type Finalizer = { what: string; fn: () => Promise<void> };
+
+export class Lifecycle {
+  private readonly controller = new AbortController();
+  private readonly finalizers: Finalizer[] = [];
+  private interruptedBy: string | undefined;
+
+  constructor(private readonly io: Io) {}
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get interrupted(): boolean {
+    return this.interruptedBy !== undefined;
+  }
+
+  defer(what: string, fn: () => Promise<void>): void {
+    this.finalizers.push({ what, fn });
+  }
+
+  async run<T>(body: (life: Lifecycle) => Promise<T>): Promise<T> {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (this.interruptedBy) {
+        this.io.err(`\n${signal} again: exiting now; run 'kubectl netdoctor clean' to remove what is left\n`);
+        process.exit(130);
+      }
+      this.interruptedBy = signal;
+      this.io.err(`\n${signal}: stopping, saving what was checked and cleaning up (again to force)\n`);
+      this.controller.abort();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    let failure: unknown;
+    let result: T | undefined;
+    try {
+      result = await body(this);
+    } catch (err) {
+      failure = err;
+    }
+    const cleanupErrors = await this.finalize();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    if (failure) throw failure;
+    if (this.interruptedBy) throw new InterruptedError(this.interruptedBy);
+    if (cleanupErrors.length) throw cleanupErrors[0];
+    return result as T;
+  }
+
+  private async finalize(): Promise<unknown[]> {
+    const errors: unknown[] = [];
+    for (const f of this.finalizers.reverse()) {
+      try {
+        await f.fn();
+      } catch (err) {
+        this.io.err(`warning: ${f.what} failed: ${errorMessage(err)}; run 'kubectl netdoctor clean' to remove what is left\n`);
+        errors.push(err);
+      }
+    }
+    this.finalizers.length = 0;
+    return errors;
+  }
+}

@@ -1,0 +1,68 @@
+// Creating a run's floaters, and removing them (by label, never by fixed names, so one run's
+// cleanup cannot touch another's).
+import { ClusterError } from "../errors.ts";
+import type { KubeApi } from "../kube/client.ts";
+import { CREATED_NS, floaterObjects, managedSelector, RUN_ID, runSelector, type FloaterSpec } from "./manifests.ts";
+
+export interface Deployment {
+  api: KubeApi;
+  namespace: string;
+  runId: string;
+  /** netdoctor created the namespace, so removing the run removes it too. */
+  createdNamespace: boolean;
+}
+
+export function newRunId(): string {
+  return Math.random().toString(36).slice(2, 8).padEnd(6, "0");
+}
+
+/** Fail early, with the whole list, rather than half-way through creating objects. */
+export async function checkPermissions(api: KubeApi, namespace: string, namespaceExists: boolean): Promise<void> {
+  const missing = await api.missingPermissions([
+    ...(namespaceExists ? [] : [{ verb: "create", resource: "namespaces" }]),
+    { verb: "list", resource: "nodes" },
+    { verb: "create", resource: "serviceaccounts", namespace },
+    { verb: "create", resource: "daemonsets", group: "apps", namespace },
+    { verb: "delete", resource: "daemonsets", group: "apps", namespace },
+    { verb: "list", resource: "pods", namespace },
+    // WebSocket exec is authorised as "get" by some API servers and "create" by others.
+    { verb: "create", resource: "pods", subresource: "exec", namespace },
+    { verb: "get", resource: "pods", subresource: "exec", namespace },
+  ]);
+  if (missing.length) {
+    const t = api.target;
+    throw new ClusterError(`missing permissions in context '${t.contextName}' (${t.server}): ${missing.join(", ")}`);
+  }
+}
+
+/** Another run's floaters in the namespace: two runs must not share one. */
+export async function otherRunsIn(api: KubeApi, namespace: string): Promise<string[]> {
+  const sets = await api.listDaemonSets(namespace, managedSelector);
+  return [...new Set(sets.map((d) => d.metadata?.labels?.[RUN_ID]).filter((r): r is string => !!r))];
+}
+
+/** Create namespace (if missing), service account and daemonsets. `onCreated` fires before the
+ * first create, so a cleanup is registered even if a later create fails. */
+export async function deployFloaters(api: KubeApi, spec: FloaterSpec, namespaceExists: boolean, onCreated: (d: Deployment) => void): Promise<Deployment> {
+  const objects = floaterObjects(spec);
+  const deployment: Deployment = { api, namespace: spec.namespace, runId: spec.runId, createdNamespace: !namespaceExists };
+  onCreated(deployment);
+  if (!namespaceExists) await api.createNamespace(objects.namespace);
+  await api.createServiceAccount(spec.namespace, objects.serviceAccount);
+  for (const ds of objects.daemonSets) await api.createDaemonSet(spec.namespace, ds);
+  return deployment;
+}
+
+/** Delete what a run created: its daemonsets and service account, and the namespace if it made it. */
+export async function removeDeployment(d: Deployment): Promise<void> {
+  const selector = runSelector(d.runId);
+  if (d.createdNamespace) {
+    const ns = await d.api.readNamespace(d.namespace);
+    if (ns?.metadata?.labels?.[CREATED_NS] === "true" && ns.metadata.labels[RUN_ID] === d.runId) {
+      await d.api.deleteNamespace(d.namespace);
+      return;
+    }
+  }
+  for (const ds of await d.api.listDaemonSets(d.namespace, selector)) await d.api.deleteDaemonSet(d.namespace, ds.metadata!.name!);
+  for (const sa of await d.api.listServiceAccounts(d.namespace, selector)) await d.api.deleteServiceAccount(d.namespace, sa.metadata!.name!);
+}

@@ -1,0 +1,96 @@
+// The objects a run deploys, built from the embedded YAML and the run's settings. Pure.
+import type { V1DaemonSet, V1Namespace, V1ServiceAccount } from "@kubernetes/client-node";
+import { load } from "js-yaml";
+import { MANIFESTS } from "./embedded.ts";
+
+export const MANAGED_BY = "app.kubernetes.io/managed-by";
+export const MANAGER = "kubectl-netdoctor";
+export const RUN_ID = "netdoctor.io/run-id";
+export const NETWORK = "netdoctor.io/network";
+/** On a namespace netdoctor created (and so may delete). */
+export const CREATED_NS = "netdoctor.io/created-namespace";
+
+export type FloaterNetwork = "pod" | "host";
+
+export interface FloaterSpec {
+  namespace: string;
+  runId: string;
+  image: string;
+  port: number;
+  networks: FloaterNetwork[];
+  /** Restrict to these nodes; undefined means every node. */
+  nodeNames?: string[];
+  imagePullSecret?: string;
+}
+
+export interface FloaterObjects {
+  namespace: V1Namespace;
+  serviceAccount: V1ServiceAccount;
+  daemonSets: V1DaemonSet[];
+}
+
+export const managedSelector = `${MANAGED_BY}=${MANAGER}`;
+export const runSelector = (runId: string) => `${managedSelector},${RUN_ID}=${runId}`;
+
+export function floaterObjects(spec: FloaterSpec): FloaterObjects {
+  const runLabels = { [MANAGED_BY]: MANAGER, [RUN_ID]: spec.runId };
+  const hostNetwork = spec.networks.includes("host");
+  const namespace = load(MANIFESTS.namespace) as V1Namespace;
+  namespace.metadata!.name = spec.namespace;
+  namespace.metadata!.labels = {
+    ...namespace.metadata!.labels,
+    ...runLabels,
+    [CREATED_NS]: "true",
+    // Pod network floaters fit "baseline" (they add no capability); host network is only
+    // admitted by "privileged".
+    "pod-security.kubernetes.io/enforce": hostNetwork ? "privileged" : "baseline",
+  };
+
+  const serviceAccount = load(MANIFESTS.serviceAccount) as V1ServiceAccount;
+  serviceAccount.metadata!.name = `netdoctor-${spec.runId}`;
+  serviceAccount.metadata!.namespace = spec.namespace;
+  serviceAccount.metadata!.labels = { ...serviceAccount.metadata!.labels, ...runLabels };
+
+  const daemonSets = spec.networks.map((network) => daemonSet(spec, network, serviceAccount.metadata!.name!, runLabels));
+  return { namespace, serviceAccount, daemonSets };
+}
+
+function daemonSet(spec: FloaterSpec, network: FloaterNetwork, serviceAccount: string, runLabels: Record<string, string>): V1DaemonSet {
+  const ds = load(MANIFESTS.daemonSet) as V1DaemonSet;
+  const name = `netdoctor-${spec.runId}-${network}`;
+  const labels = { ...runLabels, [NETWORK]: network, "app.kubernetes.io/name": "netdoctor-floater", "app.kubernetes.io/instance": name };
+  ds.metadata = { ...ds.metadata, name, namespace: spec.namespace, labels: { ...ds.metadata!.labels, ...labels } };
+  ds.spec!.selector = { matchLabels: { [RUN_ID]: spec.runId, [NETWORK]: network } };
+  const pod = ds.spec!.template;
+  pod.metadata!.labels = { ...pod.metadata!.labels, ...labels };
+  const podSpec = pod.spec!;
+  podSpec.serviceAccountName = serviceAccount;
+  if (network === "host") {
+    podSpec.hostNetwork = true;
+    podSpec.dnsPolicy = "ClusterFirstWithHostNet";
+  }
+  if (spec.imagePullSecret) podSpec.imagePullSecrets = [{ name: spec.imagePullSecret }];
+  if (spec.nodeNames) {
+    podSpec.affinity = {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: spec.nodeNames }] }],
+        },
+      },
+    };
+  }
+  const container = podSpec.containers[0]!;
+  container.image = spec.image;
+  container.env = [{ name: "FLOATER_PORT", value: String(spec.port) }];
+  container.ports = [{ name: "floater", containerPort: spec.port, ...(network === "host" ? { hostPort: spec.port } : {}) }];
+  container.readinessProbe = { ...container.readinessProbe, tcpSocket: { port: spec.port } };
+  return ds;
+}
+
+/** The image with its registry/repository prefix replaced (mirrors, air-gapped registries). */
+export function imageWithRepository(image: string, repository: string): string {
+  if (!repository) return image;
+  const lastSlash = image.lastIndexOf("/");
+  const nameAndTag = lastSlash >= 0 ? image.slice(lastSlash + 1) : image;
+  return `${repository.replace(/\/+$/, "")}/${nameAndTag}`;
+}

@@ -1,0 +1,71 @@
+// Floaters up: choose the nodes, check permissions, deploy, register their removal, wait.
+import type { Settings } from "../config/settings.ts";
+import { UsageError } from "../errors.ts";
+import type { KubeApi } from "../kube/client.ts";
+import type { Lifecycle } from "../cli/lifecycle.ts";
+import { networksOf } from "../probe/plan.ts";
+import type { Progress } from "../report/progress.ts";
+import { checkPermissions, deployFloaters, newRunId, otherRunsIn, removeDeployment } from "./deploy.ts";
+import { imageWithRepository, type FloaterNetwork } from "./manifests.ts";
+import { selectNodes } from "./select.ts";
+import { waitForFloaters, type WaitResult } from "./wait.ts";
+
+export interface FloatersUp extends WaitResult {
+  runId: string;
+  nodesTotal: number;
+  nodesSelected: string[];
+}
+
+export async function bringUpFloaters(
+  api: KubeApi,
+  settings: Settings,
+  life: Lifecycle,
+  progress: Progress,
+  opts: { imageRepository: string; networks?: FloaterNetwork[] } = { imageRepository: settings.imageRepository },
+): Promise<FloatersUp> {
+  const context = api.target.contextName;
+  const allNodes = (await api.listNodes()).map((n) => n.metadata!.name!);
+  const matching = settings.nodeSelector ? (await api.listNodes(settings.nodeSelector)).map((n) => n.metadata!.name!) : allNodes;
+  const nodes = selectNodes(matching, settings, context);
+  const { source, target } = networksOf(settings.mode);
+  const networks = opts.networks ?? [...new Set<FloaterNetwork>([source, target])];
+
+  const namespaceExists = (await api.readNamespace(settings.namespace)) !== undefined;
+  if (namespaceExists) {
+    const others = await otherRunsIn(api, settings.namespace);
+    if (others.length) {
+      throw new UsageError(
+        `namespace '${settings.namespace}' in context '${context}' is in use by another netdoctor run (${others.join(", ")}): ` +
+          `wait for it, use another --namespace, or run 'kubectl netdoctor clean -n ${settings.namespace}' if it is stale`,
+      );
+    }
+  }
+  await checkPermissions(api, settings.namespace, namespaceExists);
+
+  const runId = newRunId();
+  progress.phase(`deploying floaters on ${nodes.length} node${nodes.length === 1 ? "" : "s"} (context '${context}', namespace '${settings.namespace}')`);
+  await deployFloaters(api, {
+    namespace: settings.namespace,
+    runId,
+    image: imageWithRepository(settings.image, opts.imageRepository),
+    port: settings.port,
+    networks,
+    nodeNames: nodes.length === allNodes.length ? undefined : nodes,
+    imagePullSecret: settings.imagePullSecret || undefined,
+  }, namespaceExists, (d) => {
+    if (!settings.keep) life.defer(`removing the floaters of run ${runId} in context '${context}'`, () => removeDeployment(d));
+  });
+
+  progress.phase(`waiting for ${nodes.length * networks.length} floaters to be ready (up to ${settings.podWaitTimeout}s)`);
+  const waited = await waitForFloaters(api, {
+    namespace: settings.namespace,
+    runId,
+    nodes,
+    networks,
+    timeoutMs: settings.podWaitTimeout * 1000,
+    signal: life.signal,
+    onProgress: () => {},
+  });
+  progress.done(`${waited.ready.length} floaters ready${waited.notReady.length ? `, ${waited.notReady.length} not ready` : ""}`);
+  return { ...waited, runId, nodesTotal: allNodes.length, nodesSelected: nodes };
+}

@@ -1,0 +1,82 @@
+// Waiting for a run's floaters: every pod of the run is looked at on each pass (one LIST, not one
+// pod after another), bounded by a deadline. A node whose floater is not ready in time is a finding
+// with its reason; the check goes on with the others.
+import type { V1Pod } from "@kubernetes/client-node";
+import type { KubeApi } from "../kube/client.ts";
+import type { Floater, SkippedNode } from "../probe/types.ts";
+import { NETWORK, runSelector, type FloaterNetwork } from "./manifests.ts";
+
+export interface WaitOptions {
+  namespace: string;
+  runId: string;
+  nodes: string[];
+  networks: FloaterNetwork[];
+  timeoutMs: number;
+  pollMs?: number;
+  signal?: AbortSignal;
+  onProgress?: (ready: number, total: number) => void;
+}
+
+export interface WaitResult {
+  ready: Floater[];
+  notReady: SkippedNode[];
+}
+
+export function isReady(pod: V1Pod): boolean {
+  return !!pod.status?.podIP && !!pod.status.conditions?.some((c) => c.type === "Ready" && c.status === "True") && !pod.metadata?.deletionTimestamp;
+}
+
+/** Why a floater pod is not ready, in the words kubectl would show. */
+export function notReadyReason(pod: V1Pod | undefined): string {
+  if (!pod) return "no floater pod was created for this node (DaemonSet could not place or create it)";
+  const waiting = pod.status?.containerStatuses?.find((c) => c.state?.waiting)?.state?.waiting;
+  if (waiting?.reason) return `${waiting.reason}${waiting.message ? `: ${waiting.message.split("\n")[0]}` : ""}`;
+  const terminated = pod.status?.containerStatuses?.find((c) => c.state?.terminated)?.state?.terminated;
+  if (terminated) return `container exited (${terminated.reason ?? `exit ${terminated.exitCode}`})`;
+  const unscheduled = pod.status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False");
+  if (unscheduled) return `${unscheduled.reason ?? "Unschedulable"}: ${unscheduled.message ?? ""}`.trim();
+  if (pod.status?.phase === "Running") return "not Ready: the floater does not answer its readiness probe";
+  return `pod ${pod.status?.phase ?? "Pending"}`;
+}
+
+export function floaterOf(pod: V1Pod, cluster: string): Floater {
+  const ips = pod.status?.podIPs?.map((p) => p.ip).filter((ip): ip is string => !!ip) ?? [];
+  return {
+    cluster,
+    node: pod.spec?.nodeName ?? "",
+    pod: pod.metadata!.name!,
+    namespace: pod.metadata!.namespace!,
+    network: (pod.metadata?.labels?.[NETWORK] as FloaterNetwork) ?? "pod",
+    ips: ips.length ? ips : [pod.status!.podIP!],
+  };
+}
+
+export async function waitForFloaters(api: KubeApi, o: WaitOptions): Promise<WaitResult> {
+  const cluster = api.target.contextName;
+  const deadline = Date.now() + o.timeoutMs;
+  const expected = o.nodes.length * o.networks.length;
+  const key = (node: string, network: string) => `${node}/${network}`;
+  let byKey = new Map<string, V1Pod>();
+  for (;;) {
+    const pods = await api.listPods(o.namespace, runSelector(o.runId));
+    byKey = new Map();
+    for (const pod of pods) {
+      const k = key(pod.spec?.nodeName ?? "", pod.metadata?.labels?.[NETWORK] ?? "");
+      // Prefer a ready pod if a node has two (a replacement in progress).
+      if (!byKey.has(k) || isReady(pod)) byKey.set(k, pod);
+    }
+    const ready = [...byKey.values()].filter((p) => isReady(p) && o.nodes.includes(p.spec!.nodeName!)).length;
+    o.onProgress?.(ready, expected);
+    if (ready >= expected || Date.now() >= deadline || o.signal?.aborted) break;
+    await Bun.sleep(Math.min(o.pollMs ?? 1000, Math.max(0, deadline - Date.now())));
+  }
+  const result: WaitResult = { ready: [], notReady: [] };
+  for (const node of o.nodes) {
+    for (const network of o.networks) {
+      const pod = byKey.get(key(node, network));
+      if (pod && isReady(pod)) result.ready.push(floaterOf(pod, cluster));
+      else result.notReady.push({ cluster, node, reason: `${o.networks.length > 1 ? `${network}-network floater: ` : ""}${notReadyReason(pod)}` });
+    }
+  }
+  return result;
+}

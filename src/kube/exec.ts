@@ -1,0 +1,102 @@
+// Exec a command in a pod over the API server's WebSocket, and wait for the command to END (client-node
+// resolves when the socket opens). The exit code arrives either as a real kubelet's NonZeroExitCode
+// cause or as an InternalError "exit status N" (kwok and some runtimes): both are handled.
+import { Writable } from "node:stream";
+import { Exec, type V1Status } from "@kubernetes/client-node";
+import type { ClusterTarget } from "./kubeconfig.ts";
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The exec itself failed: nothing can be said about the network from it. */
+export class ExecTransportError extends Error {
+  constructor(
+    message: string,
+    /** True when a retry may help (throttling, a dropped connection), false for e.g. pod gone. */
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = "ExecTransportError";
+  }
+}
+
+export type ExecFn = (pod: { namespace: string; name: string; container: string }, command: string[], timeoutMs: number) => Promise<ExecResult>;
+
+/** The exit code in an exec's final Status, or undefined if the Status is an exec failure. */
+export function exitCodeOf(status: V1Status): number | undefined {
+  if (status.status === "Success") return 0;
+  if (status.reason === "NonZeroExitCode") {
+    const cause = status.details?.causes?.find((c) => c.reason === "ExitCode");
+    const n = Number(cause?.message);
+    return Number.isInteger(n) ? n : undefined;
+  }
+  const m = /exit (?:status|code) (\d+)/.exec(status.message ?? "");
+  return m ? Number(m[1]) : undefined;
+}
+
+class Collector extends Writable {
+  private chunks: Buffer[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    this.chunks.push(chunk);
+    done();
+  }
+  text(): string {
+    return Buffer.concat(this.chunks).toString("utf8");
+  }
+}
+
+export function createExec(target: ClusterTarget): ExecFn {
+  const exec = new Exec(target.kubeConfig);
+  return async (pod, command, timeoutMs) => {
+    const stdout = new Collector();
+    const stderr = new Collector();
+    let socket: { close(): void; on?(ev: string, fn: (...a: unknown[]) => void): void } | undefined;
+    return new Promise<ExecResult>((resolve, reject) => {
+      let settled = false;
+      const finish = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        fn();
+        try {
+          socket?.close();
+        } catch {
+          // already closed
+        }
+      };
+      const timer = setTimeout(
+        () => finish(() => reject(new ExecTransportError(`exec in ${pod.name} did not finish within ${Math.round(timeoutMs / 1000)}s`, true))),
+        timeoutMs,
+      );
+      exec
+        .exec(pod.namespace, pod.name, pod.container, command, stdout, stderr, null, false, (status: V1Status) => {
+          const code = exitCodeOf(status);
+          finish(() =>
+            code === undefined
+              ? reject(new ExecTransportError(`exec in ${pod.name} failed: ${status.message ?? status.reason ?? "unknown status"}`, false))
+              : resolve({ exitCode: code, stdout: stdout.text(), stderr: stderr.text() }),
+          );
+        })
+        .then((ws) => {
+          socket = ws as unknown as typeof socket;
+          if (settled) socket?.close();
+          // A socket that closes without a final status: the connection dropped mid-command.
+          (ws as unknown as { on?: (e: string, f: () => void) => void }).on?.("close", () => {
+            setTimeout(() => finish(() => reject(new ExecTransportError(`exec in ${pod.name}: connection closed before the command finished`, true))), 50);
+          });
+        })
+        .catch((err: unknown) => finish(() => reject(execConnectError(err, pod.name))));
+    });
+  };
+}
+
+function execConnectError(err: unknown, pod: string): ExecTransportError {
+  const text = err instanceof Error ? err.message : String(err);
+  const status = /Unexpected server response: (\d+)/.exec(text)?.[1];
+  // 429 (throttled) and 5xx may pass; 4xx (forbidden, pod gone) will not.
+  const retryable = status === undefined ? true : status === "429" || status.startsWith("5");
+  return new ExecTransportError(`exec in ${pod} failed: ${status ? `HTTP ${status}` : text.split("\n")[0]}`, retryable);
+}

@@ -1,0 +1,95 @@
+// A probe's raw outcome (or the exec's failure) -> a Verdict. Failed means the network answered
+// wrong or not at all; Error means the probe could not be run. The two never mix. Pure.
+import type { RawOutcome } from "./parse.ts";
+import type { Probe, Verdict } from "./types.ts";
+
+const TOOL_MISSING = /(?:^|\s)(\S+): not found|applet not found|can't execute/i;
+
+export function classify(probe: Probe, raw: RawOutcome | undefined, timeoutSec: number): Verdict {
+  if (!raw) return { probe, status: "Error", reason: "no result: the probe did not run to the end (exec cut short)" };
+  const text = raw.output;
+  const tool = TOOL_MISSING.exec(text);
+  if (tool && raw.exitCode === 127) return { probe, status: "Error", reason: `tool missing in the floater image: ${tool[1] ?? text}` };
+  switch (probe.protocol) {
+    case "icmp":
+      return classifyPing(probe, raw, timeoutSec);
+    case "tcp":
+      return probe.custom ? classifyConnect(probe, raw, timeoutSec) : classifyFloaterTcp(probe, raw, timeoutSec);
+    case "dns":
+      return classifyDns(probe, raw, timeoutSec);
+  }
+}
+
+const fail = (probe: Probe, reason: string, extra: Partial<Verdict> = {}): Verdict => ({ probe, status: "Failed", reason, ...extra });
+const error = (probe: Probe, reason: string): Verdict => ({ probe, status: "Error", reason });
+
+/** Reasons that the kernel or the tool reports the same way whatever the protocol. */
+function commonNetworkFailure(text: string, timeoutSec: number): string | undefined {
+  if (/Connection refused/i.test(text)) return "connection refused";
+  if (/No route to host|Host is unreachable/i.test(text)) return "host unreachable (no route, or rejected with ICMP unreachable)";
+  if (/Network is unreachable/i.test(text)) return "network unreachable (no route from the source)";
+  if (/Permission denied|Operation not permitted/i.test(text) && !/are you root/i.test(text)) {
+    return "blocked on the source (permission denied: a prohibit route or a policy)";
+  }
+  if (/timed out|Timeout/i.test(text)) return `timeout: no answer within ${timeoutSec}s`;
+  return undefined;
+}
+
+export function parsePingStats(text: string): { sent: number; received: number; lossPct: number; rttMs?: number } | undefined {
+  const m = /(\d+) packets transmitted, (\d+) (?:packets )?received/.exec(text);
+  if (!m) return undefined;
+  const sent = Number(m[1]);
+  const received = Number(m[2]);
+  const rtt = /min\/avg\/max(?:\/mdev)? = [\d.]+\/([\d.]+)\//.exec(text);
+  return { sent, received, lossPct: sent ? Math.round(((sent - received) / sent) * 100) : 100, rttMs: rtt ? Number(rtt[1]) : undefined };
+}
+
+function classifyPing(probe: Probe, raw: RawOutcome, timeoutSec: number): Verdict {
+  const text = raw.output;
+  if (/are you root|permission denied \(are you root/i.test(text)) {
+    return error(probe, "ping is not permitted in the floater (it needs CAP_NET_RAW)");
+  }
+  const stats = parsePingStats(text);
+  if (stats && stats.received > 0) {
+    const metrics = { rttMs: stats.rttMs, lossPct: stats.lossPct };
+    if (stats.received === stats.sent) return { probe, status: "Succeeded", reason: "", ...metrics };
+    return fail(probe, `packet loss ${stats.lossPct}% (${stats.received}/${stats.sent} replies)`, metrics);
+  }
+  const common = commonNetworkFailure(text, timeoutSec);
+  if (common) return fail(probe, common, { lossPct: 100 });
+  if (stats) return fail(probe, `timeout: no reply to ${stats.sent} ping${stats.sent === 1 ? "" : "s"}`, { lossPct: 100 });
+  if (/bad address|unknown host/i.test(text)) return error(probe, `ping could not use the address: ${text}`);
+  return raw.exitCode === 0 ? error(probe, `unrecognised ping output: ${text || "(none)"}`) : fail(probe, text || `ping exited ${raw.exitCode}`);
+}
+
+function classifyFloaterTcp(probe: Probe, raw: RawOutcome, timeoutSec: number): Verdict {
+  const text = raw.output;
+  if (raw.exitCode === 0 && /\bOK\b/.test(text)) return { probe, status: "Succeeded", reason: "" };
+  const common = commonNetworkFailure(text, timeoutSec);
+  if (common) return fail(probe, common === "connection refused" ? `connection refused on port ${probe.target.port} (floater not listening, or a reject rule)` : common);
+  if (raw.exitCode === 0) return fail(probe, `connected, but the floater's answer did not come back (got: ${text ? text.slice(0, 80) : "nothing"})`);
+  return fail(probe, text || `nc exited ${raw.exitCode}`);
+}
+
+function classifyConnect(probe: Probe, raw: RawOutcome, timeoutSec: number): Verdict {
+  if (raw.exitCode === 0) return { probe, status: "Succeeded", reason: "" };
+  return fail(probe, commonNetworkFailure(raw.output, timeoutSec) ?? (raw.output || `nc exited ${raw.exitCode}`));
+}
+
+function classifyDns(probe: Probe, raw: RawOutcome, timeoutSec: number): Verdict {
+  const text = raw.output;
+  // The answer section follows the server's own "Address:" line, after "Name:".
+  const answer = /Name:\s*\S+\s+Address(?: \d+)?:\s*([0-9a-fA-F.:]+)/.exec(text);
+  if (raw.exitCode === 0 && answer) return { probe, status: "Succeeded", reason: "" };
+  if (/NXDOMAIN|can't find/i.test(text)) return fail(probe, `NXDOMAIN: ${probe.target.name} does not resolve`);
+  if (/no servers could be reached|timed out/i.test(text) || raw.exitCode === 143 || raw.exitCode === 124) {
+    return fail(probe, `DNS server ${probe.target.ip || "of the pod"} did not answer within ${timeoutSec}s`);
+  }
+  if (/SERVFAIL|REFUSED/i.test(text)) return fail(probe, `DNS server answered ${/SERVFAIL/i.test(text) ? "SERVFAIL" : "REFUSED"}`);
+  return fail(probe, text || `nslookup exited ${raw.exitCode}`);
+}
+
+/** Every probe of a source whose exec failed: Error, with the exec's reason. */
+export function execFailed(probes: Probe[], reason: string): Verdict[] {
+  return probes.map((probe) => error(probe, reason));
+}

@@ -1,0 +1,89 @@
+// Which probes a check runs: every source floater x every target floater (other nodes) x address
+// family x protocol, plus DNS and custom targets per source. Pure.
+import type { IpFamily, Mode, Protocol } from "../config/settings.ts";
+import type { Family, Floater, Probe, SourcePlan } from "./types.ts";
+
+export interface PlanOptions {
+  mode: Mode;
+  protocols: Protocol[];
+  ipFamily: IpFamily;
+  port: number;
+  /** IP or IP:PORT, [v6]:PORT for IPv6 with a port. */
+  targets: string[];
+  dnsName: string;
+  dnsServer: string;
+}
+
+/** Which floater network the sources and the targets of a mode use. */
+export function networksOf(mode: Mode): { source: "pod" | "host"; target: "pod" | "host" } {
+  switch (mode) {
+    case "pod":
+      return { source: "pod", target: "pod" };
+    case "node":
+      return { source: "host", target: "host" };
+    case "node-to-pod":
+      return { source: "host", target: "pod" };
+    case "pod-to-node":
+      return { source: "pod", target: "host" };
+  }
+}
+
+export function familyOf(ip: string): Family {
+  return ip.includes(":") ? "ipv6" : "ipv4";
+}
+
+export function familiesOf(ipFamily: IpFamily): Family[] {
+  return ipFamily === "dual" ? ["ipv4", "ipv6"] : [ipFamily];
+}
+
+export function parseTarget(spec: string): { ip: string; port?: number } {
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(spec);
+  if (v6) return { ip: v6[1]!, port: v6[2] ? Number(v6[2]) : undefined };
+  const colons = spec.split(":").length - 1;
+  if (colons === 1) {
+    const [ip, port] = spec.split(":") as [string, string];
+    return { ip, port: Number(port) };
+  }
+  return { ip: spec };
+}
+
+/**
+ * sources and targets: the ready floaters of the source and target networks (for a cross-cluster
+ * check, targets are the other cluster's). Pairs on the same node (and cluster) are skipped.
+ */
+export function planProbes(opts: PlanOptions, sources: Floater[], targets: Floater[], firstId = 1): SourcePlan[] {
+  let id = firstId;
+  const families = familiesOf(opts.ipFamily);
+  const pairProtocols = opts.protocols.filter((p): p is "icmp" | "tcp" => p !== "dns");
+  const dnsName = opts.dnsName || "kubernetes.default.svc.cluster.local";
+  const customTargets = opts.targets.map(parseTarget);
+  return sources.map((source) => {
+    const probes: Probe[] = [];
+    const from = (family: Family) => ({ cluster: source.cluster, node: source.node, ip: source.ips.find((ip) => familyOf(ip) === family) ?? "" });
+    for (const target of targets) {
+      if (target.node === source.node && target.cluster === source.cluster) continue;
+      for (const ip of target.ips) {
+        const family = familyOf(ip);
+        if (!families.includes(family)) continue;
+        for (const protocol of pairProtocols) {
+          probes.push({
+            id: id++, protocol, family, source: from(family),
+            target: { cluster: target.cluster, node: target.node, ip, ...(protocol === "tcp" ? { port: opts.port } : {}) },
+          });
+        }
+      }
+    }
+    if (opts.protocols.includes("dns")) {
+      const family = opts.dnsServer ? familyOf(opts.dnsServer) : families[0]!;
+      probes.push({ id: id++, protocol: "dns", family, source: from(family), target: { cluster: "", node: "", ip: opts.dnsServer, name: dnsName } });
+    }
+    for (const t of customTargets) {
+      const family = familyOf(t.ip);
+      probes.push({
+        id: id++, protocol: t.port ? "tcp" : "icmp", family, source: from(family), custom: true,
+        target: { cluster: "", node: "", ip: t.ip, ...(t.port ? { port: t.port } : {}) },
+      });
+    }
+    return { source, probes };
+  });
+}

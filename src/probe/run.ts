@@ -1,0 +1,83 @@
+// Runs the plan: one exec per source pod (fanout) or one per pair (pair, as netctl did), at most
+// `concurrency` at once, retrying exec hiccups a bounded number of times. Verdicts are handed to
+// onVerdicts as each exec lands, so nothing waits for the slowest source. The exec function is
+// injected: this module never talks to the API itself.
+import type { Strategy } from "../config/settings.ts";
+import { ExecTransportError, type ExecFn } from "../kube/exec.ts";
+import { classify, execFailed } from "./classify.ts";
+import { parseOutput } from "./parse.ts";
+import { probeScript, scriptDeadlineMs, type ScriptOptions } from "./script.ts";
+import type { Floater, Probe, SourcePlan, Verdict } from "./types.ts";
+
+export interface RunOptions {
+  concurrency: number;
+  strategy: Strategy;
+  script: ScriptOptions;
+  /** Retries of an exec that failed in transit (throttling, dropped connection). */
+  retries: number;
+  signal?: AbortSignal;
+  /** Backoff before retry n (1-based), in ms. */
+  backoffMs?: (attempt: number) => number;
+}
+
+export interface RunStats {
+  execs: number;
+  retries: number;
+}
+
+interface Unit {
+  source: Floater;
+  probes: Probe[];
+}
+
+export function unitsOf(plans: SourcePlan[], strategy: Strategy): Unit[] {
+  const withProbes = plans.filter((p) => p.probes.length > 0);
+  if (strategy === "fanout") return withProbes;
+  return withProbes.flatMap((p) => p.probes.map((probe) => ({ source: p.source, probes: [probe] })));
+}
+
+export async function runProbes(plans: SourcePlan[], exec: ExecFn, opts: RunOptions, onVerdicts: (v: Verdict[]) => void): Promise<RunStats> {
+  const units = unitsOf(plans, opts.strategy);
+  const stats: RunStats = { execs: 0, retries: 0 };
+  const backoff = opts.backoffMs ?? ((n) => 500 * 2 ** (n - 1));
+  let next = 0;
+
+  const runUnit = async (unit: Unit): Promise<Verdict[]> => {
+    const script = probeScript(unit.probes, opts.script);
+    const deadline = scriptDeadlineMs(unit.probes.length, opts.script);
+    const pod = { namespace: unit.source.namespace, name: unit.source.pod, container: "floater" };
+    for (let attempt = 0; ; attempt++) {
+      stats.execs++;
+      try {
+        const result = await exec(pod, ["sh", "-c", script], deadline);
+        const raw = parseOutput(result.stdout);
+        return unit.probes.map((p) => classify(p, raw.get(p.id), opts.script.timeout));
+      } catch (err) {
+        const transport = err instanceof ExecTransportError ? err : new ExecTransportError(String((err as Error)?.message ?? err), false);
+        if (!transport.retryable || attempt >= opts.retries || opts.signal?.aborted) {
+          return execFailed(unit.probes, `could not test: ${transport.message}`);
+        }
+        stats.retries++;
+        await Bun.sleep(backoff(attempt + 1));
+      }
+    }
+  };
+
+  const worker = async () => {
+    while (next < units.length && !opts.signal?.aborted) {
+      const unit = units[next++]!;
+      const verdicts = await runUnit(unit);
+      if (opts.signal?.aborted) return; // partial: the run is being cancelled
+      onVerdicts(verdicts);
+    }
+  };
+  const workers = Array.from({ length: Math.min(opts.concurrency, units.length) }, worker);
+  if (opts.signal) {
+    // On cancel, stop waiting for execs in flight.
+    const aborted = new Promise<void>((resolve) => opts.signal!.addEventListener("abort", () => resolve(), { once: true }));
+    await Promise.race([Promise.all(workers), aborted]);
+  } else {
+    await Promise.all(workers);
+  }
+  return stats;
+}

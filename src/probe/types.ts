@@ -1,0 +1,55 @@
+// The data that flows through a check: floaters found, probes planned, verdicts reached.
+
+export type Family = "ipv4" | "ipv6";
+export type ProbeProtocol = "icmp" | "tcp" | "dns";
+export type Status = "Succeeded" | "Failed" | "Error";
+
+/** A ready floater pod: where probes run from, and what they aim at. */
+export interface Floater {
+  /** Context of the cluster it runs in. */
+  cluster: string;
+  node: string;
+  pod: string;
+  namespace: string;
+  network: "pod" | "host";
+  ips: string[];
+}
+
+export interface Endpoint {
+  cluster: string;
+  node: string;
+  ip: string;
+}
+
+export interface Probe {
+  id: number;
+  protocol: ProbeProtocol;
+  family: Family;
+  source: Endpoint;
+  /** For dns: the server asked ("" = the pod's resolver) and node "". For custom targets node is "". */
+  target: Endpoint & { port?: number; name?: string };
+  /** A custom target (--target), probed with a plain connect rather than the floater's answer. */
+  custom?: boolean;
+}
+
+/** All the probes one source pod runs, in one exec. */
+export interface SourcePlan {
+  source: Floater;
+  probes: Probe[];
+}
+
+export interface Verdict {
+  probe: Probe;
+  status: Status;
+  /** Plain words: "timeout: no reply to 3 pings", "connection refused", "exec failed: ...". */
+  reason: string;
+  rttMs?: number;
+  lossPct?: number;
+}
+
+/** A node that could not take part, and why. */
+export interface SkippedNode {
+  cluster: string;
+  node: string;
+  reason: string;
+}

@@ -1,0 +1,65 @@
+// The human report: a summary, the skipped nodes, and a table of the pairs that failed or could not
+// be tested (-o wide: every pair, with RTT), sized to the terminal. Pure.
+import { table, type TableUserConfig } from "table";
+import type { ResultRecord, ResultsDocument } from "../results/document.ts";
+
+export interface RenderOptions {
+  wide: boolean;
+  columns: number;
+  color: boolean;
+}
+
+const paint = (on: boolean, code: number, s: string) => (on ? `\u001b[${code}m${s}\u001b[0m` : s);
+
+export function statusText(status: ResultRecord["status"], color: boolean): string {
+  return status === "Succeeded" ? paint(color, 32, status) : status === "Failed" ? paint(color, 31, status) : paint(color, 33, status);
+}
+
+function targetText(r: ResultRecord): string {
+  if (r.protocol === "dns") return `${r.target.name ?? ""}${r.target.ip ? ` @${r.target.ip}` : ""}`;
+  return r.target.port ? `${r.target.ip.includes(":") ? `[${r.target.ip}]` : r.target.ip}:${r.target.port}` : r.target.ip;
+}
+
+function nodeText(n: { cluster: string; node: string }, showCluster: boolean): string {
+  if (!n.node) return "-";
+  return showCluster ? `${n.cluster}/${n.node}` : n.node;
+}
+
+export function renderSummary(doc: ResultsDocument): string {
+  const s = doc.summary;
+  const lines = [
+    `${doc.partial ? "PARTIAL (interrupted): " : ""}checked ${s.nodesChecked} of ${s.nodesTotal} nodes: ${s.pairs} pairs, ${s.succeeded} succeeded, ${s.failed} failed, ${s.errors} could not be tested` +
+      ` (${s.execs} execs${s.retries ? `, ${s.retries} retried` : ""}, ${(s.durationMs / 1000).toFixed(1)}s)`,
+  ];
+  for (const k of doc.skipped) lines.push(`skipped node ${k.node}${doc.clusters.destination ? ` (${k.cluster})` : ""}: ${k.reason}`);
+  return `${lines.join("\n")}\n`;
+}
+
+export function renderTable(records: ResultRecord[], o: RenderOptions, showCluster: boolean): string {
+  const shown = o.wide ? records : records.filter((r) => r.status !== "Succeeded");
+  if (shown.length === 0) return "";
+  const header = ["S/N", "SRC NODE NAME", "DST NODE NAME", "TARGET IP", "PROTOCOL", "RESULT", ...(o.wide ? ["RTT"] : []), "REASON"];
+  const rows = shown.map((r, k) => [
+    String(k + 1),
+    nodeText(r.source, showCluster),
+    nodeText(r.target, showCluster),
+    targetText(r),
+    r.protocol + (r.family === "ipv6" ? "/v6" : ""),
+    statusText(r.status, o.color),
+    ...(o.wide ? [r.rttMs !== undefined ? `${r.rttMs.toFixed(2)}ms` : "-"] : []),
+    r.reason || "-",
+  ]);
+  // The REASON column takes whatever width the terminal leaves, and wraps.
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => visibleLength(row[c]!))));
+  const fixed = widths.slice(0, -1).reduce((a, w) => a + w + 3, 0) + 4;
+  const reasonWidth = Math.max(20, Math.min(widths.at(-1)!, o.columns - fixed));
+  const config: TableUserConfig = {
+    columns: { [header.length - 1]: { width: reasonWidth, wrapWord: true } },
+    drawHorizontalLine: (line, count) => line === 0 || line === 1 || line === count,
+  };
+  return table([header, ...rows], config);
+}
+
+function visibleLength(s: string): number {
+  return s.replace(/\u001b\[\d+m/g, "").length;
+}

@@ -1,0 +1,80 @@
+// The results of a run as saved and as printed by -o json|yaml: versioned, with the settings the
+// run used (so resume can repeat it) and every pair's verdict. Pure.
+import type { Settings } from "../config/settings.ts";
+import type { Family, ProbeProtocol, SkippedNode, Status, Verdict } from "../probe/types.ts";
+
+export const RESULTS_API_VERSION = "netdoctor.io/v1";
+export const RESULTS_KIND = "CheckResults";
+
+export interface ResultRecord {
+  source: { cluster: string; node: string; ip: string };
+  target: { cluster: string; node: string; ip: string; port?: number; name?: string };
+  protocol: ProbeProtocol;
+  family: Family;
+  custom?: boolean;
+  status: Status;
+  reason: string;
+  rttMs?: number;
+  lossPct?: number;
+}
+
+export interface Summary {
+  nodesTotal: number;
+  nodesChecked: number;
+  pairs: number;
+  succeeded: number;
+  failed: number;
+  errors: number;
+  skippedNodes: number;
+  execs: number;
+  retries: number;
+  durationMs: number;
+}
+
+export interface ClusterRef {
+  context: string;
+  server: string;
+}
+
+export interface ResultsDocument {
+  apiVersion: typeof RESULTS_API_VERSION;
+  kind: typeof RESULTS_KIND;
+  /** True when the run was interrupted: only part of the pairs were checked. */
+  partial: boolean;
+  startedAt: string;
+  finishedAt: string;
+  clusters: { source: ClusterRef; destination?: ClusterRef };
+  settings: Settings;
+  summary: Summary;
+  skipped: SkippedNode[];
+  results: ResultRecord[];
+}
+
+export function recordOf(v: Verdict): ResultRecord {
+  const { probe } = v;
+  return {
+    source: { ...probe.source },
+    target: { ...probe.target },
+    protocol: probe.protocol,
+    family: probe.family,
+    ...(probe.custom ? { custom: true } : {}),
+    status: v.status,
+    reason: v.reason,
+    ...(v.rttMs !== undefined ? { rttMs: v.rttMs } : {}),
+    ...(v.lossPct !== undefined ? { lossPct: v.lossPct } : {}),
+  };
+}
+
+export function summarize(
+  results: ResultRecord[],
+  counts: { nodesTotal: number; nodesChecked: number; skippedNodes: number; execs: number; retries: number; durationMs: number },
+): Summary {
+  const by = (s: Status) => results.filter((r) => r.status === s).length;
+  return { ...counts, pairs: results.length, succeeded: by("Succeeded"), failed: by("Failed"), errors: by("Error") };
+}
+
+/** Something is broken when a pair failed or could not be tested, or a node could not take part. */
+export function problemsFound(doc: Pick<ResultsDocument, "summary">): boolean {
+  const s = doc.summary;
+  return s.failed > 0 || s.errors > 0 || s.skippedNodes > 0;
+}
