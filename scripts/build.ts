@@ -43,9 +43,11 @@ if (process.argv.includes("--release")) {
     mkdirSync(stage, { recursive: true });
     await compile(join(stage, p.bin), p.bunTarget);
     copyFileSync(join(root, "LICENSE"), join(stage, "LICENSE"));
+    for (const extra of p.extras) copyFileSync(join(root, "scripts", extra), join(stage, extra));
     const archive = join(out, p.archive);
-    if (p.archive.endsWith(".zip")) await $`cd ${stage} && zip -q -X ${archive} ${p.bin} LICENSE`;
-    else await $`tar -C ${stage} --owner=0 --group=0 -czf ${archive} ${p.bin} LICENSE`;
+    const members = [p.bin, "LICENSE", ...p.extras];
+    if (p.archive.endsWith(".zip")) await $`cd ${stage} && zip -q -X ${archive} ${members}`;
+    else await $`tar -C ${stage} --owner=0 --group=0 -czf ${archive} ${members}`;
     rmSync(stage, { recursive: true });
     sums[p.archive] = createHash("sha256").update(readFileSync(archive)).digest("hex");
     console.log(`${sums[p.archive]}  ${p.archive}`);

@@ -9,11 +9,14 @@ export interface ReleasePlatform {
   bunTarget: string;
   bin: string;
   archive: string;
+  /** Shipped beside the binary: kubectl's plugin completion hook (krew does not install it yet). */
+  extras: string[];
 }
 
 const platform = (os: ReleasePlatform["os"], arch: ReleasePlatform["arch"], bunTarget: string): ReleasePlatform => {
   const bin = os === "windows" ? "kubectl-netdoctor.exe" : "kubectl-netdoctor";
-  return { os, arch, bunTarget, bin, archive: `kubectl-netdoctor_${os}_${arch}.${os === "windows" ? "zip" : "tar.gz"}` };
+  const extras = os === "windows" ? [] : ["kubectl_complete-netdoctor"];
+  return { os, arch, bunTarget, bin, extras, archive: `kubectl-netdoctor_${os}_${arch}.${os === "windows" ? "zip" : "tar.gz"}` };
 };
 
 export const RELEASE_PLATFORMS: readonly ReleasePlatform[] = [
@@ -54,10 +57,7 @@ export function renderKrewManifest(version: string, sha256: Record<string, strin
           selector: { matchLabels: { os: p.os, arch: p.arch } },
           uri: `${REPOSITORY}/releases/download/${version}/${p.archive}`,
           sha256: sum,
-          files: [
-            { from: p.bin, to: "." },
-            { from: "LICENSE", to: "." },
-          ],
+          files: [p.bin, "LICENSE", ...p.extras].map((from) => ({ from, to: "." })),
           bin: p.bin,
         };
       }),

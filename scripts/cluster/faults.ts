@@ -1,8 +1,8 @@
 // Fault injection, all inside the node namespaces (so deleting them undoes everything), and heal.
 import { addPeerRoutes } from "./network.ts";
-import { readState, startKwok, startListener, topologyFromState, writeState, type Fault, type State } from "./harness.ts";
+import { readState, startListener, topologyFromState, writeState, type Fault, type State } from "./harness.ts";
 import { inNetns, run, stop } from "./sh.ts";
-import { findNode, type NodeLayout } from "./topology.ts";
+import { findNode, KUBELET_PORT, type NodeLayout } from "./topology.ts";
 
 export interface FaultArgs {
   kind: string;
@@ -30,18 +30,21 @@ export async function injectFault(a: FaultArgs): Promise<Fault> {
   switch (a.kind) {
     case "drop":
     case "reject": {
+      // Applied where the packets arrive (the target's INPUT), to NEW traffic only: the source's
+      // requests are lost or refused as on a real network, while replies and the other
+      // direction pass, so exactly the "from -> to" pairs fail.
       const from = need(a.from, "--from");
       const to = need(a.to, "--to");
       if (a.port && !a.proto) a.proto = "tcp";
       const pairs: [NodeLayout, NodeLayout][] = a.bothWays ? [[from, to], [to, from]] : [[from, to]];
       const undo: string[][] = [];
       for (const [src, dst] of pairs) {
-        for (const dest of [dst.ip, dst.podCIDR]) {
-          const rule = ["-d", dest, ...(a.proto ? ["-p", a.proto] : []), ...(a.port ? ["--dport", String(a.port)] : []),
-            "-m", "comment", "--comment", tag, "-j", a.kind === "drop" ? "DROP" : "REJECT",
+        for (const origin of [src.ip, src.podCIDR]) {
+          const rule = ["-s", origin, ...(a.proto ? ["-p", a.proto] : []), ...(a.port ? ["--dport", String(a.port)] : []),
+            "-m", "conntrack", "--ctstate", "NEW", "-m", "comment", "--comment", tag, "-j", a.kind === "drop" ? "DROP" : "REJECT",
             ...(a.kind === "reject" && a.proto === "tcp" ? ["--reject-with", "tcp-reset"] : [])];
-          inNetns(src.netns, ["iptables", "-A", "OUTPUT", ...rule]);
-          undo.push(["ip", "netns", "exec", src.netns, "iptables", "-D", "OUTPUT", ...rule]);
+          inNetns(dst.netns, ["iptables", "-A", "INPUT", ...rule]);
+          undo.push(["ip", "netns", "exec", dst.netns, "iptables", "-D", "INPUT", ...rule]);
         }
       }
       const what = `${a.proto ?? "all"}${a.port ? `/${a.port}` : ""}`;
@@ -68,9 +71,12 @@ export async function injectFault(a: FaultArgs): Promise<Fault> {
       break;
     }
     case "kubelet-down": {
+      // The kubelet's API port refuses the API server (exec, logs), while kwok keeps the node and
+      // its pods Ready: "the node looks fine but exec into it fails", whenever it is injected.
       const node = need(a.node, "--node");
-      await stop([state.nodes[node.name]?.kwok].filter((p): p is number => !!p));
-      fault = { id, description: `kubelet-down ${node.name} (kwok stopped: exec into it fails)`, undo: [], restart: { node: node.name, what: "kwok" } };
+      const rule = ["-p", "tcp", "--dport", String(KUBELET_PORT), "-m", "comment", "--comment", tag, "-j", "REJECT", "--reject-with", "tcp-reset"];
+      inNetns(node.netns, ["iptables", "-A", "INPUT", ...rule]);
+      fault = { id, description: `kubelet-down ${node.name} (its kubelet port refuses: exec into it fails)`, undo: [["ip", "netns", "exec", node.netns, "iptables", "-D", "INPUT", ...rule]] };
       break;
     }
     case "link-down": {
@@ -110,8 +116,7 @@ export async function heal(): Promise<Fault[]> {
     if (f.restart) {
       const node = findNode(t, f.restart.node);
       const entry = (state.nodes[node.name] ??= {});
-      if (f.restart.what === "listener") entry.listener = startListener(node);
-      else entry.kwok = startKwok(node);
+      entry.listener = startListener(node);
     }
   }
   state.faults = [];

@@ -33,7 +33,7 @@ export interface Fault {
   /** Commands that undo it, run in reverse order by heal. */
   undo: string[][];
   /** Processes to restart on heal (listener-down, kubelet-down). */
-  restart?: { node: string; what: "listener" | "kwok" };
+  restart?: { node: string; what: "listener" };
   /** A node whose link to bring back up, with its routes (link-down). */
   relink?: string;
 }

@@ -7,6 +7,7 @@ import { UsageError } from "../errors.ts";
 import { NETCTL_KEYS, isNetctlOnlyKey, translateNetctl } from "./netctl.ts";
 import { defaultSettings, SETTING_KEYS, specOf, type SettingKey, type Settings } from "./settings.ts";
 import { closest, coerce, sourceLabel } from "./validate.ts";
+import { validateTargets } from "./targets.ts";
 
 export type RawSettings = Partial<Record<SettingKey, unknown>>;
 
@@ -80,5 +81,6 @@ function applyRaw(settings: Settings, raw: RawSettings, file?: string, origins: 
     if (value === undefined) continue;
     const spoken = origins[key as SettingKey] ?? key;
     target[key] = coerce(specOf(key as SettingKey), value, sourceLabel(spoken, file));
+    if (key === "targets") validateTargets(target[key] as string[], sourceLabel(spoken, file));
   }
 }

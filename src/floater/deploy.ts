@@ -53,16 +53,35 @@ export async function deployFloaters(api: KubeApi, spec: FloaterSpec, namespaceE
   return deployment;
 }
 
-/** Delete what a run created: its daemonsets and service account, and the namespace if it made it. */
-export async function removeDeployment(d: Deployment): Promise<void> {
+/** Delete what a run created (its daemonsets and service account, and the namespace if it made
+ * it) and wait until it is gone, so the next run starts on a clean namespace. */
+export async function removeDeployment(d: Deployment, timeoutMs = 90_000): Promise<void> {
   const selector = runSelector(d.runId);
-  if (d.createdNamespace) {
-    const ns = await d.api.readNamespace(d.namespace);
-    if (ns?.metadata?.labels?.[CREATED_NS] === "true" && ns.metadata.labels[RUN_ID] === d.runId) {
-      await d.api.deleteNamespace(d.namespace);
-      return;
-    }
+  const ns = d.createdNamespace ? await d.api.readNamespace(d.namespace) : undefined;
+  if (ns?.metadata?.labels?.[CREATED_NS] === "true" && ns.metadata.labels[RUN_ID] === d.runId) {
+    await d.api.deleteNamespace(d.namespace);
+    await waitUntil(`namespace ${d.namespace} to be deleted`, d.api, timeoutMs, async () => (await d.api.readNamespace(d.namespace)) === undefined);
+    return;
   }
   for (const ds of await d.api.listDaemonSets(d.namespace, selector)) await d.api.deleteDaemonSet(d.namespace, ds.metadata!.name!);
   for (const sa of await d.api.listServiceAccounts(d.namespace, selector)) await d.api.deleteServiceAccount(d.namespace, sa.metadata!.name!);
+  await waitUntil(`the floater pods of run ${d.runId} to be deleted`, d.api, timeoutMs, async () => (await d.api.listPods(d.namespace, selector)).length === 0);
+}
+
+/** A namespace being deleted cannot take new objects: wait for it to go. Returns whether it exists. */
+export async function namespaceUsable(api: KubeApi, namespace: string, timeoutMs = 90_000): Promise<boolean> {
+  const ns = await api.readNamespace(namespace);
+  if (!ns?.metadata?.deletionTimestamp) return ns !== undefined;
+  await waitUntil(`namespace ${namespace} to finish terminating`, api, timeoutMs, async () => (await api.readNamespace(namespace)) === undefined);
+  return false;
+}
+
+async function waitUntil(what: string, api: KubeApi, timeoutMs: number, done: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) {
+      throw new ClusterError(`timed out after ${timeoutMs / 1000}s waiting for ${what} in context '${api.target.contextName}'`);
+    }
+    await Bun.sleep(500);
+  }
 }

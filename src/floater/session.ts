@@ -5,7 +5,7 @@ import type { KubeApi } from "../kube/client.ts";
 import type { Lifecycle } from "../cli/lifecycle.ts";
 import { networksOf } from "../probe/plan.ts";
 import type { Progress } from "../report/progress.ts";
-import { checkPermissions, deployFloaters, newRunId, otherRunsIn, removeDeployment } from "./deploy.ts";
+import { checkPermissions, deployFloaters, namespaceUsable, newRunId, otherRunsIn, removeDeployment } from "./deploy.ts";
 import { imageWithRepository, type FloaterNetwork } from "./manifests.ts";
 import { selectNodes } from "./select.ts";
 import { waitForFloaters, type WaitResult } from "./wait.ts";
@@ -30,7 +30,7 @@ export async function bringUpFloaters(
   const { source, target } = networksOf(settings.mode);
   const networks = opts.networks ?? [...new Set<FloaterNetwork>([source, target])];
 
-  const namespaceExists = (await api.readNamespace(settings.namespace)) !== undefined;
+  const namespaceExists = await namespaceUsable(api, settings.namespace);
   if (namespaceExists) {
     const others = await otherRunsIn(api, settings.namespace);
     if (others.length) {

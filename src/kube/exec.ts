@@ -74,11 +74,7 @@ export function createExec(target: ClusterTarget): ExecFn {
       exec
         .exec(pod.namespace, pod.name, pod.container, command, stdout, stderr, null, false, (status: V1Status) => {
           const code = exitCodeOf(status);
-          finish(() =>
-            code === undefined
-              ? reject(new ExecTransportError(`exec in ${pod.name} failed: ${status.message ?? status.reason ?? "unknown status"}`, false))
-              : resolve({ exitCode: code, stdout: stdout.text(), stderr: stderr.text() }),
-          );
+          finish(() => (code === undefined ? reject(statusError(status, pod.name)) : resolve({ exitCode: code, stdout: stdout.text(), stderr: stderr.text() })));
         })
         .then((ws) => {
           socket = ws as unknown as typeof socket;
@@ -91,6 +87,15 @@ export function createExec(target: ClusterTarget): ExecFn {
         .catch((err: unknown) => finish(() => reject(execConnectError(err, pod.name))));
     });
   };
+}
+
+/** An exec the API server could not hand to the kubelet. The request URL (the whole script) is cut
+ * out of the message; a kubelet that could not be reached may be reached on a retry. */
+export function statusError(status: V1Status, pod: string): ExecTransportError {
+  const raw = status.message ?? status.reason ?? "unknown status";
+  const message = raw.replace(/(\w+) "https?:\/\/([^/"]+)\/[^"]*"/g, "$1 to the kubelet at $2").replace(/^Internal error occurred: /, "");
+  const retryable = /error dialing backend|error sending request|connection refused|i\/o timeout|EOF|connection reset/i.test(raw);
+  return new ExecTransportError(`exec in ${pod} failed: ${message}`, retryable);
 }
 
 function execConnectError(err: unknown, pod: string): ExecTransportError {

@@ -1,6 +1,7 @@
 // Which probes a check runs: every source floater x every target floater (other nodes) x address
 // family x protocol, plus DNS and custom targets per source. Pure.
 import type { IpFamily, Mode, Protocol } from "../config/settings.ts";
+import { parseTarget } from "../config/targets.ts";
 import type { Family, Floater, Probe, SourcePlan } from "./types.ts";
 
 export interface PlanOptions {
@@ -36,17 +37,6 @@ export function familiesOf(ipFamily: IpFamily): Family[] {
   return ipFamily === "dual" ? ["ipv4", "ipv6"] : [ipFamily];
 }
 
-export function parseTarget(spec: string): { ip: string; port?: number } {
-  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(spec);
-  if (v6) return { ip: v6[1]!, port: v6[2] ? Number(v6[2]) : undefined };
-  const colons = spec.split(":").length - 1;
-  if (colons === 1) {
-    const [ip, port] = spec.split(":") as [string, string];
-    return { ip, port: Number(port) };
-  }
-  return { ip: spec };
-}
-
 /**
  * sources and targets: the ready floaters of the source and target networks (for a cross-cluster
  * check, targets are the other cluster's). Pairs on the same node (and cluster) are skipped.
@@ -56,7 +46,7 @@ export function planProbes(opts: PlanOptions, sources: Floater[], targets: Float
   const families = familiesOf(opts.ipFamily);
   const pairProtocols = opts.protocols.filter((p): p is "icmp" | "tcp" => p !== "dns");
   const dnsName = opts.dnsName || "kubernetes.default.svc.cluster.local";
-  const customTargets = opts.targets.map(parseTarget);
+  const customTargets = opts.targets.map((t) => parseTarget(t)!);
   return sources.map((source) => {
     const probes: Probe[] = [];
     const from = (family: Family) => ({ cluster: source.cluster, node: source.node, ip: source.ips.find((ip) => familyOf(ip) === family) ?? "" });

@@ -1,0 +1,190 @@
+import { describe, expect, test } from "bun:test";
+import { exitCodeOf, ExecTransportError, statusError } from "../../src/kube/exec.ts";
+import { classify } from "../../src/probe/classify.ts";
+import { parseOutput } from "../../src/probe/parse.ts";
+import { planProbes, type PlanOptions } from "../../src/probe/plan.ts";
+import { runProbes, unitsOf } from "../../src/probe/run.ts";
+import { probeScript, scriptDeadlineMs } from "../../src/probe/script.ts";
+import type { Floater, Probe } from "../../src/probe/types.ts";
+
+const floater = (node: string, ip: string, network: "pod" | "host" = "pod"): Floater => ({ cluster: "c", node, pod: `p-${node}`, namespace: "ns", network, ips: [ip] });
+const floaters = [floater("n1", "10.0.1.1"), floater("n2", "10.0.2.1"), floater("n3", "10.0.3.1")];
+const opts: PlanOptions = { mode: "pod", protocols: ["icmp", "tcp"], ipFamily: "ipv4", port: 8889, targets: [], dnsName: "", dnsServer: "" };
+
+describe("plan", () => {
+  test("every source x every other node x protocol, no self pairs", () => {
+    const plans = planProbes(opts, floaters, floaters);
+    expect(plans).toHaveLength(3);
+    expect(plans.flatMap((p) => p.probes)).toHaveLength(3 * 2 * 2);
+    expect(plans[0]!.probes.every((p) => p.target.node !== "n1")).toBe(true);
+    expect(new Set(plans.flatMap((p) => p.probes.map((x) => x.id))).size).toBe(12);
+  });
+  test("dns once per source, custom targets from every source", () => {
+    const plans = planProbes({ ...opts, protocols: ["dns"], targets: ["10.9.9.9:443", "10.9.9.8", "[fd00::1]:80"] }, floaters, floaters);
+    const probes = plans[0]!.probes;
+    expect(probes.map((p) => [p.protocol, p.target.ip, p.target.port])).toEqual([
+      ["dns", "", undefined], ["tcp", "10.9.9.9", 443], ["icmp", "10.9.9.8", undefined], ["tcp", "fd00::1", 80],
+    ]);
+    expect(probes[0]!.target.name).toBe("kubernetes.default.svc.cluster.local");
+  });
+  test("ip family filters target addresses; dual probes both", () => {
+    const dual = [floater("n1", "10.0.1.1"), floater("n2", "10.0.2.1")];
+    dual[1]!.ips.push("fd00::2");
+    dual[0]!.ips.push("fd00::1");
+    expect(planProbes({ ...opts, ipFamily: "ipv6" }, dual, dual)[0]!.probes.map((p) => p.target.ip)).toEqual(["fd00::2", "fd00::2"]);
+    expect(planProbes({ ...opts, ipFamily: "dual" }, dual, dual)[0]!.probes).toHaveLength(4);
+    expect(planProbes({ ...opts, ipFamily: "ipv6" }, dual, dual)[0]!.probes[0]!.source.ip).toBe("fd00::1");
+  });
+  test("pair strategy makes one unit per probe, fanout one per source", () => {
+    const plans = planProbes(opts, floaters, floaters);
+    expect(unitsOf(plans, "fanout")).toHaveLength(3);
+    expect(unitsOf(plans, "pair")).toHaveLength(12);
+  });
+});
+
+describe("script", () => {
+  const probes = planProbes({ ...opts, protocols: ["icmp", "tcp", "dns"], targets: ["10.9.9.9:443"], dnsServer: "10.96.0.10" }, floaters, floaters)[0]!.probes;
+  const script = probeScript(probes, { timeout: 2, pingCount: 3, lanes: 2 });
+  test("one call per probe, in lanes run in the background, then wait", () => {
+    expect(script).toContain("i 1 10.0.2.1");
+    expect(script).toContain("t 2 10.0.2.1 8889");
+    expect(script).toContain("d 5 kubernetes.default.svc.cluster.local 10.96.0.10");
+    expect(script).toContain("c 6 10.9.9.9 443");
+    expect(script.match(/\)&$/gm)).toHaveLength(2);
+    expect(script.trimEnd().endsWith("wait")).toBe(true);
+  });
+  test("only the common busybox subset of flags", () => {
+    expect(script).not.toContain("nc -z");
+    expect(script).not.toContain("nc -u");
+    expect(script).toContain("ping -c 3 -i 0.2 -W 2 -w 2");
+  });
+  test("the deadline covers the slowest lane", () => {
+    expect(scriptDeadlineMs(10, { timeout: 3, pingCount: 3, lanes: 5 })).toBe((2 * 4 + 15) * 1000);
+  });
+});
+
+describe("parse", () => {
+  test("lines by id; \\r in tool output does not break a line", () => {
+    const out = parseOutput("noise\n@@ 3 0 HTTP/1.0 200 OK\r Content-Length: 3\r  OK\n@@ 4 1 nc: can't connect to remote host (10.0.0.1): Connection refused\n@@ bad\n");
+    expect(out.get(3)).toEqual({ exitCode: 0, output: "HTTP/1.0 200 OK Content-Length: 3  OK" });
+    expect(out.get(4)!.exitCode).toBe(1);
+    expect(out.size).toBe(2);
+  });
+});
+
+// Outputs recorded from Debian's busybox 1.35 in the test cluster's namespaces.
+const recorded = {
+  pingOk: "PING 10.244.2.1 (10.244.2.1): 56 data bytes 64 bytes from 10.244.2.1: seq=0 ttl=64 time=0.061 ms 64 bytes from 10.244.2.1: seq=1 ttl=64 time=0.128 ms 64 bytes from 10.244.2.1: seq=2 ttl=64 time=0.124 ms --- 10.244.2.1 ping statistics --- 3 packets transmitted, 3 packets received, 0% packet loss round-trip min/avg/max = 0.061/0.104/0.128 ms",
+  pingLost: "PING 10.200.0.99 (10.200.0.99): 56 data bytes --- 10.200.0.99 ping statistics --- 3 packets transmitted, 0 packets received, 100% packet loss",
+  pingPartial: "PING 10.0.0.2 (10.0.0.2): 56 data bytes --- 10.0.0.2 ping statistics --- 3 packets transmitted, 2 packets received, 33% packet loss round-trip min/avg/max = 0.1/0.2/0.3 ms",
+  pingProhibit: "PING 10.0.0.2 (10.0.0.2): 56 data bytes ping: sendto: Permission denied",
+  pingNoCap: "ping: permission denied (are you root?)",
+  tcpOk: "HTTP/1.1 200 OK Date: Thu, 26 Nov 2026 20:44:10 GMT Connection: close Content-type: text/html Content-Length: 3 OK",
+  tcpRefused: "nc: can't connect to remote host (10.244.3.1): Connection refused",
+  tcpTimeout: "nc: timed out",
+  tcpNoRoute: "nc: can't connect to remote host (10.0.0.9): No route to host",
+  dnsOk: "Server: 10.200.0.2 Address: 10.200.0.2:53 Name: kubernetes.default.svc.cluster.local Address: 10.96.0.1",
+  dnsNx: "Server: 10.200.0.2 Address: 10.200.0.2:53 ** server can't find nope.default.svc.cluster.local: NXDOMAIN",
+  dnsTimeout: ";; connection timed out; no servers could be reached",
+  toolMissing: "sh: nc: not found",
+};
+const probe = (protocol: Probe["protocol"], extra: Partial<Probe> = {}): Probe => ({
+  id: 1, protocol, family: "ipv4", source: { cluster: "c", node: "a", ip: "10.0.0.1" }, target: { cluster: "c", node: "b", ip: "10.0.0.2", port: 8889, name: "kubernetes.default.svc.cluster.local" }, ...extra,
+});
+
+describe("classify", () => {
+  const table: [string, Probe["protocol"], number, string, string, string | RegExp, Partial<Probe>?][] = [
+    ["ping answered", "icmp", 0, recorded.pingOk, "Succeeded", ""],
+    ["ping silently dropped", "icmp", 1, recorded.pingLost, "Failed", "timeout: no reply to 3 pings"],
+    ["ping partial loss", "icmp", 0, recorded.pingPartial, "Failed", "packet loss 33% (2/3 replies)"],
+    ["ping blocked by a prohibit route", "icmp", 1, recorded.pingProhibit, "Failed", /blocked on the source/],
+    ["ping without NET_RAW is not a network failure", "icmp", 1, recorded.pingNoCap, "Error", /CAP_NET_RAW/],
+    ["tcp floater answered", "tcp", 0, recorded.tcpOk, "Succeeded", ""],
+    ["tcp refused", "tcp", 1, recorded.tcpRefused, "Failed", /connection refused on port 8889/],
+    ["tcp timeout", "tcp", 1, recorded.tcpTimeout, "Failed", "timeout: no answer within 3s"],
+    ["tcp no route", "tcp", 1, recorded.tcpNoRoute, "Failed", /host unreachable/],
+    ["tcp connected but not the floater", "tcp", 0, "SSH-2.0-OpenSSH", "Failed", /answer did not come back/],
+    ["custom target connect", "tcp", 0, "", "Succeeded", "", { custom: true }],
+    ["custom target refused", "tcp", 1, recorded.tcpRefused, "Failed", "connection refused", { custom: true }],
+    ["dns answered", "dns", 0, recorded.dnsOk, "Succeeded", ""],
+    ["dns NXDOMAIN", "dns", 1, recorded.dnsNx, "Failed", /^NXDOMAIN/],
+    ["dns server silent", "dns", 1, recorded.dnsTimeout, "Failed", /did not answer/],
+    ["tool missing is an error", "tcp", 127, recorded.toolMissing, "Error", /tool missing/],
+  ];
+  for (const [name, protocol, exitCode, output, status, reason, extra] of table) {
+    test(name, () => {
+      const v = classify(probe(protocol, extra), { exitCode, output }, 3);
+      expect(v.status).toBe(status as never);
+      if (typeof reason === "string") expect(v.reason).toBe(reason);
+      else expect(v.reason).toMatch(reason);
+    });
+  }
+  test("rtt and loss from ping", () => {
+    expect(classify(probe("icmp"), { exitCode: 0, output: recorded.pingOk }, 3)).toMatchObject({ rttMs: 0.104, lossPct: 0 });
+  });
+  test("a probe with no line is an Error, never a Failed", () => {
+    expect(classify(probe("icmp"), undefined, 3).status).toBe("Error");
+  });
+});
+
+describe("exec status", () => {
+  test("a real kubelet's NonZeroExitCode", () => {
+    expect(exitCodeOf({ status: "Failure", reason: "NonZeroExitCode", details: { causes: [{ reason: "ExitCode", message: "7" }] } })).toBe(7);
+  });
+  test("kwok's InternalError with exit status", () => {
+    expect(exitCodeOf({ status: "Failure", reason: "InternalError", message: "command terminated: exit status 3" })).toBe(3);
+  });
+  test("success", () => expect(exitCodeOf({ status: "Success" })).toBe(0));
+  test("a kubelet that cannot be reached: retryable, and the script is cut from the message", () => {
+    const e = statusError({ status: "Failure", reason: "InternalError", message: 'Internal error occurred: error sending request: Post "https://10.0.0.2:10250/exec/ns/p/floater?command=sh&command=...": dial tcp 10.0.0.2:10250: connect: connection refused' }, "p");
+    expect(e.retryable).toBe(true);
+    expect(e.message).toBe("exec in p failed: error sending request: Post to the kubelet at 10.0.0.2:10250: dial tcp 10.0.0.2:10250: connect: connection refused");
+  });
+});
+
+describe("run", () => {
+  const plans = planProbes(opts, floaters, floaters);
+  const answerAll = async (_pod: unknown, command: string[]) => ({
+    exitCode: 0,
+    stdout: [...command[2]!.matchAll(/^\(?[it] (\d+)/gm)].map((m) => `@@ ${m[1]} 0 ${recorded.pingOk} OK`).join("\n"),
+    stderr: "",
+  });
+  test("one exec per source, bounded concurrency, all verdicts delivered", async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const execs: string[] = [];
+    const got: string[] = [];
+    const stats = await runProbes(plans, async (pod, command, timeout) => {
+      execs.push(pod.name);
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await Bun.sleep(5);
+      inFlight--;
+      return answerAll(pod, command);
+    }, { concurrency: 2, strategy: "fanout", script: { timeout: 1, pingCount: 3, lanes: 8 }, retries: 2 }, (v) => got.push(...v.map((x) => x.status)));
+    expect(execs.sort()).toEqual(["p-n1", "p-n2", "p-n3"]);
+    expect(maxInFlight).toBe(2);
+    expect(got).toHaveLength(12);
+    expect(got.every((s) => s === "Succeeded")).toBe(true);
+    expect(stats).toEqual({ execs: 3, retries: 0 });
+  });
+  test("transport hiccups are retried a bounded number of times, then Error (never Failed)", async () => {
+    let calls = 0;
+    const verdicts: string[] = [];
+    const stats = await runProbes([plans[0]!], async () => {
+      calls++;
+      throw new ExecTransportError("HTTP 429", true);
+    }, { concurrency: 1, strategy: "fanout", script: { timeout: 1, pingCount: 3, lanes: 8 }, retries: 2, backoffMs: () => 1 }, (v) => verdicts.push(...v.map((x) => `${x.status}: ${x.reason}`)));
+    expect(calls).toBe(3);
+    expect(stats.retries).toBe(2);
+    expect(verdicts[0]).toBe("Error: could not test: HTTP 429");
+  });
+  test("non-retryable exec failures are not retried", async () => {
+    let calls = 0;
+    await runProbes([plans[0]!], async () => {
+      calls++;
+      throw new ExecTransportError("pod gone", false);
+    }, { concurrency: 1, strategy: "fanout", script: { timeout: 1, pingCount: 3, lanes: 8 }, retries: 2 }, () => {});
+    expect(calls).toBe(1);
+  });
+});
