@@ -19,3 +19,6 @@ try {
     process.exitCode = ExitCode.Internal;
   }
 }
+// Execs cut short by Ctrl-C may still hold timers and sockets: leave once stdout has drained
+// instead of waiting for them.
+process.stdout.write("", () => process.exit());

@@ -74,7 +74,8 @@ function daemonSet(spec: FloaterSpec, network: FloaterNetwork, serviceAccount: s
     podSpec.affinity = {
       nodeAffinity: {
         requiredDuringSchedulingIgnoredDuringExecution: {
-          nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: spec.nodeNames }] }],
+          // A metadata.name field selector takes one value per term; terms are ORed.
+          nodeSelectorTerms: spec.nodeNames.map((name) => ({ matchFields: [{ key: "metadata.name", operator: "In", values: [name] }] })),
         },
       },
     };
