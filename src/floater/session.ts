@@ -69,3 +69,10 @@ export async function bringUpFloaters(
   progress.done(`${waited.ready.length} floaters ready${waited.notReady.length ? `, ${waited.notReady.length} not ready` : ""}`);
   return { ...waited, runId, nodesTotal: allNodes.length, nodesSelected: nodes };
 }
+
+/** Floaters a previous run left with --keep, if every one needed is still there and ready. */
+export async function keptFloaters(api: KubeApi, o: { namespace: string; runId: string; nodes: string[]; networks: FloaterNetwork[] }): Promise<WaitResult | undefined> {
+  if (!(await api.readNamespace(o.namespace))) return undefined;
+  const found = await waitForFloaters(api, { ...o, timeoutMs: 0 });
+  return found.notReady.length === 0 ? found : undefined;
+}

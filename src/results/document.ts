@@ -1,6 +1,8 @@
 // The results of a run as saved and as printed by -o json|yaml: versioned, with the settings the
 // run used (so resume can repeat it) and every pair's verdict. Pure.
 import type { Settings } from "../config/settings.ts";
+import type { ClusterTarget } from "../kube/kubeconfig.ts";
+import type { RunStats } from "../probe/run.ts";
 import type { Family, ProbeProtocol, SkippedNode, Status, Verdict } from "../probe/types.ts";
 
 export const RESULTS_API_VERSION = "netdoctor.io/v1";
@@ -44,6 +46,8 @@ export interface ResultsDocument {
   startedAt: string;
   finishedAt: string;
   clusters: { source: ClusterRef; destination?: ClusterRef };
+  /** The floaters' run, so a resume can reuse floaters left with --keep. */
+  run: { id: string; namespace: string; kept: boolean };
   settings: Settings;
   summary: Summary;
   skipped: SkippedNode[];
@@ -77,4 +81,54 @@ export function summarize(
 export function problemsFound(doc: Pick<ResultsDocument, "summary">): boolean {
   const s = doc.summary;
   return s.failed > 0 || s.errors > 0 || s.skippedNodes > 0;
+}
+
+/** Which floaters took part: what the document needs of a floater session. */
+export interface FloaterOutcome {
+  runId: string;
+  nodesTotal: number;
+  nodesSelected: string[];
+  notReady: SkippedNode[];
+}
+
+export function buildDocument(o: {
+  settings: Settings;
+  startedAt: Date;
+  partial: boolean;
+  source: ClusterTarget;
+  floaters: FloaterOutcome;
+  verdicts: Verdict[];
+  stats: RunStats;
+}): ResultsDocument {
+  const results = o.verdicts.map(recordOf).sort(byPair);
+  const skippedNodes = new Set(o.floaters.notReady.map((s) => s.node)).size;
+  return {
+    apiVersion: RESULTS_API_VERSION,
+    kind: RESULTS_KIND,
+    partial: o.partial,
+    startedAt: o.startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    clusters: { source: { context: o.source.contextName, server: o.source.server } },
+    run: { id: o.floaters.runId, namespace: o.settings.namespace, kept: o.settings.keep },
+    settings: o.settings,
+    summary: summarize(results, {
+      nodesTotal: o.floaters.nodesTotal,
+      nodesChecked: o.floaters.nodesSelected.length - skippedNodes,
+      skippedNodes,
+      execs: o.stats.execs,
+      retries: o.stats.retries,
+      durationMs: Date.now() - o.startedAt.getTime(),
+    }),
+    skipped: o.floaters.notReady,
+    results,
+  };
+}
+
+/** Stable order for reports: by source, target, protocol, family. */
+export function byPair(a: ResultRecord, b: ResultRecord): number {
+  return (
+    a.source.cluster.localeCompare(b.source.cluster) || a.source.node.localeCompare(b.source.node, undefined, { numeric: true }) ||
+    a.target.node.localeCompare(b.target.node, undefined, { numeric: true }) || a.target.ip.localeCompare(b.target.ip, undefined, { numeric: true }) ||
+    a.protocol.localeCompare(b.protocol) || a.family.localeCompare(b.family)
+  );
 }

@@ -1,11 +1,41 @@
+// kubectl netdoctor clean: remove everything netdoctor created, found by label, in the source and
+// (when given) destination cluster; wait until it is gone. Needs no config or results file.
 import { ExitCode } from "../../errors.ts";
+import { describeFound, findOurs, isNothing, remaining, removeOurs } from "../../floater/clean.ts";
+import { createProgress } from "../../report/progress.ts";
+import type { KubeApi } from "../../kube/client.ts";
 import type { Args } from "../index.ts";
 import type { Io } from "../io.ts";
 import { prepare } from "../prepare.ts";
-import { SETTING_KEYS } from "../../config/settings.ts";
+
+const CLEAN_KEYS = ["namespace", "kubeconfig", "context", "dstKubeconfig", "dstContext"] as const;
 
 export default async function clean(args: Args, io: Io): Promise<ExitCode> {
-  const { source } = await prepare(args, io, SETTING_KEYS);
-  io.err(`connected to context '${source.target.contextName}' (${source.target.server}); clean is not implemented yet\n`);
+  const { settings, source, destination } = await prepare(args, io, CLEAN_KEYS);
+  const namespace = args["all-namespaces"] ? undefined : settings.namespace;
+  const clusters = [source, destination].filter((c): c is KubeApi => c !== undefined);
+  const progress = createProgress(io, io.stderrIsTTY);
+
+  const found = await Promise.all(clusters.map((api) => findOurs(api, namespace)));
+  if (found.every(isNothing)) {
+    io.out(`nothing to clean in ${clusters.map((c) => `context '${c.target.contextName}'`).join(" and ")}${namespace ? ` (namespace ${namespace}; -A for all)` : ""}\n`);
+    return ExitCode.Ok;
+  }
+  await Promise.all(clusters.map((api, k) => removeOurs(api, found[k]!)));
+  progress.phase("waiting for the objects to be deleted");
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const left = (await Promise.all(clusters.map((api) => remaining(api, namespace)))).reduce((a, b) => a + b, 0);
+    if (left === 0) break;
+    if (Date.now() > deadline) {
+      progress.done();
+      io.err(`warning: ${left} objects are still being deleted after 120s\n`);
+      break;
+    }
+    await Bun.sleep(500);
+  }
+  progress.done();
+  const removed = clusters.flatMap((api, k) => describeFound(found[k]!, api.target.contextName));
+  io.out(`removed:\n${removed.map((l) => `  ${l}`).join("\n")}\n`);
   return ExitCode.Ok;
 }

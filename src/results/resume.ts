@@ -1,0 +1,118 @@
+// What a resume re-checks, and how its answers fold back into the previous results. Pairs are
+// known by node names, protocol and family (never by pod IPs, which change when floaters are
+// re-created). Pure.
+import type { Protocol } from "../config/settings.ts";
+import type { Probe, SourcePlan } from "../probe/types.ts";
+import { byPair, RESULTS_API_VERSION, RESULTS_KIND, summarize, type ResultRecord, type ResultsDocument } from "./document.ts";
+
+type PairLike = Pick<ResultRecord, "source" | "target" | "protocol" | "family" | "custom">;
+
+export function pairKey(p: PairLike): string {
+  const from = `${p.source.cluster}/${p.source.node}`;
+  if (p.protocol === "dns") return `${from} dns ${p.target.name ?? ""}@${p.target.ip}`;
+  if (p.custom) return `${from} -> ${p.target.ip}:${p.target.port ?? ""} ${p.protocol}`;
+  return `${from} -> ${p.target.cluster}/${p.target.node} ${p.protocol}/${p.family}`;
+}
+
+export interface Recheck {
+  keys: Set<string>;
+  /** Nodes skipped last time: every pair they take part in was never tested. */
+  skippedNodes: Set<string>;
+  /** Every node some re-checked pair involves. */
+  nodes: string[];
+}
+
+export function whatToRecheck(doc: ResultsDocument): Recheck {
+  const failing = doc.results.filter((r) => r.status !== "Succeeded");
+  const skippedNodes = new Set(doc.skipped.map((s) => s.node));
+  const nodes = new Set<string>(skippedNodes);
+  for (const r of failing) {
+    nodes.add(r.source.node);
+    if (r.target.node) nodes.add(r.target.node);
+  }
+  // A pair needs both ends: with a failing pair's partner nodes and all checked nodes for skipped ones.
+  if (skippedNodes.size) for (const r of doc.results) [r.source.node, r.target.node].filter(Boolean).forEach((n) => nodes.add(n));
+  return { keys: new Set(failing.map(pairKey)), skippedNodes, nodes: [...nodes].sort() };
+}
+
+export function isEmpty(r: Recheck): boolean {
+  return r.keys.size === 0 && r.skippedNodes.size === 0;
+}
+
+export function selectProbes(plans: SourcePlan[], r: Recheck): SourcePlan[] {
+  const wanted = (p: Probe) => r.keys.has(pairKey(p)) || r.skippedNodes.has(p.source.node) || (p.target.node !== "" && r.skippedNodes.has(p.target.node));
+  return plans.map((plan) => ({ ...plan, probes: plan.probes.filter(wanted) })).filter((p) => p.probes.length > 0);
+}
+
+export interface RecheckOutcome {
+  pairs: number;
+  fixed: string[];
+  stillFailing: string[];
+  /** Failing now in another way than before (e.g. Error before, Failed now), or never tested before. */
+  newlyFailing: string[];
+}
+
+export function compare(before: ResultRecord[], after: ResultRecord[]): RecheckOutcome {
+  const previous = new Map(before.map((r) => [pairKey(r), r]));
+  const out: RecheckOutcome = { pairs: after.length, fixed: [], stillFailing: [], newlyFailing: [] };
+  for (const r of after) {
+    const key = pairKey(r);
+    const was = previous.get(key);
+    if (r.status === "Succeeded") {
+      if (was) out.fixed.push(key);
+    } else if (was && was.status === r.status) out.stillFailing.push(key);
+    else out.newlyFailing.push(key);
+  }
+  return out;
+}
+
+/** The previous results with the re-checked pairs replaced and the summary recounted. */
+export function merge(previous: ResultsDocument, rechecked: ResultRecord[], o: { skipped: ResultsDocument["skipped"]; partial: boolean; execs: number; retries: number; durationMs: number }): ResultsDocument {
+  const replaced = new Set(rechecked.map(pairKey));
+  const results = [...previous.results.filter((r) => !replaced.has(pairKey(r))), ...rechecked].sort(byPair);
+  const skippedNodes = new Set(o.skipped.map((s) => s.node)).size;
+  return {
+    ...previous,
+    partial: previous.partial || o.partial,
+    finishedAt: new Date().toISOString(),
+    skipped: o.skipped,
+    summary: summarize(results, {
+      nodesTotal: previous.summary.nodesTotal,
+      nodesChecked: previous.summary.nodesChecked + previous.summary.skippedNodes - skippedNodes,
+      skippedNodes,
+      execs: o.execs,
+      retries: o.retries,
+      durationMs: o.durationMs,
+    }),
+    results,
+  };
+}
+
+/** netctl's resume.json: the non-successful (source node, target IP) rows, nothing more. */
+export interface NetctlResumeRow {
+  Status: number;
+  ResultStr?: string;
+  srcNodeName: string;
+  dstNodeName: string;
+  targetIP: string;
+}
+
+export function isNetctlResume(doc: unknown): doc is NetctlResumeRow[] {
+  return Array.isArray(doc) && doc.every((r) => r && typeof r === "object" && "srcNodeName" in r && "dstNodeName" in r);
+}
+
+/** netctl rows as failed pairs of a results document, one per protocol of the run. */
+export function fromNetctlResume(rows: NetctlResumeRow[], base: ResultsDocument, protocols: Protocol[]): ResultsDocument {
+  const cluster = base.clusters.source.context;
+  const results: ResultRecord[] = rows.flatMap((row) =>
+    protocols.filter((p): p is "icmp" | "tcp" => p !== "dns").map((protocol) => ({
+      source: { cluster, node: row.srcNodeName, ip: "" },
+      target: { cluster, node: row.dstNodeName, ip: row.targetIP },
+      protocol,
+      family: row.targetIP.includes(":") ? ("ipv6" as const) : ("ipv4" as const),
+      status: row.Status === 2 ? ("Failed" as const) : ("Error" as const),
+      reason: row.ResultStr ?? "from netctl's resume.json",
+    })),
+  );
+  return { ...base, apiVersion: RESULTS_API_VERSION, kind: RESULTS_KIND, results, summary: summarize(results, { nodesTotal: 0, nodesChecked: 0, skippedNodes: 0, execs: 0, retries: 0, durationMs: 0 }) };
+}
