@@ -123,7 +123,10 @@ export async function up(options: UpOptions): Promise<State> {
 
   for (const c of t.clusters) await registerNodes(c, pki, t);
   for (const node of allNodes(t)) state.nodes[node.name] = { kwok: startKwok(node), listener: startListener(node) };
-  if (t.scale) state.daemons.kwokScale = startScaleKwok(t);
+  if (t.scale) {
+    state.daemons.kwokScale = startScaleKwok(t);
+    state.daemons.listenerScale = startListener({ netns: t.scale.netns, name: "scale" });
+  }
   writeState(state);
 
   await Promise.all(t.clusters.map((c) => waitNodesReady(c, pki, t)));

@@ -37,7 +37,8 @@ export async function probeAll(plans: SourcePlan[], api: KubeApi, settings: Sett
 /** Save, print, and say whether something is broken. `extra` is printed after the report. */
 export function finishRun(doc: ResultsDocument, file: string, output: Settings["output"], io: Io, extra = ""): ExitCode {
   saveResults(file, doc);
-  io.out(renderReport(doc, output, { columns: io.columns, color: useColor(io) }) + (output === "json" || output === "yaml" ? "" : extra));
+  // Said before the report, so a large report on a shared pipe (2>&1) is never split by it.
   io.err(`results saved to ${file}\n`);
+  io.out(renderReport(doc, output, { columns: io.columns, color: useColor(io) }) + (output === "json" || output === "yaml" ? "" : extra));
   return problemsFound(doc) ? ExitCode.ProblemsFound : ExitCode.Ok;
 }
