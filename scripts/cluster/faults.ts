@@ -1,6 +1,6 @@
 // Fault injection, all inside the node namespaces (so deleting them undoes everything), and heal.
 import { addPeerRoutes } from "./network.ts";
-import { readState, startListener, topologyFromState, writeState, type Fault, type State } from "./harness.ts";
+import { readState, restartApiserver, startListener, topologyFromState, writeState, type Fault, type State } from "./harness.ts";
 import { inNetns, run, stop } from "./sh.ts";
 import { findNode, KUBELET_PORT, type NodeLayout } from "./topology.ts";
 
@@ -13,9 +13,10 @@ export interface FaultArgs {
   proto?: "icmp" | "tcp" | "udp";
   port?: number;
   mtu?: number;
+  cluster?: string;
 }
 
-const FAULT_KINDS = ["drop", "reject", "reply-drop", "listener-down", "link-down", "kubelet-down", "mtu"];
+const FAULT_KINDS = ["drop", "reject", "reply-drop", "listener-down", "link-down", "kubelet-down", "mtu", "apiserver-down"];
 
 export async function injectFault(a: FaultArgs): Promise<Fault> {
   const state = mustState();
@@ -79,6 +80,15 @@ export async function injectFault(a: FaultArgs): Promise<Fault> {
       fault = { id, description: `kubelet-down ${node.name} (its kubelet port refuses: exec into it fails)`, undo: [["ip", "netns", "exec", node.netns, "iptables", "-D", "INPUT", ...rule]] };
       break;
     }
+    case "apiserver-down": {
+      // The API server goes away mid-run (killed); heal starts it again and waits until it serves.
+      const cluster = (a.cluster ?? "a") as "a" | "b";
+      const role = `apiserver-${cluster}`;
+      if (!state.daemons[role]) throw new Error(`no cluster ${cluster}`);
+      await stop([state.daemons[role]!], 1000);
+      fault = { id, description: `apiserver-down ${cluster}`, undo: [], restart: { cluster, what: "apiserver" } };
+      break;
+    }
     case "link-down": {
       const node = need(a.node, "--node");
       inNetns(node.netns, ["ip", "link", "set", "eth0", "down"]);
@@ -113,10 +123,11 @@ export async function heal(): Promise<Fault[]> {
       inNetns(node.netns, ["ip", "link", "set", "eth0", "up"]);
       addPeerRoutes(node, t);
     }
-    if (f.restart) {
+    if (f.restart?.what === "listener") {
       const node = findNode(t, f.restart.node);
-      const entry = (state.nodes[node.name] ??= {});
-      entry.listener = startListener(node);
+      (state.nodes[node.name] ??= {}).listener = startListener(node);
+    } else if (f.restart?.what === "apiserver") {
+      state.daemons[`apiserver-${f.restart.cluster}`] = await restartApiserver(f.restart.cluster);
     }
   }
   state.faults = [];

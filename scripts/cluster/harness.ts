@@ -33,7 +33,7 @@ export interface Fault {
   /** Commands that undo it, run in reverse order by heal. */
   undo: string[][];
   /** Processes to restart on heal (listener-down, kubelet-down). */
-  restart?: { node: string; what: "listener" };
+  restart?: { node: string; what: "listener" } | { cluster: "a" | "b"; what: "apiserver" };
   /** A node whose link to bring back up, with its routes (link-down). */
   relink?: string;
 }
@@ -111,10 +111,7 @@ export async function up(options: UpOptions): Promise<State> {
 
   for (const c of t.clusters) state.daemons[`apiserver-${c.id}`] = startApiserver(c, pki, options);
   writeState(state);
-  await Promise.all(t.clusters.map((c) => waitFor(`kube-apiserver ${c.id}`, 90_000, async () => {
-    const r = await new AdminApi(c.server, pki).request("GET", "/readyz");
-    return r.status === 200 || undefined;
-  })));
+  await Promise.all(t.clusters.map((c) => waitApiserverReady(c, pki)));
   log(`API server${t.clusters.length > 1 ? "s" : ""} ready`);
   for (const c of t.clusters) {
     Object.assign(state.daemons, startControllers(c, pki, t.clusters.indexOf(c)));
@@ -203,6 +200,23 @@ function prepareNodeFiles(t: Topology): void {
 function startDns(t: Topology): number {
   const args = t.clusters.map((c) => `${c.dnsIP}=${join(STATE_DIR, `dns-${c.id}.json`)}`);
   return daemon([process.execPath, join(import.meta.dir, "dns-server.ts"), ...args], join(STATE_DIR, "logs", "dns.log"));
+}
+
+function waitApiserverReady(c: ClusterLayout, pki: Pki): Promise<true> {
+  return waitFor(`kube-apiserver ${c.id}`, 90_000, async () => {
+    const r = await new AdminApi(c.server, pki).request("GET", "/readyz");
+    return r.status === 200 || undefined;
+  });
+}
+
+/** Start a cluster's API server again (after the apiserver-down fault) and wait until it serves. */
+export async function restartApiserver(clusterId: "a" | "b"): Promise<number> {
+  const state = readState()!;
+  const c = topologyFromState(state).clusters.find((x) => x.id === clusterId)!;
+  const pki = ensurePki(join(STATE_DIR, "pki"), []);
+  const pid = startApiserver(c, pki, state.options);
+  await waitApiserverReady(c, pki);
+  return pid;
 }
 
 function startApiserver(c: ClusterLayout, pki: Pki, options: UpOptions): number {

@@ -13,6 +13,7 @@ const USAGE = `usage: scripts/testcluster up [--nodes N] [--clusters 1|2] [--sca
        scripts/testcluster fault reply-drop --from NODE --to NODE
        scripts/testcluster fault listener-down|link-down|kubelet-down --node NODE
        scripts/testcluster fault mtu --node NODE --mtu M
+       scripts/testcluster fault apiserver-down [--cluster a|b]
        scripts/testcluster heal [all]`;
 
 async function main(argv: string[]): Promise<number> {
@@ -24,6 +25,7 @@ async function main(argv: string[]): Promise<number> {
       nodes: { type: "string" }, clusters: { type: "string" }, scale: { type: "string" },
       from: { type: "string" }, to: { type: "string" }, node: { type: "string" }, "both-ways": { type: "boolean" },
       proto: { type: "string" }, port: { type: "string" }, mtu: { type: "string" }, output: { type: "string", short: "o" },
+      cluster: { type: "string" },
     },
   });
   const int = (v: string | undefined, dflt: number, max: number, flag: string) => {
@@ -51,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
       const f = await injectFault({
         kind: positionals[0] ?? "", from: values.from, to: values.to, node: values.node, bothWays: values["both-ways"],
         proto: values.proto as "icmp" | "tcp" | "udp" | undefined, port: values.port ? Number(values.port) : undefined,
-        mtu: values.mtu ? Number(values.mtu) : undefined,
+        mtu: values.mtu ? Number(values.mtu) : undefined, cluster: values.cluster,
       });
       console.log(`fault ${f.id}: ${f.description}`);
       return 0;

@@ -5,7 +5,8 @@ import { BRIDGE, BRIDGE_IP, PREFIX, SUPERNETS, type NodeLayout, type Topology, a
 import { inNetns, run } from "./sh.ts";
 
 export function createNetwork(t: Topology): void {
-  run(["ip", "link", "add", BRIDGE, "type", "bridge"]);
+  // forward_delay 0: a port whose link comes back (heal of link-down) forwards at once.
+  run(["ip", "link", "add", BRIDGE, "type", "bridge", "forward_delay", "0"]);
   run(["ip", "addr", "add", `${BRIDGE_IP}/24`, "dev", BRIDGE]);
   for (const c of t.clusters) run(["ip", "addr", "add", `${c.dnsIP}/32`, "dev", BRIDGE]);
   run(["ip", "link", "set", BRIDGE, "up"]);

@@ -24,7 +24,7 @@ function flagsOf(command: string): string[] {
     case "resume":
       return [...new Set([...KUBE_FLAGS, ...settings, "no-progress"])];
     case "clean":
-      return [...KUBE_FLAGS, "namespace", "dst-kubeconfig", "dst-context", "all-namespaces"];
+      return [...KUBE_FLAGS, "namespace", "dst-kubeconfig", "dst-context", "all-namespaces", "no-progress"];
     case "init":
       return ["config", "force"];
     case "version":

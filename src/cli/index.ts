@@ -21,7 +21,7 @@ const EXIT_CODES = `Exit codes:
 /** Settings a run of check or resume can take as flags. */
 const RUN_SETTINGS: readonly SettingKey[] = SETTING_KEYS;
 /** clean only needs to know where to look. */
-const CLEAN_SETTINGS: readonly SettingKey[] = ["namespace", "kubeconfig", "context", "dstKubeconfig", "dstContext"];
+export const CLEAN_SETTINGS: readonly SettingKey[] = ["namespace", "kubeconfig", "context", "dstKubeconfig", "dstContext", "progress"];
 
 export async function runCli(argv: string[], io: Io): Promise<ExitCode> {
   const name = commandName();

@@ -1,6 +1,6 @@
 // Structural cleanup: what a run creates registers its removal right away; removals run in reverse
 // order when the run ends, fails, or is interrupted (Ctrl-C, SIGTERM), on their own deadline.
-import { errorMessage, InterruptedError } from "../errors.ts";
+import { ClusterError, errorMessage, InterruptedError, NetdoctorError } from "../errors.ts";
 import type { Io } from "./io.ts";
 
 type Finalizer = { what: string; fn: () => Promise<void> };
@@ -46,9 +46,11 @@ export class Lifecycle {
     const cleanupErrors = await this.finalize();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
-    if (failure) throw failure;
+    // The first failure leaves as the error; cleanup failures beside it are warnings.
+    const [first, ...rest] = failure ? [failure, ...cleanupErrors] : cleanupErrors;
+    for (const err of rest) this.io.err(`warning: ${errorMessage(err)}\n`);
+    if (first) throw first;
     if (this.interruptedBy) throw new InterruptedError(this.interruptedBy);
-    if (cleanupErrors.length) throw cleanupErrors[0];
     return result as T;
   }
 
@@ -58,8 +60,8 @@ export class Lifecycle {
       try {
         await f.fn();
       } catch (err) {
-        this.io.err(`warning: ${f.what} failed: ${errorMessage(err)}; run 'kubectl netdoctor clean' to remove what is left\n`);
-        errors.push(err);
+        const hint = `${f.what} failed: ${errorMessage(err)}; run 'kubectl netdoctor clean' to remove what is left`;
+        errors.push(err instanceof NetdoctorError ? new NetdoctorError(hint, err.exitCode) : new ClusterError(hint));
       }
     }
     this.finalizers.length = 0;

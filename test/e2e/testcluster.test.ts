@@ -64,6 +64,23 @@ describe("test cluster", () => {
     expect(ping(a1.netns, target)).toContain("1 packets received");
   });
 
+  test("reply-drop, link-down and mtu faults act as named, and heal undoes them", async () => {
+    const [a3, a4] = [layout.clusters[0]!.nodes[2]!, layout.clusters[0]!.nodes[3]!];
+    const pod = (n: typeof a1) => n.podCIDR.replace(/0\/24$/, "9");
+    await injectFault({ kind: "reply-drop", from: a1.name, to: a2.name });
+    expect(ping(a1.netns, pod(a2))).toContain("0 packets received");
+    await injectFault({ kind: "link-down", node: a3.name });
+    expect(ping(a1.netns, pod(a3))).toContain("0 packets received");
+    await injectFault({ kind: "mtu", node: a4.name, mtu: 1000 });
+    const big = (netns: string, ip: string) => run(["ip", "netns", "exec", netns, "busybox", "ping", "-c", "1", "-W", "1", "-s", "1200", ip], { allowFail: true });
+    expect(big(a1.netns, pod(a4))).toContain("0 packets received");
+    expect(ping(a1.netns, pod(a4))).toContain("1 packets received");
+    await heal();
+    expect(ping(a1.netns, pod(a2))).toContain("1 packets received");
+    expect(ping(a1.netns, pod(a3))).toContain("1 packets received");
+    expect(big(a1.netns, pod(a4))).toContain("1 packets received");
+  });
+
   test("nothing from a node namespace reaches beyond the test ranges", () => {
     const routes = run(["ip", "netns", "exec", a1.netns, "ip", "route", "show"]);
     expect(routes).not.toContain("default");

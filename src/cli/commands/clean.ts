@@ -4,17 +4,15 @@ import { ExitCode } from "../../errors.ts";
 import { describeFound, findOurs, isNothing, remaining, removeOurs } from "../../floater/clean.ts";
 import { createProgress } from "../../report/progress.ts";
 import type { KubeApi } from "../../kube/client.ts";
-import type { Args } from "../index.ts";
+import { CLEAN_SETTINGS, type Args } from "../index.ts";
 import type { Io } from "../io.ts";
 import { prepare } from "../prepare.ts";
 
-const CLEAN_KEYS = ["namespace", "kubeconfig", "context", "dstKubeconfig", "dstContext"] as const;
-
 export default async function clean(args: Args, io: Io): Promise<ExitCode> {
-  const { settings, source, destination } = await prepare(args, io, CLEAN_KEYS);
+  const { settings, source, destination } = await prepare(args, io, CLEAN_SETTINGS);
   const namespace = args["all-namespaces"] ? undefined : settings.namespace;
   const clusters = [source, destination].filter((c): c is KubeApi => c !== undefined);
-  const progress = createProgress(io, io.stderrIsTTY);
+  const progress = createProgress(io, settings.progress);
 
   const found = await Promise.all(clusters.map((api) => findOurs(api, namespace)));
   if (found.every(isNothing)) {

@@ -1,0 +1,160 @@
+// resume and clean on the local test cluster, and a run's safety under faults.
+import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { adminApi } from "../../scripts/cluster/harness.ts";
+import { injectFault } from "../../scripts/cluster/faults.ts";
+import { ensureCluster, heal } from "../helpers/cluster.ts";
+import { netdoctorObjects } from "../helpers/leftovers.ts";
+import { BINARY, json, runPlugin } from "../helpers/plugin.ts";
+
+let kubeconfig = "";
+const dir = mkdtempSync(join(tmpdir(), "nd-resume-"));
+const plugin = (...args: string[]) => runPlugin([...args, "--kubeconfig", kubeconfig, "--no-progress"]);
+
+beforeAll(async () => {
+  kubeconfig = await ensureCluster();
+});
+afterEach(async () => {
+  await heal();
+  await plugin("clean", "-A");
+});
+
+/** All that the process prints on stderr, read in the background, and a wait for a given text. */
+function watchStderr(proc: Bun.Subprocess<"ignore", "pipe", "pipe">) {
+  let seen = "";
+  const done = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of proc.stderr) seen += decoder.decode(chunk);
+  })();
+  return {
+    text: () => seen,
+    done,
+    async until(text: string) {
+      while (!seen.includes(text)) {
+        if (proc.exitCode !== null) throw new Error(`exited before printing '${text}': ${seen}`);
+        await Bun.sleep(50);
+      }
+    },
+  };
+}
+
+describe("resume", () => {
+  test("check with a fault -> heal -> resume: only the failed pairs are re-run, all fixed, exit 0", async () => {
+    const file = join(dir, "a.json");
+    await injectFault({ kind: "drop", from: "node-a1", to: "node-a2" });
+    expect((await plugin("check", "--results", file)).code).toBe(1);
+    await heal();
+    const r = await plugin("resume", "--results", file, "-o", "json");
+    expect(r.code).toBe(0);
+    const doc = json(r);
+    expect(doc.resume.pairs).toBe(2);
+    expect(doc.resume.fixed).toHaveLength(2);
+    expect(doc.summary).toMatchObject({ pairs: 24, succeeded: 24, failed: 0 });
+    expect(JSON.parse(readFileSync(file, "utf8")).summary.failed).toBe(0);
+    expect(await netdoctorObjects()).toEqual([]);
+  });
+
+  test("pods re-created between check and resume: pairs are found by node name", async () => {
+    const file = join(dir, "b.json");
+    await injectFault({ kind: "drop", from: "node-a3", to: "node-a4", proto: "icmp" });
+    expect((await plugin("check", "--keep", "--results", file)).code).toBe(1);
+    const before = JSON.parse(readFileSync(file, "utf8"));
+    const podsOf = async () => ((await adminApi("a").ok("GET", `/api/v1/namespaces/netdoctor/pods?labelSelector=netdoctor.io%2Frun-id%3D${before.run.id}`)).items as any[]).map((p) => p.metadata.uid).sort();
+    const oldPods = await podsOf();
+    // Delete the kept floater pods; the DaemonSet makes new ones.
+    await adminApi("a").ok("DELETE", `/api/v1/namespaces/netdoctor/pods?labelSelector=netdoctor.io%2Frun-id%3D${before.run.id}`);
+    await heal();
+    let r = await plugin("resume", "--results", file, "-o", "json");
+    for (let i = 0; i < 10 && r.code !== 0; i++) r = await plugin("resume", "--results", file, "-o", "json");
+    expect(r.code).toBe(0);
+    const doc = json(r);
+    expect(doc.resume).toMatchObject({ pairs: 1, fixed: ["netdoctor-a/node-a3 -> netdoctor-a/node-a4 icmp/ipv4"] });
+    const now = doc.results.find((x: any) => x.source.node === "node-a3" && x.target.node === "node-a4" && x.protocol === "icmp");
+    expect(now.status).toBe("Succeeded");
+    const newPods = await podsOf();
+    expect(newPods.some((uid) => oldPods.includes(uid))).toBe(false);
+  });
+
+  test("after a run that found nothing: says so, exit 0, no full check", async () => {
+    const file = join(dir, "c.json");
+    expect((await plugin("check", "-p", "icmp", "--results", file)).code).toBe(0);
+    const r = await plugin("resume", "--results", file);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("found no problems: nothing to re-check");
+  });
+
+  test("a missing or corrupt results file: exit 2 naming the path", async () => {
+    const file = join(dir, "corrupt.json");
+    writeFileSync(file, "{ not json");
+    const r = await plugin("resume", "--results", file);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(file);
+    const missing = await plugin("resume", "--results", join(dir, "none.json"));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(join(dir, "none.json"));
+  });
+});
+
+describe("clean and concurrent runs", () => {
+  test("two runs at once in different namespaces do not touch each other", async () => {
+    const [one, two] = await Promise.all([
+      plugin("check", "-n", "nd-one", "-p", "icmp", "--results", join(dir, "one.json")),
+      plugin("check", "-n", "nd-two", "-p", "icmp", "--results", join(dir, "two.json")),
+    ]);
+    expect([one.code, two.code]).toEqual([0, 0]);
+    expect(await netdoctorObjects()).toEqual([]);
+  });
+
+  test("a second run in the same namespace is refused, the first is untouched", async () => {
+    expect((await plugin("check", "--keep", "-p", "icmp", "--results", join(dir, "kept.json"))).code).toBe(0);
+    const kept = await netdoctorObjects();
+    const second = await plugin("check", "-p", "icmp", "--results", join(dir, "second.json"));
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain("in use by another netdoctor run");
+    expect(await netdoctorObjects()).toEqual(kept);
+  });
+
+  test("kill -9 mid-check, then clean: nothing labelled by netdoctor is left; clean twice is safe", async () => {
+    await injectFault({ kind: "drop", from: "node-a1", to: "node-a2" });
+    const proc = Bun.spawn([BINARY, "check", "--kubeconfig", kubeconfig, "--timeout", "20", "--results", join(dir, "killed.json")], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+    await watchStderr(proc).until("probing");
+    proc.kill("SIGKILL");
+    await proc.exited;
+    expect((await netdoctorObjects()).length).toBeGreaterThan(0);
+    const first = await plugin("clean");
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain("removed:");
+    expect(first.stdout).toContain("namespace netdoctor");
+    expect(await netdoctorObjects()).toEqual([]);
+    const again = await plugin("clean");
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain("nothing to clean");
+  });
+
+  test("clean works with no config or results file, from any directory", async () => {
+    const empty = mkdtempSync(join(tmpdir(), "nd-empty-"));
+    const r = await runPlugin(["clean", "--kubeconfig", kubeconfig], { cwd: empty });
+    expect(r.code).toBe(0);
+  });
+
+  test("the API server disappearing mid-run: results so far saved, exit 3 naming the server", async () => {
+    await injectFault({ kind: "drop", from: "node-a1", to: "node-a2" });
+    const file = join(dir, "apidown.json");
+    const proc = Bun.spawn([BINARY, "check", "--kubeconfig", kubeconfig, "--timeout", "4", "--concurrency", "1", "--results", file], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+    const watch = watchStderr(proc);
+    await watch.until("probing");
+    await injectFault({ kind: "apiserver-down" });
+    const code = await proc.exited;
+    await watch.done;
+    const stderr = watch.text();
+    expect(code).toBe(3);
+    expect(stderr).toContain("https://10.200.0.1:6443");
+    const doc = JSON.parse(readFileSync(file, "utf8"));
+    expect(doc.results.length).toBeGreaterThan(0);
+    await heal();
+    expect((await plugin("clean")).code).toBe(0);
+    expect(await netdoctorObjects()).toEqual([]);
+  });
+});
