@@ -40,12 +40,15 @@ export async function injectFault(a: FaultArgs): Promise<Fault> {
       const pairs: [NodeLayout, NodeLayout][] = a.bothWays ? [[from, to], [to, from]] : [[from, to]];
       const undo: string[][] = [];
       for (const [src, dst] of pairs) {
-        for (const origin of [src.ip, src.podCIDR]) {
-          const rule = ["-s", origin, ...(a.proto ? ["-p", a.proto] : []), ...(a.port ? ["--dport", String(a.port)] : []),
-            "-m", "conntrack", "--ctstate", "NEW", "-m", "comment", "--comment", tag, "-j", a.kind === "drop" ? "DROP" : "REJECT",
-            ...(a.kind === "reject" && a.proto === "tcp" ? ["--reject-with", "tcp-reset"] : [])];
-          inNetns(dst.netns, ["iptables", "-A", "INPUT", ...rule]);
-          undo.push(["ip", "netns", "exec", dst.netns, "iptables", "-D", "INPUT", ...rule]);
+        for (const [tool, origins] of [["iptables", [src.ip, src.podCIDR]], ["ip6tables", [src.ip6, src.podCIDR6]]] as const) {
+          const proto = a.proto === "icmp" && tool === "ip6tables" ? "ipv6-icmp" : a.proto;
+          for (const origin of origins) {
+            const rule = ["-s", origin, ...(proto ? ["-p", proto] : []), ...(a.port ? ["--dport", String(a.port)] : []),
+              "-m", "conntrack", "--ctstate", "NEW", "-m", "comment", "--comment", tag, "-j", a.kind === "drop" ? "DROP" : "REJECT",
+              ...(a.kind === "reject" && a.proto === "tcp" ? ["--reject-with", "tcp-reset"] : [])];
+            inNetns(dst.netns, [tool, "-A", "INPUT", ...rule]);
+            undo.push(["ip", "netns", "exec", dst.netns, tool, "-D", "INPUT", ...rule]);
+          }
         }
       }
       const what = `${a.proto ?? "all"}${a.port ? `/${a.port}` : ""}`;
@@ -57,10 +60,12 @@ export async function injectFault(a: FaultArgs): Promise<Fault> {
       const from = need(a.from, "--from");
       const to = need(a.to, "--to");
       const undo: string[][] = [];
-      for (const dest of [from.ip, from.podCIDR]) {
-        const rule = ["-d", dest, "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-m", "comment", "--comment", tag, "-j", "DROP"];
-        inNetns(to.netns, ["iptables", "-A", "OUTPUT", ...rule]);
-        undo.push(["ip", "netns", "exec", to.netns, "iptables", "-D", "OUTPUT", ...rule]);
+      for (const [tool, dests] of [["iptables", [from.ip, from.podCIDR]], ["ip6tables", [from.ip6, from.podCIDR6]]] as const) {
+        for (const dest of dests) {
+          const rule = ["-d", dest, "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-m", "comment", "--comment", tag, "-j", "DROP"];
+          inNetns(to.netns, [tool, "-A", "OUTPUT", ...rule]);
+          undo.push(["ip", "netns", "exec", to.netns, tool, "-D", "OUTPUT", ...rule]);
+        }
       }
       fault = { id, description: `reply-drop ${from.name} -> ${to.name} (requests pass, replies lost)`, undo };
       break;

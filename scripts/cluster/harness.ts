@@ -252,7 +252,7 @@ function startControllers(c: ClusterLayout, pki: Pki, index: number): Record<str
   return { [`controller-manager-${c.id}`]: cm, [`scheduler-${c.id}`]: scheduler };
 }
 
-function nodeObject(name: string, ip: string, podCIDR: string, labels: Record<string, string>) {
+function nodeObject(name: string, ips: string[], podCIDRs: string[], labels: Record<string, string>) {
   return {
     apiVersion: "v1",
     kind: "Node",
@@ -261,17 +261,17 @@ function nodeObject(name: string, ip: string, podCIDR: string, labels: Record<st
       labels: { "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", type: "kwok", ...labels },
       annotations: { "kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0" },
     },
-    spec: { podCIDR, podCIDRs: [podCIDR] },
+    spec: { podCIDR: podCIDRs[0], podCIDRs },
     // Node status may be set on create, as a kubelet registers; kwok keeps these addresses.
-    status: { addresses: [{ type: "InternalIP", address: ip }, { type: "Hostname", address: name }] },
+    status: { addresses: [...ips.map((address) => ({ type: "InternalIP", address })), { type: "Hostname", address: name }] },
   };
 }
 
 async function registerNodes(c: ClusterLayout, pki: Pki, t: Topology): Promise<void> {
   const api = new AdminApi(c.server, pki);
-  const objects = c.nodes.map((n) => nodeObject(n.name, n.ip, n.podCIDR, { "netdoctor.test/cluster": c.id }));
+  const objects = c.nodes.map((n) => nodeObject(n.name, [n.ip, n.ip6], [n.podCIDR, n.podCIDR6], { "netdoctor.test/cluster": c.id }));
   if (t.scale && c.id === "a") {
-    objects.push(...t.scale.nodes.map((n) => nodeObject(n.name, n.ip, n.podCIDR, { "netdoctor.test/cluster": c.id, "netdoctor.test/scale": "true" })));
+    objects.push(...t.scale.nodes.map((n) => nodeObject(n.name, [n.ip], [n.podCIDR], { "netdoctor.test/cluster": c.id, "netdoctor.test/scale": "true" })));
   }
   // Bounded parallelism: 500 nodes in batches of 25.
   for (let i = 0; i < objects.length; i += 25) {

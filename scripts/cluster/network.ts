@@ -1,7 +1,7 @@
 // The test cluster's network: a bridge in the root namespace, one namespace per node with a veth
 // into it, pod CIDRs answered locally (AnyIP) in each node and routed between nodes, no default
 // route anywhere inside, and blackhole routes so no test address can leave the machine.
-import { BRIDGE, BRIDGE_IP, PREFIX, SUPERNETS, type NodeLayout, type Topology, allNodes } from "./topology.ts";
+import { BRIDGE, BRIDGE_IP, BRIDGE_IP6, PREFIX, SUPERNETS, SUPERNETS6, type NodeLayout, type Topology, allNodes } from "./topology.ts";
 import { inNetns, run } from "./sh.ts";
 
 export function createNetwork(t: Topology): void {
@@ -9,13 +9,17 @@ export function createNetwork(t: Topology): void {
   run(["ip", "link", "add", BRIDGE, "type", "bridge", "forward_delay", "0"]);
   run(["ip", "addr", "add", `${BRIDGE_IP}/24`, "dev", BRIDGE]);
   for (const c of t.clusters) run(["ip", "addr", "add", `${c.dnsIP}/32`, "dev", BRIDGE]);
+  run(["ip", "-6", "addr", "add", `${BRIDGE_IP6}/64`, "dev", BRIDGE, "nodad"]);
   run(["ip", "link", "set", BRIDGE, "up"]);
   for (const net of SUPERNETS) run(["ip", "route", "add", "blackhole", net]);
+  for (const net of SUPERNETS6) run(["ip", "-6", "route", "add", "blackhole", net]);
 
   const nodes = allNodes(t);
   for (const node of nodes) {
     createNodeNetns(node.netns, node.hostVeth, node.ip);
+    inNetns(node.netns, ["ip", "-6", "addr", "add", `${node.ip6}/64`, "dev", "eth0", "nodad"]);
     inNetns(node.netns, ["ip", "route", "add", "local", node.podCIDR, "dev", "lo"]);
+    inNetns(node.netns, ["ip", "-6", "route", "add", "local", node.podCIDR6, "dev", "lo"]);
   }
   for (const node of nodes) addPeerRoutes(node, t);
   if (t.scale) {
@@ -40,6 +44,8 @@ function createNodeNetns(netns: string, hostVeth: string, ip: string): void {
   inNetns(netns, ["ip", "link", "set", "eth0", "up"]);
   // ping as a plain user in the test namespaces behaves as in a pod with NET_RAW.
   inNetns(netns, ["sysctl", "-qw", "net.ipv4.ping_group_range=0 2147483647"]);
+  // IPv6 addresses are flushed when a link goes down unless told otherwise (link-down, heal).
+  inNetns(netns, ["sysctl", "-qw", "net.ipv6.conf.eth0.keep_addr_on_down=1"]);
 }
 
 /** Routes from one node to every other node's pod CIDR (both clusters: the "interconnect"). */
@@ -47,6 +53,7 @@ export function addPeerRoutes(node: NodeLayout, t: Topology): void {
   for (const peer of allNodes(t)) {
     if (peer.name === node.name) continue;
     inNetns(node.netns, ["ip", "route", "replace", peer.podCIDR, "via", peer.ip]);
+    inNetns(node.netns, ["ip", "-6", "route", "replace", peer.podCIDR6, "via", peer.ip6]);
   }
 }
 
@@ -58,12 +65,11 @@ export function removeNetwork(): void {
     const name = /^\d+: ([^:@]+)/.exec(line)?.[1];
     if (name?.startsWith(`${PREFIX}-`)) run(["ip", "link", "del", name], { allowFail: true });
   }
-  for (const net of [...SUPERNETS, "10.201.0.0/16"]) {
-    for (const kind of ["blackhole", ""]) {
-      const args = kind ? ["ip", "route", "del", kind, net] : ["ip", "route", "del", net];
-      run(args, { allowFail: true });
-    }
+  for (const net of SUPERNETS) {
+    run(["ip", "route", "del", "blackhole", net], { allowFail: true });
+    run(["ip", "route", "del", net], { allowFail: true });
   }
+  for (const net of SUPERNETS6) run(["ip", "-6", "route", "del", "blackhole", net], { allowFail: true });
 }
 
 export function ourNetns(): string[] {
@@ -92,7 +98,10 @@ export function leftovers(): string[] {
     if (name?.startsWith(`${PREFIX}-`)) out.push(`link ${name}`);
   }
   for (const line of run(["ip", "route", "show"]).split("\n")) {
-    if ([...SUPERNETS, "10.201.0.0/16"].some((n) => line.includes(n))) out.push(`route ${line.trim()}`);
+    if (SUPERNETS.some((n) => line.includes(n))) out.push(`route ${line.trim()}`);
+  }
+  for (const line of run(["ip", "-6", "route", "show"]).split("\n")) {
+    if (line.includes("fd7e:6e64:")) out.push(`route ${line.trim()}`);
   }
   return out;
 }

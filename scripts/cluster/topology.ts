@@ -11,6 +11,8 @@ export const ETCD_CLIENT_PORT = 23790;
 export const ETCD_PEER_PORT = 23800;
 /** Everything the test cluster uses lives in these; the root namespace blackholes them. */
 export const SUPERNETS = ["10.200.0.0/16", "10.201.0.0/16", "10.244.0.0/15", "10.128.0.0/16", "10.96.0.0/15"];
+export const SUPERNETS6 = ["fd7e:6e64::/32"];
+export const BRIDGE_IP6 = "fd7e:6e64:200::1";
 
 export type ClusterId = "a" | "b";
 
@@ -22,6 +24,9 @@ export interface NodeLayout {
   hostVeth: string;
   ip: string;
   podCIDR: string;
+  /** Every node is dual-stack: an IPv6 address and pod CIDR beside the IPv4 ones. */
+  ip6: string;
+  podCIDR6: string;
 }
 
 export interface ClusterLayout {
@@ -73,6 +78,8 @@ export function topology(opts: { clusters: 1 | 2; nodes: number; scale?: number 
         hostVeth: `${PREFIX}-${id}${i + 1}-h`,
         ip: `10.200.0.${(c === 0 ? 11 : 51) + i}`,
         podCIDR: `10.${244 + c}.${i + 1}.0/24`,
+        ip6: `fd7e:6e64:200::${(c === 0 ? 11 : 51) + i}`,
+        podCIDR6: `fd7e:6e64:${244 + c}:${i + 1}::/64`,
       })),
     };
   });

@@ -1,6 +1,7 @@
 // Finding and removing everything netdoctor created in a cluster, by label (never by name): any
 // run, kept or left behind by a crash. The namespace goes only if netdoctor created it.
 import type { KubeApi } from "../kube/client.ts";
+import { forceStuckPods } from "./deploy.ts";
 import { CREATED_NS, managedSelector, RUN_ID } from "./manifests.ts";
 
 export interface Found {
@@ -44,8 +45,8 @@ export async function removeOurs(api: KubeApi, f: Found): Promise<void> {
   ]);
 }
 
-/** Remaining objects: ours, plus floater pods still terminating. */
+/** Remaining objects: ours, plus floater pods still terminating (forced out when stuck). */
 export async function remaining(api: KubeApi, namespace: string | undefined): Promise<number> {
-  const [found, pods] = await Promise.all([findOurs(api, namespace), api.listPods(namespace, managedSelector)]);
-  return found.namespaces.length + found.daemonSets.length + found.serviceAccounts.length + pods.length;
+  const [found, pods] = await Promise.all([findOurs(api, namespace), forceStuckPods(api, namespace, managedSelector)]);
+  return found.namespaces.length + found.daemonSets.length + found.serviceAccounts.length + pods;
 }

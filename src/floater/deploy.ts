@@ -60,12 +60,25 @@ export async function removeDeployment(d: Deployment, timeoutMs = 90_000): Promi
   const ns = d.createdNamespace ? await d.api.readNamespace(d.namespace) : undefined;
   if (ns?.metadata?.labels?.[CREATED_NS] === "true" && ns.metadata.labels[RUN_ID] === d.runId) {
     await d.api.deleteNamespace(d.namespace);
-    await waitUntil(`namespace ${d.namespace} to be deleted`, d.api, timeoutMs, async () => (await d.api.readNamespace(d.namespace)) === undefined);
+    await waitUntil(`namespace ${d.namespace} to be deleted`, d.api, timeoutMs, async () => {
+      await forceStuckPods(d.api, d.namespace, selector);
+      return (await d.api.readNamespace(d.namespace)) === undefined;
+    });
     return;
   }
   for (const ds of await d.api.listDaemonSets(d.namespace, selector)) await d.api.deleteDaemonSet(d.namespace, ds.metadata!.name!);
   for (const sa of await d.api.listServiceAccounts(d.namespace, selector)) await d.api.deleteServiceAccount(d.namespace, sa.metadata!.name!);
-  await waitUntil(`the floater pods of run ${d.runId} to be deleted`, d.api, timeoutMs, async () => (await d.api.listPods(d.namespace, selector)).length === 0);
+  await waitUntil(`the floater pods of run ${d.runId} to be deleted`, d.api, timeoutMs, async () => (await forceStuckPods(d.api, d.namespace, selector)) === 0);
+}
+
+/** Floater pods still terminating after `afterMs` sit on a node whose kubelet is gone: they would
+ * stay forever (and hold the namespace), so they are removed with grace period 0. Returns how
+ * many floater pods are left. */
+export async function forceStuckPods(api: KubeApi, namespace: string | undefined, selector: string, afterMs = 10_000): Promise<number> {
+  const pods = await api.listPods(namespace, selector);
+  const stuck = pods.filter((p) => p.metadata?.deletionTimestamp && Date.now() - new Date(p.metadata.deletionTimestamp).getTime() > afterMs);
+  await Promise.all(stuck.map((p) => api.forceDeletePod(p.metadata!.namespace!, p.metadata!.name!)));
+  return pods.length;
 }
 
 /** A namespace being deleted cannot take new objects: wait for it to go. Returns whether it exists. */

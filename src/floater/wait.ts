@@ -36,6 +36,7 @@ export function notReadyReason(pod: V1Pod | undefined): string {
   const unscheduled = pod.status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False");
   if (unscheduled) return `${unscheduled.reason ?? "Unschedulable"}: ${unscheduled.message ?? ""}`.trim();
   if (pod.status?.phase === "Running") return "not Ready: the floater does not answer its readiness probe";
+  if (pod.spec?.nodeName && !pod.status?.containerStatuses) return "Pending: the node's kubelet has not started the pod (node down or unreachable?)";
   return `pod ${pod.status?.phase ?? "Pending"}`;
 }
 

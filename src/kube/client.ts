@@ -42,6 +42,8 @@ export interface KubeApi {
   listDaemonSets(ns: string | undefined, labelSelector: string): Promise<V1DaemonSet[]>;
   deleteDaemonSet(ns: string, name: string): Promise<void>;
   listPods(ns: string | undefined, labelSelector: string): Promise<V1Pod[]>;
+  /** Remove the pod object at once (grace period 0): for floaters on a node that is gone. */
+  forceDeletePod(ns: string, name: string): Promise<void>;
 }
 
 export function createKubeApi(target: ClusterTarget): KubeApi {
@@ -132,5 +134,6 @@ export function createKubeApi(target: ClusterTarget): KubeApi {
       call("listing pods", async () =>
         ns ? (await core.listNamespacedPod({ namespace: ns, labelSelector })).items : (await core.listPodForAllNamespaces({ labelSelector })).items,
       ),
+    forceDeletePod: (ns, name) => remove(`deleting pod ${ns}/${name}`, () => core.deleteNamespacedPod({ namespace: ns, name, gracePeriodSeconds: 0 })),
   };
 }

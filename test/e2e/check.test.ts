@@ -113,6 +113,26 @@ describe("check", () => {
     expect(custom.filter((x: any) => x.target.port === 9999).every((x: any) => x.status === "Failed" && /refused/.test(x.reason))).toBe(true);
   });
 
+  test("ip families: ipv6 alone, and dual with a fault seen on both", async () => {
+    const v6 = await check("--ip-family", "ipv6");
+    expect(v6.code).toBe(0);
+    expect(v6.doc.results.every((x: any) => x.family === "ipv6" && x.target.ip.includes(":"))).toBe(true);
+    await injectFault({ kind: "drop", from: "node-a2", to: "node-a3" });
+    const dual = await check("--ip-family", "dual", "--mode", "node");
+    expect(dual.doc.summary).toMatchObject({ pairs: 48, failed: 4 });
+    expect(dual.doc.results.filter((x: any) => x.status === "Failed").map((x: any) => `${x.protocol}/${x.family}`).sort()).toEqual(["icmp/ipv4", "icmp/ipv6", "tcp/ipv4", "tcp/ipv6"]);
+  });
+
+  test("a node whose floater never becomes ready: skipped with its reason, the others are checked", async () => {
+    await injectFault({ kind: "link-down", node: "node-a4" });
+    const r = await check("--pod-wait-timeout", "5", "-p", "icmp");
+    expect(r.code).toBe(1);
+    expect(r.doc.summary).toMatchObject({ nodesTotal: 4, nodesChecked: 3, skippedNodes: 1, pairs: 6, succeeded: 6 });
+    expect(r.doc.skipped).toEqual([{ cluster: "netdoctor-a", node: "node-a4", reason: expect.stringMatching(/Pending/) }]);
+    const table = await runPlugin(["resume", "--kubeconfig", kubeconfig, "--results", r.file, "--no-progress", "--pod-wait-timeout", "5", "-o", "json"]);
+    expect(json(table).resume).toBeDefined();
+  });
+
   test("-o json schema", async () => {
     const r = await check("-p", "icmp");
     const doc = r.doc;
