@@ -5,7 +5,9 @@ import { ExitCode } from "../errors.ts";
 import type { KubeApi } from "../kube/client.ts";
 import { createExec } from "../kube/exec.ts";
 import { runProbes, type RunStats } from "../probe/run.ts";
-import type { SourcePlan, Verdict } from "../probe/types.ts";
+import type { Verdict } from "../probe/types.ts";
+import type { Leg } from "../probe/plan.ts";
+import { bringUpFloaters, chooseNodes, type FloatersUp } from "../floater/session.ts";
 import type { Progress } from "../report/progress.ts";
 import { renderReport } from "../report/render.ts";
 import { problemsFound, type ResultsDocument } from "../results/document.ts";
@@ -13,13 +15,44 @@ import { saveResults } from "../results/store.ts";
 import { useColor, type Io } from "./io.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 
-export async function probeAll(plans: SourcePlan[], api: KubeApi, settings: Settings, life: Lifecycle, progress: Progress): Promise<{ verdicts: Verdict[]; stats: RunStats }> {
-  const total = plans.reduce((n, p) => n + p.probes.length, 0);
+/** The clusters of a run: one, or two for a cross-cluster check. */
+export interface Clusters {
+  source: KubeApi;
+  destination?: KubeApi;
+}
+
+export function clusterList(c: Clusters): KubeApi[] {
+  return c.destination ? [c.source, c.destination] : [c.source];
+}
+
+/** Floaters up in every cluster of the run, under one run id; each registers its own removal.
+ * `nodes` narrows each cluster to the given names (resume). */
+export async function floatersUp(clusters: Clusters, settings: Settings, life: Lifecycle, progress: Progress, runId: string, nodes?: string[]): Promise<FloatersUp[]> {
+  const apis = clusterList(clusters);
+  const narrowed = nodes ? { ...settings, nodes, excludeNodes: [], nodeSelector: "" } : settings;
+  const choices = nodes
+    ? await Promise.all(apis.map(async (api) => {
+      const all = (await api.listNodes()).map((n) => n.metadata!.name!);
+      return { all, selected: all.filter((n) => nodes.includes(n)) };
+    }))
+    : await chooseNodes(apis, settings);
+  const up: FloatersUp[] = [];
+  for (const [k, api] of apis.entries()) {
+    const imageRepository = k === 0 ? settings.imageRepository : settings.dstImageRepository || settings.imageRepository;
+    up.push(await bringUpFloaters(api, narrowed, life, progress, { runId, imageRepository, nodes: choices[k]! }));
+  }
+  return up;
+}
+
+export async function probeAll(legs: Leg[], clusters: Clusters, settings: Settings, life: Lifecycle, progress: Progress): Promise<{ verdicts: Verdict[]; stats: RunStats }> {
+  const total = legs.reduce((n, l) => n + l.plans.reduce((m, p) => m + p.probes.length, 0), 0);
+  const sources = legs.reduce((n, l) => n + l.plans.length, 0);
   const how = settings.strategy === "fanout" ? "one exec per source" : "one exec per pair";
-  progress.phase(`probing ${total} pairs from ${plans.length} floaters (${how}, ${settings.concurrency} at a time)`);
+  progress.phase(`probing ${total} pairs from ${sources} floaters (${how}, ${settings.concurrency} at a time${legs.length > 1 ? " per cluster" : ""})`);
   const verdicts: Verdict[] = [];
   let failed = 0;
-  const stats = await runProbes(plans, createExec(api.target), {
+  const apiOf = (context: string) => clusterList(clusters).find((a) => a.target.contextName === context)!;
+  const stats = await Promise.all(legs.map((leg) => runProbes(leg.plans, createExec(apiOf(leg.context).target), {
     concurrency: settings.concurrency,
     strategy: settings.strategy,
     script: { timeout: settings.timeout, pingCount: settings.pingCount, lanes: settings.probeConcurrency },
@@ -29,9 +62,9 @@ export async function probeAll(plans: SourcePlan[], api: KubeApi, settings: Sett
     verdicts.push(...batch);
     failed += batch.filter((v) => v.status !== "Succeeded").length;
     progress.probes(verdicts.length, total, failed);
-  });
+  })));
   progress.done(`probed ${verdicts.length} of ${total} pairs`);
-  return { verdicts, stats };
+  return { verdicts, stats: { execs: stats.reduce((n, s) => n + s.execs, 0), retries: stats.reduce((n, s) => n + s.retries, 0) } };
 }
 
 /** Save, print, and say whether something is broken. `extra` is printed after the report. */

@@ -5,7 +5,7 @@ import type { KubeApi } from "../kube/client.ts";
 import type { Lifecycle } from "../cli/lifecycle.ts";
 import { networksOf } from "../probe/plan.ts";
 import type { Progress } from "../report/progress.ts";
-import { checkPermissions, deployFloaters, namespaceUsable, newRunId, otherRunsIn, removeDeployment } from "./deploy.ts";
+import { checkPermissions, deployFloaters, namespaceUsable, otherRunsIn, removeDeployment } from "./deploy.ts";
 import { imageWithRepository, type FloaterNetwork } from "./manifests.ts";
 import { selectNodes } from "./select.ts";
 import { waitForFloaters, type WaitResult } from "./wait.ts";
@@ -16,19 +16,43 @@ export interface FloatersUp extends WaitResult {
   nodesSelected: string[];
 }
 
+export interface NodeChoice {
+  all: string[];
+  selected: string[];
+}
+
+/** The nodes to check in each cluster. A name given to --nodes/--exclude-nodes must exist in one
+ * of the clusters; each cluster applies the names it has (another cluster's names do not narrow it). */
+export async function chooseNodes(apis: KubeApi[], settings: Settings): Promise<NodeChoice[]> {
+  const listed = await Promise.all(apis.map(async (api) => {
+    const all = (await api.listNodes()).map((n) => n.metadata!.name!);
+    const matching = settings.nodeSelector ? (await api.listNodes(settings.nodeSelector)).map((n) => n.metadata!.name!) : all;
+    return { api, all, matching };
+  }));
+  if (listed.length === 1) {
+    const [{ api, all, matching }] = listed as [(typeof listed)[0]];
+    return [{ all, selected: selectNodes(matching, settings, api.target.contextName) }];
+  }
+  const everywhere = new Set(listed.flatMap((l) => l.all));
+  const unknown = [...settings.nodes, ...settings.excludeNodes].filter((n) => !everywhere.has(n));
+  if (unknown.length) selectNodes([...everywhere], { nodes: unknown, excludeNodes: [] }, listed.map((l) => l.api.target.contextName).join("' or '"));
+  return listed.map(({ api, all, matching }) => {
+    const own = (names: string[]) => names.filter((n) => all.includes(n));
+    return { all, selected: selectNodes(matching, { nodes: own(settings.nodes), excludeNodes: own(settings.excludeNodes) }, api.target.contextName) };
+  });
+}
+
 export async function bringUpFloaters(
   api: KubeApi,
   settings: Settings,
   life: Lifecycle,
   progress: Progress,
-  opts: { imageRepository: string; networks?: FloaterNetwork[] } = { imageRepository: settings.imageRepository },
+  o: { runId: string; imageRepository: string; nodes: NodeChoice },
 ): Promise<FloatersUp> {
   const context = api.target.contextName;
-  const allNodes = (await api.listNodes()).map((n) => n.metadata!.name!);
-  const matching = settings.nodeSelector ? (await api.listNodes(settings.nodeSelector)).map((n) => n.metadata!.name!) : allNodes;
-  const nodes = selectNodes(matching, settings, context);
+  const nodes = o.nodes.selected;
   const { source, target } = networksOf(settings.mode);
-  const networks = opts.networks ?? [...new Set<FloaterNetwork>([source, target])];
+  const networks = [...new Set<FloaterNetwork>([source, target])];
 
   const namespaceExists = await namespaceUsable(api, settings.namespace);
   if (namespaceExists) {
@@ -42,15 +66,15 @@ export async function bringUpFloaters(
   }
   await checkPermissions(api, settings.namespace, namespaceExists);
 
-  const runId = newRunId();
+  const runId = o.runId;
   progress.phase(`deploying floaters on ${nodes.length} node${nodes.length === 1 ? "" : "s"} (context '${context}', namespace '${settings.namespace}')`);
   await deployFloaters(api, {
     namespace: settings.namespace,
     runId,
-    image: imageWithRepository(settings.image, opts.imageRepository),
+    image: imageWithRepository(settings.image, o.imageRepository),
     port: settings.port,
     networks,
-    nodeNames: nodes.length === allNodes.length ? undefined : nodes,
+    nodeNames: nodes.length === o.nodes.all.length ? undefined : nodes,
     imagePullSecret: settings.imagePullSecret || undefined,
   }, namespaceExists, (d) => {
     if (!settings.keep) life.defer(`removing the floaters of run ${runId} in context '${context}'`, () => removeDeployment(d));
@@ -67,7 +91,7 @@ export async function bringUpFloaters(
     onProgress: () => {},
   });
   progress.done(`${waited.ready.length} floaters ready${waited.notReady.length ? `, ${waited.notReady.length} not ready` : ""}`);
-  return { ...waited, runId, nodesTotal: allNodes.length, nodesSelected: nodes };
+  return { ...waited, runId, nodesTotal: o.nodes.all.length, nodesSelected: nodes };
 }
 
 /** Floaters a previous run left with --keep, if every one needed is still there and ready. */

@@ -1,6 +1,6 @@
 // Which probes a check runs: every source floater x every target floater (other nodes) x address
 // family x protocol, plus DNS and custom targets per source. Pure.
-import type { IpFamily, Mode, Protocol } from "../config/settings.ts";
+import type { Direction, IpFamily, Mode, Protocol } from "../config/settings.ts";
 import { parseTarget } from "../config/targets.ts";
 import type { Family, Floater, Probe, SourcePlan } from "./types.ts";
 
@@ -76,4 +76,35 @@ export function planProbes(opts: PlanOptions, sources: Floater[], targets: Float
     }
     return { source, probes };
   });
+}
+
+export interface ClusterFloaters {
+  context: string;
+  floaters: Floater[];
+}
+
+/** The probes of one cluster's API: its source floaters and the targets they aim at. */
+export interface Leg {
+  context: string;
+  plans: SourcePlan[];
+}
+
+/**
+ * Within one cluster: its sources x its own targets. Across two: A's sources x B's targets (run
+ * through A's API) and B's sources x A's targets (through B's), as `direction` asks.
+ */
+export function planLegs(opts: PlanOptions, direction: Direction, source: ClusterFloaters, destination?: ClusterFloaters): Leg[] {
+  const { source: from, target: to } = networksOf(opts.mode);
+  const pick = (c: ClusterFloaters, network: "pod" | "host") => c.floaters.filter((f) => f.network === network);
+  if (!destination) return [{ context: source.context, plans: planProbes(opts, pick(source, from), pick(source, to)) }];
+  const legs: Leg[] = [];
+  let nextId = 1;
+  const leg = (a: ClusterFloaters, b: ClusterFloaters) => {
+    const plans = planProbes(opts, pick(a, from), pick(b, to), nextId);
+    nextId += plans.reduce((n, p) => n + p.probes.length, 0);
+    legs.push({ context: a.context, plans });
+  };
+  if (direction !== "b-to-a") leg(source, destination);
+  if (direction !== "a-to-b") leg(destination, source);
+  return legs;
 }

@@ -31,6 +31,9 @@ export function renderSummary(doc: ResultsDocument): string {
     `${doc.partial ? "PARTIAL (interrupted): " : ""}checked ${s.nodesChecked} of ${s.nodesTotal} nodes: ${s.pairs} pairs, ${s.succeeded} succeeded, ${s.failed} failed, ${s.errors} could not be tested` +
       ` (${s.execs} execs${s.retries ? `, ${s.retries} retried` : ""}, ${(s.durationMs / 1000).toFixed(1)}s)`,
   ];
+  for (const d of s.directions ?? []) {
+    lines.push(`  ${d.from} -> ${d.to}: ${d.pairs} pairs, ${d.succeeded} succeeded, ${d.failed} failed, ${d.errors} could not be tested`);
+  }
   for (const k of doc.skipped) lines.push(`skipped node ${k.node}${doc.clusters.destination ? ` (${k.cluster})` : ""}: ${k.reason}`);
   return `${lines.join("\n")}\n`;
 }

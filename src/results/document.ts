@@ -31,6 +31,17 @@ export interface Summary {
   execs: number;
   retries: number;
   durationMs: number;
+  /** Cross-cluster runs: the same counts for each direction. */
+  directions?: DirectionSummary[];
+}
+
+export interface DirectionSummary {
+  from: string;
+  to: string;
+  pairs: number;
+  succeeded: number;
+  failed: number;
+  errors: number;
 }
 
 export interface ClusterRef {
@@ -73,8 +84,16 @@ export function summarize(
   results: ResultRecord[],
   counts: { nodesTotal: number; nodesChecked: number; skippedNodes: number; execs: number; retries: number; durationMs: number },
 ): Summary {
-  const by = (s: Status) => results.filter((r) => r.status === s).length;
-  return { ...counts, pairs: results.length, succeeded: by("Succeeded"), failed: by("Failed"), errors: by("Error") };
+  const count = (rs: ResultRecord[]) => {
+    const by = (s: Status) => rs.filter((r) => r.status === s).length;
+    return { pairs: rs.length, succeeded: by("Succeeded"), failed: by("Failed"), errors: by("Error") };
+  };
+  const crossing = results.filter((r) => r.target.cluster && r.target.cluster !== r.source.cluster);
+  const directions = [...new Set(crossing.map((r) => `${r.source.cluster}\u0000${r.target.cluster}`))].map((key) => {
+    const [from, to] = key.split("\u0000") as [string, string];
+    return { from, to, ...count(crossing.filter((r) => r.source.cluster === from && r.target.cluster === to)) };
+  });
+  return { ...counts, ...count(results), ...(directions.length ? { directions } : {}) };
 }
 
 /** Something is broken when a pair failed or could not be tested, or a node could not take part. */
@@ -95,31 +114,34 @@ export function buildDocument(o: {
   settings: Settings;
   startedAt: Date;
   partial: boolean;
-  source: ClusterTarget;
-  floaters: FloaterOutcome;
+  /** The source cluster first, then the destination of a cross-cluster run. */
+  clusters: ClusterTarget[];
+  floaters: FloaterOutcome[];
   verdicts: Verdict[];
   stats: RunStats;
 }): ResultsDocument {
   const results = o.verdicts.map(recordOf).sort(byPair);
-  const skippedNodes = new Set(o.floaters.notReady.map((s) => s.node)).size;
+  const notReady = o.floaters.flatMap((f) => f.notReady);
+  const skippedNodes = new Set(notReady.map((s) => `${s.cluster}/${s.node}`)).size;
+  const [source, destination] = o.clusters.map((c) => ({ context: c.contextName, server: c.server }));
   return {
     apiVersion: RESULTS_API_VERSION,
     kind: RESULTS_KIND,
     partial: o.partial,
     startedAt: o.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    clusters: { source: { context: o.source.contextName, server: o.source.server } },
-    run: { id: o.floaters.runId, namespace: o.settings.namespace, kept: o.settings.keep },
+    clusters: { source: source!, ...(destination ? { destination } : {}) },
+    run: { id: o.floaters[0]!.runId, namespace: o.settings.namespace, kept: o.settings.keep },
     settings: o.settings,
     summary: summarize(results, {
-      nodesTotal: o.floaters.nodesTotal,
-      nodesChecked: o.floaters.nodesSelected.length - skippedNodes,
+      nodesTotal: o.floaters.reduce((n, f) => n + f.nodesTotal, 0),
+      nodesChecked: o.floaters.reduce((n, f) => n + f.nodesSelected.length, 0) - skippedNodes,
       skippedNodes,
       execs: o.stats.execs,
       retries: o.stats.retries,
       durationMs: Date.now() - o.startedAt.getTime(),
     }),
-    skipped: o.floaters.notReady,
+    skipped: notReady,
     results,
   };
 }

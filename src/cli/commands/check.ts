@@ -1,8 +1,9 @@
-// kubectl netdoctor check: floaters up, plan every pair, probe, report, save, exit 0/1.
+// kubectl netdoctor check: floaters up (in both clusters for a cross-cluster check), plan every
+// pair, probe, report, save, exit 0/1.
 import type { ExitCode } from "../../errors.ts";
 import { SETTING_KEYS } from "../../config/settings.ts";
-import { bringUpFloaters } from "../../floater/session.ts";
-import { networksOf, planProbes } from "../../probe/plan.ts";
+import { newRunId } from "../../floater/deploy.ts";
+import { planLegs } from "../../probe/plan.ts";
 import { createProgress } from "../../report/progress.ts";
 import { buildDocument } from "../../results/document.ts";
 import { defaultResultsPath } from "../../results/store.ts";
@@ -10,20 +11,24 @@ import type { Args } from "../index.ts";
 import type { Io } from "../io.ts";
 import { Lifecycle } from "../lifecycle.ts";
 import { prepare } from "../prepare.ts";
-import { finishRun, probeAll } from "../steps.ts";
+import { clusterList, finishRun, floatersUp, probeAll } from "../steps.ts";
 
 export default async function check(args: Args, io: Io): Promise<ExitCode> {
-  const { settings, source } = await prepare(args, io, SETTING_KEYS);
-  const resultsFile = settings.results || defaultResultsPath(source.target);
+  const { settings, source, destination } = await prepare(args, io, SETTING_KEYS);
+  const clusters = { source, destination };
+  const resultsFile = settings.results || defaultResultsPath(source.target, destination?.target);
   const progress = createProgress(io, settings.progress);
   const startedAt = new Date();
 
   return new Lifecycle(io).run(async (life) => {
-    const floaters = await bringUpFloaters(source, settings, life, progress);
-    const { source: from, target: to } = networksOf(settings.mode);
-    const plans = planProbes(settings, floaters.ready.filter((f) => f.network === from), floaters.ready.filter((f) => f.network === to));
-    const { verdicts, stats } = await probeAll(plans, source, settings, life, progress);
-    const doc = buildDocument({ settings, startedAt, partial: life.interrupted, source: source.target, floaters, verdicts, stats });
+    const [here, there] = await floatersUp(clusters, settings, life, progress, newRunId());
+    const legs = planLegs(settings, settings.direction, { context: source.target.contextName, floaters: here!.ready },
+      there && destination ? { context: destination.target.contextName, floaters: there.ready } : undefined);
+    const { verdicts, stats } = await probeAll(legs, clusters, settings, life, progress);
+    const doc = buildDocument({
+      settings, startedAt, partial: life.interrupted, clusters: clusterList(clusters).map((c) => c.target),
+      floaters: [here!, ...(there ? [there] : [])], verdicts, stats,
+    });
     return finishRun(doc, resultsFile, settings.output, io);
   });
 }

@@ -4,10 +4,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SETTING_KEYS, type Settings } from "../../config/settings.ts";
 import { ExitCode, UsageError } from "../../errors.ts";
-import { bringUpFloaters, keptFloaters, type FloatersUp } from "../../floater/session.ts";
+import { newRunId } from "../../floater/deploy.ts";
+import { keptFloaters } from "../../floater/session.ts";
+import type { WaitResult } from "../../floater/wait.ts";
 import { createKubeApi } from "../../kube/client.ts";
 import { loadClusterTarget } from "../../kube/kubeconfig.ts";
-import { networksOf, planProbes } from "../../probe/plan.ts";
+import { networksOf, planLegs } from "../../probe/plan.ts";
 import { createProgress } from "../../report/progress.ts";
 import { recordOf, type ResultsDocument } from "../../results/document.ts";
 import { compare, fromNetctlResume, isEmpty, isNetctlResume, merge, selectProbes, whatToRecheck, type RecheckOutcome } from "../../results/resume.ts";
@@ -17,47 +19,59 @@ import type { Io } from "../io.ts";
 import { Lifecycle } from "../lifecycle.ts";
 import { kubeFlagsFor, loadSettings } from "../prepare.ts";
 import { settingFlagsFrom } from "../flags.ts";
-import { finishRun, probeAll } from "../steps.ts";
+import { clusterList, finishRun, floatersUp, probeAll, type Clusters } from "../steps.ts";
 
 export default async function resume(args: Args, io: Io): Promise<ExitCode> {
   const current = loadSettings(args, io, SETTING_KEYS);
-  const target = loadClusterTarget(kubeFlagsFor(args, current).source, io.env);
-  const file = current.results || defaultResultsFile(defaultResultsPath(target), io.cwd);
-  const previous = readPrevious(file, current, target.contextName, target.server);
+  const given = kubeFlagsFor(args, current);
+  const source = loadClusterTarget(given.source, io.env);
+  const givenDestination = given.destination && loadClusterTarget(given.destination, io.env);
+  const file = current.results || defaultResultsFile(defaultResultsPath(source, givenDestination), io.cwd);
+  const previous = readPrevious(file, current, source.contextName, source.server);
   // The settings of the run being resumed, with only the flags given now on top.
   const settings: Settings = { ...previous.settings, ...pick(current, Object.keys(settingFlagsFrom(args, SETTING_KEYS)) as (keyof Settings)[]) };
+  const destinationFlags = kubeFlagsFor(args, settings).destination;
+  const destination = givenDestination ?? (destinationFlags && loadClusterTarget(destinationFlags, io.env));
 
   const recheck = whatToRecheck(previous);
   if (isEmpty(recheck)) {
     io.out(`the last run (${previous.finishedAt}, ${previous.summary.pairs} pairs) found no problems: nothing to re-check\n`);
     return ExitCode.Ok;
   }
-  const api = createKubeApi(target);
-  await api.serverVersion();
+  const clusters: Clusters = { source: createKubeApi(source), destination: destination && createKubeApi(destination) };
+  await Promise.all(clusterList(clusters).map((c) => c.serverVersion()));
   const progress = createProgress(io, settings.progress);
   const startedAt = Date.now();
 
   return new Lifecycle(io).run(async (life) => {
-    const { source: from, target: to } = networksOf(settings.mode);
-    const networks = [...new Set([from, to])];
-    const kept = previous.run?.kept ? await keptFloaters(api, { namespace: previous.run.namespace, runId: previous.run.id, nodes: recheck.nodes, networks }) : undefined;
-    if (kept) progress.done(`reusing the ${kept.ready.length} floaters kept by run ${previous.run.id}`);
-    const floaters: Pick<FloatersUp, "ready" | "notReady"> = kept ??
-      (await bringUpFloaters(api, { ...settings, nodes: recheck.nodes, excludeNodes: [], nodeSelector: "" }, life, progress));
-
-    const plans = selectProbes(planProbes(settings, floaters.ready.filter((f) => f.network === from), floaters.ready.filter((f) => f.network === to)), recheck);
-    const { verdicts, stats } = await probeAll(plans, api, settings, life, progress);
+    const floaters = (await reuseKept(clusters, previous, settings, recheck.nodes)) ?? (await floatersUp(clusters, settings, life, progress, newRunId(), recheck.nodes));
+    const [here, there] = floaters;
+    const legs = planLegs(settings, settings.direction, { context: source.contextName, floaters: here!.ready },
+      there && destination ? { context: destination.contextName, floaters: there.ready } : undefined)
+      .map((leg) => ({ ...leg, plans: selectProbes(leg.plans, recheck) }));
+    const { verdicts, stats } = await probeAll(legs, clusters, settings, life, progress);
     const rechecked = verdicts.map(recordOf);
     const outcome = compare(previous.results, rechecked);
+    const notReady = floaters.flatMap((f) => f.notReady);
     const doc = {
-      ...merge(previous, rechecked, { skipped: floaters.notReady, partial: life.interrupted, execs: stats.execs, retries: stats.retries, durationMs: Date.now() - startedAt }),
+      ...merge(previous, rechecked, { skipped: notReady, partial: life.interrupted, execs: stats.execs, retries: stats.retries, durationMs: Date.now() - startedAt }),
       settings,
       resume: outcome,
     } satisfies ResultsDocument & { resume: RecheckOutcome };
-    const code = finishRun(doc, file, settings.output, io, describeOutcome(outcome));
-    const recheckFailed = outcome.stillFailing.length + outcome.newlyFailing.length > 0 || floaters.notReady.length > 0;
-    return code === ExitCode.Ok || !recheckFailed ? ExitCode.Ok : ExitCode.ProblemsFound;
+    finishRun(doc, file, settings.output, io, describeOutcome(outcome));
+    return outcome.stillFailing.length + outcome.newlyFailing.length > 0 || notReady.length > 0 ? ExitCode.ProblemsFound : ExitCode.Ok;
   });
+}
+
+/** The floaters a --keep run left, in every cluster, if all that are needed are still ready. */
+async function reuseKept(clusters: Clusters, previous: ResultsDocument, settings: Settings, nodes: string[]): Promise<WaitResult[] | undefined> {
+  if (!previous.run?.kept) return undefined;
+  const { source: from, target: to } = networksOf(settings.mode);
+  const found = await Promise.all(clusterList(clusters).map(async (api) => {
+    const own = (await api.listNodes()).map((n) => n.metadata!.name!).filter((n) => nodes.includes(n));
+    return keptFloaters(api, { namespace: previous.run.namespace, runId: previous.run.id, nodes: own, networks: [...new Set([from, to])] });
+  }));
+  return found.every((f) => f !== undefined) ? (found as WaitResult[]) : undefined;
 }
 
 function describeOutcome(o: RecheckOutcome): string {

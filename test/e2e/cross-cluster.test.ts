@@ -1,0 +1,97 @@
+// Cross-cluster checks on the test cluster's two-cluster mode: both directions, each through its
+// own cluster's API server.
+import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { injectFault } from "../../scripts/cluster/faults.ts";
+import { ensureCluster, heal } from "../helpers/cluster.ts";
+import { netdoctorObjects } from "../helpers/leftovers.ts";
+import { json, runPlugin } from "../helpers/plugin.ts";
+
+let kubeconfig = "";
+const dir = mkdtempSync(join(tmpdir(), "nd-cross-"));
+const both = () => ["--kubeconfig", kubeconfig, "--context", "netdoctor-a", "--dst-context", "netdoctor-b", "--no-progress"];
+const pairs = (doc: any, status: string) => (doc.results as any[]).filter((r) => r.status === status).map((r) => `${r.source.cluster}/${r.source.node}->${r.target.cluster}/${r.target.node} ${r.protocol}`).sort();
+const empty = async () => [...(await netdoctorObjects("a")), ...(await netdoctorObjects("b"))];
+
+beforeAll(async () => {
+  kubeconfig = await ensureCluster({ clusters: 2, nodes: 2 });
+});
+afterEach(async () => {
+  await heal();
+  await runPlugin(["clean", ...both()]);
+});
+
+describe("cross-cluster check", () => {
+  test("every pair between the clusters passes, both ways; results name each endpoint's cluster", async () => {
+    const r = await runPlugin(["check", ...both(), "-o", "json", "--results", join(dir, "ok.json")]);
+    expect(r.code).toBe(0);
+    const doc = json(r);
+    expect(doc.clusters.destination.context).toBe("netdoctor-b");
+    expect(doc.summary).toMatchObject({ nodesTotal: 4, nodesChecked: 4, pairs: 16, succeeded: 16 });
+    expect(doc.summary.directions).toEqual([
+      { from: "netdoctor-a", to: "netdoctor-b", pairs: 8, succeeded: 8, failed: 0, errors: 0 },
+      { from: "netdoctor-b", to: "netdoctor-a", pairs: 8, succeeded: 8, failed: 0, errors: 0 },
+    ]);
+    expect(doc.results.every((x: any) => x.source.cluster !== x.target.cluster)).toBe(true);
+    expect(await empty()).toEqual([]);
+  });
+
+  test("a drop A -> B for one node pair fails exactly those pairs, in that direction only; resume after heal fixes them", async () => {
+    const file = join(dir, "drop.json");
+    await injectFault({ kind: "drop", from: "node-a1", to: "node-b2" });
+    const r = await runPlugin(["check", ...both(), "-o", "json", "--results", file]);
+    expect(r.code).toBe(1);
+    const doc = json(r);
+    expect(pairs(doc, "Failed")).toEqual(["netdoctor-a/node-a1->netdoctor-b/node-b2 icmp", "netdoctor-a/node-a1->netdoctor-b/node-b2 tcp"]);
+    expect(doc.summary.directions[1]).toMatchObject({ from: "netdoctor-b", failed: 0 });
+    const table = await runPlugin(["check", ...both(), "--results", join(dir, "drop-table.json")]);
+    expect(table.stdout).toContain("netdoctor-a -> netdoctor-b: 8 pairs, 6 succeeded, 2 failed");
+    expect(table.stdout).toMatch(/netdoctor-a\/node-a1 .*netdoctor-b\/node-b2/);
+    await heal();
+    const resumed = await runPlugin(["resume", ...both(), "-o", "json", "--results", file]);
+    expect(resumed.code).toBe(0);
+    expect(json(resumed).resume).toMatchObject({ pairs: 2 });
+    expect(json(resumed).resume.fixed).toHaveLength(2);
+  });
+
+  test("--direction a-to-b probes one way; the default results name the context pair", async () => {
+    const r = await runPlugin(["check", ...both(), "--direction", "a-to-b", "-p", "icmp", "-o", "json"]);
+    expect(r.code).toBe(0);
+    expect(json(r).summary.pairs).toBe(4);
+    expect(r.stderr).toContain(join(kubeconfig, "..", "netdoctor", "netdoctor-a--netdoctor-b.json"));
+  });
+
+  test("clean removes what netdoctor made in both clusters", async () => {
+    expect((await runPlugin(["check", ...both(), "--keep", "-p", "icmp", "--results", join(dir, "kept.json")])).code).toBe(0);
+    expect((await netdoctorObjects("a")).length).toBeGreaterThan(0);
+    expect((await netdoctorObjects("b")).length).toBeGreaterThan(0);
+    const r = await runPlugin(["clean", ...both()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("netdoctor-b: namespace netdoctor");
+    expect(await empty()).toEqual([]);
+  });
+
+  test("--dst-context naming a missing context: exit 2", async () => {
+    const r = await runPlugin(["check", "--kubeconfig", kubeconfig, "--dst-context", "netdoctor-c"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("context 'netdoctor-c' not found");
+  });
+
+  test("an unreachable destination: exit 3 naming it, nothing created in the source", async () => {
+    const other = join(dir, "unreachable.kubeconfig");
+    writeFileSync(other, "apiVersion: v1\nkind: Config\nclusters: [{name: far, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: far, context: {cluster: far, user: u}}]\ncurrent-context: far\n");
+    const r = await runPlugin(["check", "--kubeconfig", kubeconfig, "--dst-kubeconfig", other]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("context 'far' (https://127.0.0.1:1)");
+    expect(await empty()).toEqual([]);
+  });
+
+  test("a forbidden destination: exit 3 naming it, the source left clean", async () => {
+    const r = await runPlugin(["check", "--kubeconfig", kubeconfig, "--dst-context", "netdoctor-b-limited", "--no-progress"]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("netdoctor-b-limited");
+    expect(await empty()).toEqual([]);
+  });
+});
