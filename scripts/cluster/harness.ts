@@ -11,7 +11,7 @@ import { ensurePki, type Pki } from "./pki.ts";
 import { alive, daemon, run, stop, waitFor } from "./sh.ts";
 import {
   BRIDGE_IP, ETCD_CLIENT_PORT, ETCD_PEER_PORT, FLOATER_PORT, KUBELET_PORT,
-  allNodes, topology, type ClusterLayout, type NodeLayout, type Topology,
+  allNodes, topology, type ClusterLayout, type NodeLayout, type ScaleShard, type Topology,
 } from "./topology.ts";
 
 export const K8S_VERSION = process.env.K8S_VERSION ?? "v1.36.3";
@@ -92,7 +92,7 @@ export async function up(options: UpOptions): Promise<State> {
   const state: State = { options, kubeconfig: join(STATE_DIR, "kubeconfig"), daemons: {}, nodes: {}, faults: [], startedAt: new Date().toISOString() };
   writeState(state);
 
-  log(`network: ${allNodes(t).length + (t.scale ? 1 : 0)} node namespaces on a bridge`);
+  log(`network: ${allNodes(t).length + (t.scale?.shards.length ?? 0)} node namespaces on a bridge`);
   createNetwork(t);
   writeKubeconfigs(t, pki);
   prepareNodeFiles(t);
@@ -120,9 +120,9 @@ export async function up(options: UpOptions): Promise<State> {
 
   for (const c of t.clusters) await registerNodes(c, pki, t);
   for (const node of allNodes(t)) state.nodes[node.name] = { kwok: startKwok(node), listener: startListener(node) };
-  if (t.scale) {
-    state.daemons.kwokScale = startScaleKwok(t);
-    state.daemons.listenerScale = startListener({ netns: t.scale.netns, name: "scale" });
+  for (const shard of t.scale?.shards ?? []) {
+    state.daemons[`kwok-s${shard.index}`] = startShardKwok(shard);
+    state.daemons[`listener-s${shard.index}`] = startListener({ netns: shard.netns, name: `s${shard.index}` });
   }
   writeState(state);
 
@@ -271,7 +271,7 @@ async function registerNodes(c: ClusterLayout, pki: Pki, t: Topology): Promise<v
   const api = new AdminApi(c.server, pki);
   const objects = c.nodes.map((n) => nodeObject(n.name, [n.ip, n.ip6], [n.podCIDR, n.podCIDR6], { "netdoctor.test/cluster": c.id }));
   if (t.scale && c.id === "a") {
-    objects.push(...t.scale.nodes.map((n) => nodeObject(n.name, [n.ip], [n.podCIDR], { "netdoctor.test/cluster": c.id, "netdoctor.test/scale": "true" })));
+    objects.push(...t.scale.nodes.map((n) => nodeObject(n.name, [n.ip], [n.podCIDR], { "netdoctor.test/cluster": c.id, "netdoctor.test/shard": String(n.shard) })));
   }
   // Bounded parallelism: 500 nodes in batches of 25.
   for (let i = 0; i < objects.length; i += 25) {
@@ -304,12 +304,12 @@ export function startKwok(node: NodeLayout): number {
   return daemon(inNodeSandbox(node.netns, join(STATE_DIR, `resolv-${node.cluster}.conf`), cmd), join(STATE_DIR, "logs", `kwok-${node.name}.log`));
 }
 
-function startScaleKwok(t: Topology): number {
-  const s = t.scale!;
-  const cmd = kwokArgs(componentKubeconfig(t.clusters[0]!), [
-    "--manage-nodes-with-label-selector=netdoctor.test/scale=true", `--server-address=0.0.0.0:${KUBELET_PORT}`,
+function startShardKwok(shard: ScaleShard): number {
+  const a = topologyFromState().clusters[0]!;
+  const cmd = kwokArgs(componentKubeconfig(a), [
+    `--manage-nodes-with-label-selector=netdoctor.test/shard=${shard.index}`, `--server-address=0.0.0.0:${KUBELET_PORT}`,
   ]);
-  return daemon(inNodeSandbox(s.netns, join(STATE_DIR, "resolv-a.conf"), cmd), join(STATE_DIR, "logs", "kwok-scale.log"));
+  return daemon(inNodeSandbox(shard.netns, join(STATE_DIR, "resolv-a.conf"), cmd), join(STATE_DIR, "logs", `kwok-s${shard.index}.log`));
 }
 
 export function startListener(node: { netns: string; name: string }): number {

@@ -22,16 +22,18 @@ export function createNetwork(t: Topology): void {
     inNetns(node.netns, ["ip", "-6", "route", "add", "local", node.podCIDR6, "dev", "lo"]);
   }
   for (const node of nodes) addPeerRoutes(node, t);
-  if (t.scale) {
-    const s = t.scale;
-    createNodeNetns(s.netns, s.hostVeth, s.ip);
-    inNetns(s.netns, ["ip", "route", "add", "local", s.nodeSupernet, "dev", "lo"]);
-    inNetns(s.netns, ["ip", "route", "add", "local", s.podSupernet, "dev", "lo"]);
-    // Hundreds of nodes answer from this one namespace: lift the ICMP rate limits that a real
-    // node, answering only for itself, would not hit.
-    inNetns(s.netns, ["sysctl", "-qw", "net.ipv4.icmp_msgs_per_sec=1000000", "net.ipv4.icmp_msgs_burst=1000000", "net.ipv4.icmp_ratelimit=0"]);
-    // The API server (root namespace) reaches the scale nodes' kubelet addresses through the veth.
-    run(["ip", "route", "replace", s.nodeSupernet, "via", s.ip]);
+  for (const shard of t.scale?.shards ?? []) {
+    createNodeNetns(shard.netns, shard.hostVeth, shard.ip);
+    inNetns(shard.netns, ["ip", "route", "add", "local", shard.nodeNet, "dev", "lo"]);
+    inNetns(shard.netns, ["ip", "route", "add", "local", shard.podNet, "dev", "lo"]);
+    // Many nodes answer from one namespace: lift the ICMP rate limits a real node would not hit.
+    inNetns(shard.netns, ["sysctl", "-qw", "net.ipv4.icmp_msgs_per_sec=1000000", "net.ipv4.icmp_msgs_burst=1000000", "net.ipv4.icmp_ratelimit=0"]);
+    // The API server (root namespace) reaches the shard's kubelet addresses through its veth.
+    run(["ip", "route", "replace", shard.nodeNet, "via", shard.ip]);
+    for (const peer of t.scale!.shards.filter((p) => p.index !== shard.index)) {
+      inNetns(shard.netns, ["ip", "route", "add", peer.nodeNet, "via", peer.ip]);
+      inNetns(shard.netns, ["ip", "route", "add", peer.podNet, "via", peer.ip]);
+    }
   }
 }
 

@@ -43,15 +43,26 @@ export interface ClusterLayout {
   nodes: NodeLayout[];
 }
 
-/** Scale mode: one namespace and one kwok for many nodes. */
-export interface ScaleLayout {
+/** Scale mode: many nodes per namespace, one kwok per namespace (a "shard"). Nodes are dealt to
+ * shards round-robin, so consecutive sources probe from different namespaces: ICMP in one
+ * namespace reaches every raw socket in it, and hundreds of pings in one would drown busybox
+ * ping's small socket buffer, which no real node (answering for itself) sees. */
+export interface ScaleShard {
+  index: number;
   netns: string;
   hostVeth: string;
   ip: string;
-  nodes: { name: string; ip: string; podCIDR: string }[];
-  nodeSupernet: string;
-  podSupernet: string;
+  /** Node addresses and pod CIDRs of this shard, answered locally. */
+  nodeNet: string;
+  podNet: string;
 }
+
+export interface ScaleLayout {
+  shards: ScaleShard[];
+  nodes: { name: string; shard: number; ip: string; podCIDR: string }[];
+}
+
+export const SCALE_NODES_PER_SHARD = 10;
 
 export interface Topology {
   clusters: ClusterLayout[];
@@ -84,18 +95,23 @@ export function topology(opts: { clusters: 1 | 2; nodes: number; scale?: number 
     };
   });
   if (!opts.scale) return { clusters };
+  const count = Math.ceil(opts.scale / SCALE_NODES_PER_SHARD);
+  const shards = Array.from({ length: count }, (_, k): ScaleShard => ({
+    index: k,
+    netns: `${PREFIX}-s${k}`,
+    hostVeth: `${PREFIX}-s${k}-h`,
+    ip: `10.200.0.${200 + k}`,
+    nodeNet: `10.201.${k}.0/24`,
+    podNet: `10.128.${k * 16}.0/20`,
+  }));
   const scale: ScaleLayout = {
-    netns: `${PREFIX}-scale`,
-    hostVeth: `${PREFIX}-scale-h`,
-    ip: "10.200.0.250",
-    nodeSupernet: "10.201.0.0/16",
-    podSupernet: "10.128.0.0/16",
-    nodes: Array.from({ length: opts.scale }, (_, i) => ({
-      name: `scale-${String(i + 1).padStart(3, "0")}`,
-      ip: `10.201.${Math.floor(i / 250)}.${(i % 250) + 1}`,
-      // /28 blocks: one floater pod per node needs one address.
-      podCIDR: `10.128.${Math.floor(i / 16)}.${(i % 16) * 16}/28`,
-    })),
+    shards,
+    nodes: Array.from({ length: opts.scale }, (_, i) => {
+      const k = i % count;
+      const j = Math.floor(i / count);
+      // A /28 per node (one floater pod needs one address): 256 nodes fit a shard's /20.
+      return { name: `scale-${String(i + 1).padStart(3, "0")}`, shard: k, ip: `10.201.${k}.${j + 1}`, podCIDR: `10.128.${k * 16 + Math.floor(j / 16)}.${(j % 16) * 16}/28` };
+    }),
   };
   return { clusters, scale };
 }

@@ -9,7 +9,7 @@ import type { Verdict } from "../probe/types.ts";
 import type { Leg } from "../probe/plan.ts";
 import { bringUpFloaters, chooseNodes, type FloatersUp } from "../floater/session.ts";
 import type { Progress } from "../report/progress.ts";
-import { renderReport } from "../report/render.ts";
+import { writeReport } from "../report/render.ts";
 import { problemsFound, type ResultsDocument } from "../results/document.ts";
 import { saveResults } from "../results/store.ts";
 import { useColor, type Io } from "./io.ts";
@@ -72,6 +72,7 @@ export function finishRun(doc: ResultsDocument, file: string, output: Settings["
   saveResults(file, doc);
   // Said before the report, so a large report on a shared pipe (2>&1) is never split by it.
   io.err(`results saved to ${file}\n`);
-  io.out(renderReport(doc, output, { columns: io.columns, color: useColor(io) }) + (output === "json" || output === "yaml" ? "" : extra));
+  writeReport(doc, output, { write: io.out }, { columns: io.columns, color: useColor(io) });
+  if (output === "table" || output === "wide") io.out(extra);
   return problemsFound(doc) ? ExitCode.ProblemsFound : ExitCode.Ok;
 }

@@ -1,17 +1,17 @@
-// The report on stdout in the chosen format. Pure.
-import { dump } from "js-yaml";
+// The report on stdout in the chosen format, written in pieces (a 500-node -o json is large).
 import type { Output } from "../config/settings.ts";
 import type { ResultsDocument } from "../results/document.ts";
+import { writeJson, writeYaml, type Sink } from "../results/write.ts";
 import { renderSummary, renderTable } from "./table.ts";
 
-export function renderReport(doc: ResultsDocument, output: Output, o: { columns: number; color: boolean }): string {
+export function writeReport(doc: ResultsDocument, output: Output, sink: Sink, o: { columns: number; color: boolean }): void {
   switch (output) {
     case "json":
-      return `${JSON.stringify(doc, null, 2)}\n`;
+      return writeJson(doc, sink);
     case "yaml":
-      return dump(doc, { noRefs: true, lineWidth: -1 });
+      return writeYaml(doc, sink);
     case "table":
     case "wide":
-      return renderSummary(doc) + renderTable(doc.results, { wide: output === "wide", columns: o.columns, color: o.color }, !!doc.clusters.destination);
+      return sink.write(renderSummary(doc) + renderTable(doc.results, { wide: output === "wide", columns: o.columns, color: o.color }, !!doc.clusters.destination));
   }
 }

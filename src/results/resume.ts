@@ -3,7 +3,7 @@
 // re-created). Pure.
 import type { Protocol } from "../config/settings.ts";
 import type { Probe, SourcePlan } from "../probe/types.ts";
-import { byPair, RESULTS_API_VERSION, RESULTS_KIND, summarize, type ResultRecord, type ResultsDocument } from "./document.ts";
+import { sortResults, RESULTS_API_VERSION, RESULTS_KIND, summarize, type ResultRecord, type ResultsDocument } from "./document.ts";
 
 type PairLike = Pick<ResultRecord, "source" | "target" | "protocol" | "family" | "custom">;
 
@@ -69,7 +69,7 @@ export function compare(before: ResultRecord[], after: ResultRecord[]): RecheckO
 /** The previous results with the re-checked pairs replaced and the summary recounted. */
 export function merge(previous: ResultsDocument, rechecked: ResultRecord[], o: { skipped: ResultsDocument["skipped"]; partial: boolean; execs: number; retries: number; durationMs: number }): ResultsDocument {
   const replaced = new Set(rechecked.map(pairKey));
-  const results = [...previous.results.filter((r) => !replaced.has(pairKey(r))), ...rechecked].sort(byPair);
+  const results = sortResults([...previous.results.filter((r) => !replaced.has(pairKey(r))), ...rechecked]);
   const skippedNodes = new Set(o.skipped.map((s) => s.node)).size;
   return {
     ...previous,

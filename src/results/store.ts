@@ -1,10 +1,11 @@
 // Where results live (next to the kubeconfig in use) and how they are written: atomically (temp
 // file + rename), so a crash never leaves half a file; and read back with a clear error.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { UsageError } from "../errors.ts";
 import type { ClusterTarget } from "../kube/kubeconfig.ts";
 import { RESULTS_API_VERSION, RESULTS_KIND, type ResultsDocument } from "./document.ts";
+import { fileSink, writeJson } from "./write.ts";
 
 export function defaultResultsPath(source: ClusterTarget, destination?: ClusterTarget): string {
   const dir = join(dirname(source.files[0]!), "netdoctor");
@@ -15,7 +16,9 @@ export function defaultResultsPath(source: ClusterTarget, destination?: ClusterT
 export function saveResults(path: string, doc: ResultsDocument): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(doc, null, 1)}\n`);
+  const sink = fileSink(tmp);
+  writeJson(doc, sink);
+  sink.close();
   renameSync(tmp, path);
 }
 

@@ -1,0 +1,69 @@
+// Measures `check` on the test cluster's scale mode: per size, pairs, execs, wall time, pairs/s,
+// the plugin's peak RSS and CPU time; and, where it finishes in reasonable time, the same check
+// with --strategy pair at equal concurrency, and the ratio. Needs root (it runs the test cluster).
+//   scripts/bench [--sizes 50,100,200,500] [--pair-sizes 20,50] [--concurrency 10] [--protocols icmp,tcp]
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { down, up } from "./cluster/harness.ts";
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: "string", default: "50,100,200,500" },
+    "pair-sizes": { type: "string", default: "20,50" },
+    concurrency: { type: "string", default: "10" },
+    protocols: { type: "string", default: "icmp,tcp" },
+  },
+});
+const sizes = values.sizes!.split(",").map(Number);
+const pairSizes = new Set(values["pair-sizes"]!.split(",").map(Number));
+const binary = join(import.meta.dir, "..", "dist", "kubectl-netdoctor");
+const dir = mkdtempSync(join(tmpdir(), "nd-bench-"));
+
+interface Measure {
+  pairs: number;
+  execs: number;
+  failed: number;
+  wallS: number;
+  rssMB: number;
+  cpuS: number;
+}
+
+async function measure(kubeconfig: string, strategy: "fanout" | "pair", size: number): Promise<Measure> {
+  const results = join(dir, `${strategy}-${size}.json`);
+  const started = performance.now();
+  const proc = Bun.spawn([binary, "check", "--kubeconfig", kubeconfig, "--no-progress", "--results", results, "-p", values.protocols!,
+    "--concurrency", values.concurrency!, "--strategy", strategy, "--pod-wait-timeout", "600"], { stdout: "ignore", stderr: "pipe" });
+  const code = await proc.exited;
+  const wallS = (performance.now() - started) / 1000;
+  if (code !== 0 && code !== 1) throw new Error(`check exited ${code}: ${await new Response(proc.stderr).text()}`);
+  const usage = proc.resourceUsage()!;
+  const summary = JSON.parse(readFileSync(results, "utf8")).summary;
+  return {
+    pairs: summary.pairs, execs: summary.execs, failed: summary.failed + summary.errors, wallS,
+    rssMB: usage.maxRSS / 1024 / 1024, cpuS: Number(usage.cpuTime.total) / 1e6,
+  };
+}
+
+const rows: string[] = [];
+const header = "| nodes | strategy | pairs | execs | failed | wall s | pairs/s | peak RSS MB | CPU s | fanout speed-up |";
+console.log(header);
+console.log("|---|---|---|---|---|---|---|---|---|---|");
+try {
+  for (const size of sizes) {
+    const { kubeconfig } = await up({ clusters: 1, nodes: 0, scale: size });
+    const fan = await measure(kubeconfig, "fanout", size);
+    const line = (strategy: string, m: Measure, ratio = "") =>
+      `| ${size} | ${strategy} | ${m.pairs} | ${m.execs} | ${m.failed} | ${m.wallS.toFixed(1)} | ${(m.pairs / m.wallS).toFixed(0)} | ${m.rssMB.toFixed(0)} | ${m.cpuS.toFixed(1)} | ${ratio} |`;
+    rows.push(line("fanout", fan));
+    console.log(rows.at(-1));
+    if (pairSizes.has(size)) {
+      const pair = await measure(kubeconfig, "pair", size);
+      rows.push(line("pair", pair, `${(pair.wallS / fan.wallS).toFixed(1)}x`));
+      console.log(rows.at(-1));
+    }
+  }
+} finally {
+  await down({ quiet: true });
+}

@@ -1,0 +1,40 @@
+import { describe, expect, test } from "bun:test";
+import { load } from "js-yaml";
+import { defaultSettings } from "../../src/config/settings.ts";
+import type { ResultRecord, ResultsDocument } from "../../src/results/document.ts";
+import { sortResults } from "../../src/results/document.ts";
+import { writeJson, writeYaml } from "../../src/results/write.ts";
+
+const rec = (src: string, dst: string, protocol: "icmp" | "tcp"): ResultRecord => ({
+  source: { cluster: "c", node: src, ip: "10.0.0.1" }, target: { cluster: "c", node: dst, ip: "10.0.0.2" }, protocol, family: "ipv4", status: "Succeeded", reason: "", rttMs: 0.1,
+});
+const doc = (results: ResultRecord[]): ResultsDocument => ({
+  apiVersion: "netdoctor.io/v1", kind: "CheckResults", partial: false, startedAt: "s", finishedAt: "f", clusters: { source: { context: "c", server: "https://x" } },
+  run: { id: "r", namespace: "n", kept: false }, settings: defaultSettings(), skipped: [], results,
+  summary: { nodesTotal: 2, nodesChecked: 2, pairs: results.length, succeeded: results.length, failed: 0, errors: 0, skippedNodes: 0, execs: 1, retries: 0, durationMs: 1 },
+});
+const collect = (fn: (s: { write(c: string): void }) => void) => {
+  const chunks: string[] = [];
+  fn({ write: (c) => void chunks.push(c) });
+  return chunks;
+};
+
+describe("streamed results", () => {
+  test("JSON written in pieces parses back to the document", () => {
+    const d = doc(Array.from({ length: 30_000 }, (_, k) => rec(`n${k % 100}`, `n${(k + 1) % 100}`, k % 2 ? "icmp" : "tcp")));
+    const chunks = collect((s) => writeJson(d, s));
+    expect(chunks.length).toBeGreaterThan(3);
+    expect(JSON.parse(chunks.join(""))).toEqual(JSON.parse(JSON.stringify(d)));
+  });
+  test("an empty result list is valid JSON too", () => {
+    expect(JSON.parse(collect((s) => writeJson(doc([]), s)).join("")).results).toEqual([]);
+  });
+  test("YAML written in pieces loads back to the document", () => {
+    const d = doc([rec("a", "b", "icmp"), rec("b", "a", "tcp")]);
+    expect(load(collect((s) => writeYaml(d, s)).join(""))).toEqual(JSON.parse(JSON.stringify(d)));
+  });
+  test("results sort by source, then target, in natural node order", () => {
+    const sorted = sortResults([rec("n10", "n2", "icmp"), rec("n2", "n10", "tcp"), rec("n2", "n10", "icmp"), rec("n2", "n3", "icmp")]);
+    expect(sorted.map((r) => `${r.source.node}>${r.target.node} ${r.protocol}`)).toEqual(["n2>n3 icmp", "n2>n10 icmp", "n2>n10 tcp", "n10>n2 icmp"]);
+  });
+});
