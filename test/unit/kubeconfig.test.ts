@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dump } from "js-yaml";
-import { UsageError } from "../../src/errors.ts";
+import { usageErrorOf } from "../helpers/usage.ts";
 import { expandHome, kubeconfigFiles, loadClusterTarget, mergeKubeconfigs, parseRequestTimeout } from "../../src/kube/kubeconfig.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nd-kc-"));
@@ -27,15 +27,7 @@ const second = kubeconfig("second", {
   users: { u2: { token: "t2" } },
 });
 const env = (files: string[]) => ({ KUBECONFIG: files.join(":") });
-const fails = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return (err as Error).message;
-  }
-  throw new Error("expected a UsageError");
-};
+const fails = usageErrorOf;
 
 describe("KUBECONFIG merging, as kubectl", () => {
   test("missing files are skipped", () => {

@@ -6,7 +6,7 @@ import { load } from "js-yaml";
 import { resolveSettings } from "../../src/config/load.ts";
 import { defaultSettings, SETTING_KEYS } from "../../src/config/settings.ts";
 import { settingsTemplate } from "../../src/config/template.ts";
-import { UsageError } from "../../src/errors.ts";
+import { usageErrorOf } from "../helpers/usage.ts";
 
 const dir = () => mkdtempSync(join(tmpdir(), "nd-settings-"));
 const withFile = (name: string, text: string) => {
@@ -14,15 +14,7 @@ const withFile = (name: string, text: string) => {
   writeFileSync(join(d, name), text);
   return d;
 };
-const fails = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return (err as Error).message;
-  }
-  throw new Error("expected a UsageError");
-};
+const fails = usageErrorOf;
 
 describe("precedence", () => {
   test("defaults when nothing is given", () => {
