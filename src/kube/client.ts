@@ -56,7 +56,7 @@ export function createKubeApi(target: ClusterTarget): KubeApi {
       {
         pre: async (ctx) => {
           if (target.requestTimeoutMs > 0) ctx.setSignal(AbortSignal.timeout(target.requestTimeoutMs));
-          if (target.impersonateGroups.length) ctx.setHeaderParam("Impersonate-Group", target.impersonateGroups.join(","));
+          if (target.impersonateGroups[0]) ctx.setHeaderParam("Impersonate-Group", target.impersonateGroups[0]);
           return ctx;
         },
         post: async (ctx) => ctx,

@@ -202,6 +202,10 @@ export function loadClusterTarget(flags: KubeFlags, env: NodeJS.ProcessEnv = pro
   if (flags.asGroup?.length && !user.as) {
     throw new UsageError("flag --as-group needs --as (the API server impersonates groups only together with a user)");
   }
+  if ((flags.asGroup?.length ?? 0) > 1) {
+    // client-node sends one value per header; a joined "a,b" would impersonate a group named "a,b".
+    throw new UsageError("flag --as-group: only one group is supported");
+  }
   if (typeof cluster.server !== "string" || cluster.server === "") {
     throw new UsageError(`cluster '${clusterName}' of context '${contextName}' has no server (in ${where})`);
   }

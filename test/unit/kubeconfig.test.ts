@@ -78,6 +78,10 @@ describe("choosing the cluster", () => {
   test("--as-group needs --as", () => {
     expect(fails(() => loadClusterTarget({ asGroup: ["devs"] }, env([first])))).toContain("--as-group needs --as");
   });
+  test("--as-group takes one group", () => {
+    expect(fails(() => loadClusterTarget({ as: "jane", asGroup: ["a", "b"] }, env([first])))).toContain("only one group");
+    expect(loadClusterTarget({ as: "jane", asGroup: ["devs"] }, env([first])).impersonateGroups).toEqual(["devs"]);
+  });
   test("--as impersonates", () => {
     expect(loadClusterTarget({ as: "jane" }, env([first])).kubeConfig.getCurrentUser()?.impersonateUser).toBe("jane");
   });
