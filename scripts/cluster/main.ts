@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { daemonsAlive, down, readState, STATE_DIR, topologyFromState, up } from "./harness.ts";
 import { heal, injectFault } from "./faults.ts";
 import { alive } from "./sh.ts";
+import { MAX_SCALE_NODES } from "./topology.ts";
 
 const USAGE = `usage: scripts/testcluster up [--nodes N] [--clusters 1|2] [--scale N] | down | status [-o json] | kubeconfig
        scripts/testcluster fault drop|reject --from NODE --to NODE [--both-ways] [--proto icmp|tcp|udp] [--port P]
@@ -36,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "up": {
       const clusters = int(values.clusters, 1, 2, "clusters") as 1 | 2;
-      await up({ clusters, nodes: int(values.nodes, 4, 40, "nodes"), scale: values.scale ? int(values.scale, 0, 2000, "scale") : undefined });
+      await up({ clusters, nodes: int(values.nodes, 4, 40, "nodes"), scale: values.scale ? int(values.scale, 0, MAX_SCALE_NODES, "scale") : undefined });
       console.log(`${STATE_DIR}/kubeconfig`);
       return 0;
     }

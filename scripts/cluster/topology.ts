@@ -63,6 +63,8 @@ export interface ScaleLayout {
 }
 
 export const SCALE_NODES_PER_SHARD = 10;
+/** Shard veths take 10.200.0.200-249: 50 shards. */
+export const MAX_SCALE_NODES = 500;
 
 export interface Topology {
   clusters: ClusterLayout[];
@@ -102,15 +104,15 @@ export function topology(opts: { clusters: 1 | 2; nodes: number; scale?: number 
     hostVeth: `${PREFIX}-s${k}-h`,
     ip: `10.200.0.${200 + k}`,
     nodeNet: `10.201.${k}.0/24`,
-    podNet: `10.128.${k * 16}.0/20`,
+    podNet: `10.128.${k}.0/24`,
   }));
   const scale: ScaleLayout = {
     shards,
     nodes: Array.from({ length: opts.scale }, (_, i) => {
       const k = i % count;
       const j = Math.floor(i / count);
-      // A /28 per node (one floater pod needs one address): 256 nodes fit a shard's /20.
-      return { name: `scale-${String(i + 1).padStart(3, "0")}`, shard: k, ip: `10.201.${k}.${j + 1}`, podCIDR: `10.128.${k * 16 + Math.floor(j / 16)}.${(j % 16) * 16}/28` };
+      // A /28 per node (one floater pod needs one address): 16 fit a shard's /24.
+      return { name: `scale-${String(i + 1).padStart(3, "0")}`, shard: k, ip: `10.201.${k}.${j + 1}`, podCIDR: `10.128.${k}.${j * 16}/28` };
     }),
   };
   return { clusters, scale };

@@ -5,7 +5,7 @@ import { ExitCode } from "../errors.ts";
 import type { KubeApi } from "../kube/client.ts";
 import { createExec } from "../kube/exec.ts";
 import { runProbes, type RunStats } from "../probe/run.ts";
-import type { Verdict } from "../probe/types.ts";
+import { recordOf, type ResultRecord } from "../results/document.ts";
 import type { Leg } from "../probe/plan.ts";
 import { bringUpFloaters, chooseNodes, type FloatersUp } from "../floater/session.ts";
 import type { Progress } from "../report/progress.ts";
@@ -44,12 +44,14 @@ export async function floatersUp(clusters: Clusters, settings: Settings, life: L
   return up;
 }
 
-export async function probeAll(legs: Leg[], clusters: Clusters, settings: Settings, life: Lifecycle, progress: Progress): Promise<{ verdicts: Verdict[]; stats: RunStats }> {
-  const total = legs.reduce((n, l) => n + l.plans.reduce((m, p) => m + p.probes.length, 0), 0);
+/** Probe every leg; results come back as records, one batch per exec, in the order they landed. */
+export async function probeAll(legs: Leg[], clusters: Clusters, settings: Settings, life: Lifecycle, progress: Progress): Promise<{ batches: ResultRecord[][]; stats: RunStats }> {
+  const total = legs.reduce((n, l) => n + l.plans.reduce((m, p) => m + p.count, 0), 0);
   const sources = legs.reduce((n, l) => n + l.plans.length, 0);
   const how = settings.strategy === "fanout" ? "one exec per source" : "one exec per pair";
   progress.phase(`probing ${total} pairs from ${sources} floaters (${how}, ${settings.concurrency} at a time${legs.length > 1 ? " per cluster" : ""})`);
-  const verdicts: Verdict[] = [];
+  const batches: ResultRecord[][] = [];
+  let done = 0;
   let failed = 0;
   const apiOf = (context: string) => clusterList(clusters).find((a) => a.target.contextName === context)!;
   const stats = await Promise.all(legs.map((leg) => runProbes(leg.plans, createExec(apiOf(leg.context).target), {
@@ -59,12 +61,14 @@ export async function probeAll(legs: Leg[], clusters: Clusters, settings: Settin
     retries: 2,
     signal: life.signal,
   }, (batch) => {
-    verdicts.push(...batch);
+    // Records, not verdicts, are kept: they hold no probe, so each probe is freed once run.
+    batches.push(batch.map(recordOf));
+    done += batch.length;
     failed += batch.filter((v) => v.status !== "Succeeded").length;
-    progress.probes(verdicts.length, total, failed);
+    progress.probes(done, total, failed);
   })));
-  progress.done(`probed ${verdicts.length} of ${total} pairs`);
-  return { verdicts, stats: { execs: stats.reduce((n, s) => n + s.execs, 0), retries: stats.reduce((n, s) => n + s.retries, 0) } };
+  progress.done(`probed ${done} of ${total} pairs`);
+  return { batches, stats: { execs: stats.reduce((n, s) => n + s.execs, 0), retries: stats.reduce((n, s) => n + s.retries, 0) } };
 }
 
 /** Save, print, and say whether something is broken. `extra` is printed after the report. */

@@ -41,14 +41,12 @@ export function familiesOf(ipFamily: IpFamily): Family[] {
  * sources and targets: the ready floaters of the source and target networks (for a cross-cluster
  * check, targets are the other cluster's). Pairs on the same node (and cluster) are skipped.
  */
-export function planProbes(opts: PlanOptions, sources: Floater[], targets: Floater[], firstId = 1): SourcePlan[] {
-  let id = firstId;
+export function planProbes(opts: PlanOptions, sources: Floater[], targets: Floater[]): SourcePlan[] {
   const families = familiesOf(opts.ipFamily);
   const pairProtocols = opts.protocols.filter((p): p is "icmp" | "tcp" => p !== "dns");
   const dnsName = opts.dnsName || "kubernetes.default.svc.cluster.local";
   const customTargets = opts.targets.map((t) => parseTarget(t)!);
-  // Endpoints are made once and shared by every probe (and result) that names them: at 500 nodes
-  // a check holds half a million probes.
+  // Endpoints are made once and shared by every probe (and result) that names them.
   const byNode = (a: Floater, b: Floater) => NODE_ORDER.compare(a.node, b.node);
   const targetEndpoints = [...targets].sort(byNode).map((t) => ({
     floater: t,
@@ -58,30 +56,39 @@ export function planProbes(opts: PlanOptions, sources: Floater[], targets: Float
       withPort: { cluster: t.cluster, node: t.node, ip, port: opts.port },
     })),
   }));
+  const perSourceExtras = (opts.protocols.includes("dns") ? 1 : 0) + customTargets.length;
+  const isSelf = (source: Floater, target: Floater) => target.node === source.node && target.cluster === source.cluster;
+
   return [...sources].sort(byNode).map((source) => {
-    const probes: Probe[] = [];
-    const fromByFamily = new Map(families.map((f) => [f, { cluster: source.cluster, node: source.node, ip: source.ips.find((ip) => familyOf(ip) === f) ?? "" }]));
-    const from = (family: Family) => fromByFamily.get(family) ?? { cluster: source.cluster, node: source.node, ip: source.ips.find((ip) => familyOf(ip) === family) ?? "" };
-    for (const { floater: target, addresses } of targetEndpoints) {
-      if (target.node === source.node && target.cluster === source.cluster) continue;
-      for (const a of addresses) {
-        for (const protocol of pairProtocols) {
-          probes.push({ id: id++, protocol, family: a.family, source: from(a.family), target: protocol === "tcp" ? a.withPort : a.plain });
+    const endpoint = (family: Family) => ({ cluster: source.cluster, node: source.node, ip: source.ips.find((ip) => familyOf(ip) === family) ?? "" });
+    const count = targetEndpoints.reduce((n, t) => n + (isSelf(source, t.floater) ? 0 : t.addresses.length * pairProtocols.length), 0) + perSourceExtras;
+    const probes = (): Probe[] => {
+      let id = 1;
+      const fromByFamily = new Map(families.map((f) => [f, endpoint(f)]));
+      const from = (family: Family) => fromByFamily.get(family) ?? endpoint(family);
+      const out: Probe[] = [];
+      for (const { floater: target, addresses } of targetEndpoints) {
+        if (isSelf(source, target)) continue;
+        for (const a of addresses) {
+          for (const protocol of pairProtocols) {
+            out.push({ id: id++, protocol, family: a.family, source: from(a.family), target: protocol === "tcp" ? a.withPort : a.plain });
+          }
         }
       }
-    }
-    if (opts.protocols.includes("dns")) {
-      const family = opts.dnsServer ? familyOf(opts.dnsServer) : families[0]!;
-      probes.push({ id: id++, protocol: "dns", family, source: from(family), target: { cluster: "", node: "", ip: opts.dnsServer, name: dnsName } });
-    }
-    for (const t of customTargets) {
-      const family = familyOf(t.ip);
-      probes.push({
-        id: id++, protocol: t.port ? "tcp" : "icmp", family, source: from(family), custom: true,
-        target: { cluster: "", node: "", ip: t.ip, ...(t.port ? { port: t.port } : {}) },
-      });
-    }
-    return { source, probes };
+      if (opts.protocols.includes("dns")) {
+        const family = opts.dnsServer ? familyOf(opts.dnsServer) : families[0]!;
+        out.push({ id: id++, protocol: "dns", family, source: from(family), target: { cluster: "", node: "", ip: opts.dnsServer, name: dnsName } });
+      }
+      for (const t of customTargets) {
+        const family = familyOf(t.ip);
+        out.push({
+          id: id++, protocol: t.port ? "tcp" : "icmp", family, source: from(family), custom: true,
+          target: { cluster: "", node: "", ip: t.ip, ...(t.port ? { port: t.port } : {}) },
+        });
+      }
+      return out;
+    };
+    return { source, count, probes };
   });
 }
 
@@ -108,12 +115,7 @@ export function planLegs(opts: PlanOptions, direction: Direction, source: Cluste
   const pick = (c: ClusterFloaters, network: "pod" | "host") => c.floaters.filter((f) => f.network === network);
   if (!destination) return [{ context: source.context, plans: planProbes(opts, pick(source, from), pick(source, to)) }];
   const legs: Leg[] = [];
-  let nextId = 1;
-  const leg = (a: ClusterFloaters, b: ClusterFloaters) => {
-    const plans = planProbes(opts, pick(a, from), pick(b, to), nextId);
-    nextId += plans.reduce((n, p) => n + p.probes.length, 0);
-    legs.push({ context: a.context, plans });
-  };
+  const leg = (a: ClusterFloaters, b: ClusterFloaters) => legs.push({ context: a.context, plans: planProbes(opts, pick(a, from), pick(b, to)) });
   if (direction !== "b-to-a") leg(source, destination);
   if (direction !== "a-to-b") leg(destination, source);
   return legs;

@@ -25,15 +25,16 @@ export interface RunStats {
   retries: number;
 }
 
+/** What one exec runs: a whole source plan (fanout), or one probe of it (pair). */
 interface Unit {
   source: Floater;
-  probes: Probe[];
+  probes(): Probe[];
 }
 
 export function unitsOf(plans: SourcePlan[], strategy: Strategy): Unit[] {
-  const withProbes = plans.filter((p) => p.probes.length > 0);
+  const withProbes = plans.filter((p) => p.count > 0);
   if (strategy === "fanout") return withProbes;
-  return withProbes.flatMap((p) => p.probes.map((probe) => ({ source: p.source, probes: [probe] })));
+  return withProbes.flatMap((p) => p.probes().map((probe) => ({ source: p.source, probes: () => [probe] })));
 }
 
 export async function runProbes(plans: SourcePlan[], exec: ExecFn, opts: RunOptions, onVerdicts: (v: Verdict[]) => void): Promise<RunStats> {
@@ -43,19 +44,20 @@ export async function runProbes(plans: SourcePlan[], exec: ExecFn, opts: RunOpti
   let next = 0;
 
   const runUnit = async (unit: Unit): Promise<Verdict[]> => {
-    const script = probeScript(unit.probes, opts.script);
-    const deadline = scriptDeadlineMs(unit.probes.length, opts.script);
+    const probes = unit.probes();
+    const script = probeScript(probes, opts.script);
+    const deadline = scriptDeadlineMs(probes.length, opts.script);
     const pod = { namespace: unit.source.namespace, name: unit.source.pod, container: "floater" };
     for (let attempt = 0; ; attempt++) {
       stats.execs++;
       try {
         const result = await exec(pod, ["sh", "-c", script], deadline);
         const raw = parseOutput(result.stdout);
-        return unit.probes.map((p) => classify(p, raw.get(p.id), opts.script.timeout));
+        return probes.map((p) => classify(p, raw.get(p.id), opts.script.timeout));
       } catch (err) {
         const transport = err instanceof ExecTransportError ? err : new ExecTransportError(String((err as Error)?.message ?? err), false);
         if (!transport.retryable || attempt >= opts.retries || opts.signal?.aborted) {
-          return execFailed(unit.probes, `could not test: ${transport.message}`);
+          return execFailed(probes, `could not test: ${transport.message}`);
         }
         stats.retries++;
         await Bun.sleep(backoff(attempt + 1));

@@ -26,12 +26,13 @@ function prelude(o: ScriptOptions): string {
     `e(){ i=$1 r=$2; shift 2; echo "${RESULT_MARK} $i $r $*"; }`,
     // Partial loss in one short burst is often the pod's own scheduling, not the network: it is
     // confirmed by a second burst before it counts.
-    `p(){ o=$(ping -c ${o.pingCount} -i 0.2 -W ${w} -w ${w} $1 2>&1); r=$?; }`,
+    // -q: the summary is all that is read (and output is what a large check holds in flight).
+    `p(){ o=$(ping -q -c ${o.pingCount} -i 0.2 -W ${w} -w ${w} $1 2>&1); r=$?; }`,
     `i(){ p $2; case "$o" in *" 0% packet loss"*|*"100% packet loss"*) ;; *"packet loss"*) p $2;; esac; e $1 $r $o; }`,
     // The floater answers HTTP with "OK": a connect alone could be any listener.
     // A busy floater's listen backlog can close a connection unanswered: such a probe (connected,
     // no "OK") is tried once more before it counts.
-    `t(){ o=$(nc -w ${w} $2 $3 <$R 2>&1); r=$?; case "$r$o" in 0*OK*) ;; 0*) o=$(nc -w ${w} $2 $3 <$R 2>&1); r=$?;; esac; e $1 $r $o; }`,
+    `t(){ o=$(nc -w ${w} $2 $3 <$R 2>&1); r=$?; case "$r$o" in 0*OK*) ;; 0*) o=$(nc -w ${w} $2 $3 <$R 2>&1); r=$?;; esac; case "$r$o" in 0*OK*) o=OK;; esac; e $1 $r $o; }`,
     `c(){ o=$(nc -w ${w} $2 $3 </dev/null 2>&1); e $1 $? $o; }`,
     `d(){ o=$(timeout ${w} nslookup $2 $3 2>&1); e $1 $? $o; }`,
   ].join("\n");

@@ -119,10 +119,11 @@ export function buildDocument(o: {
   /** The source cluster first, then the destination of a cross-cluster run. */
   clusters: ClusterTarget[];
   floaters: FloaterOutcome[];
-  verdicts: Verdict[];
+  /** Records as they landed, one batch per exec. */
+  batches: ResultRecord[][];
   stats: RunStats;
 }): ResultsDocument {
-  const results = sortResults(o.verdicts.map(recordOf));
+  const results = sortBatches(o.batches);
   const notReady = o.floaters.flatMap((f) => f.notReady);
   const skippedNodes = new Set(notReady.map((s) => `${s.cluster}/${s.node}`)).size;
   const [source, destination] = o.clusters.map((c) => ({ context: c.contextName, server: c.server }));
@@ -146,6 +147,19 @@ export function buildDocument(o: {
     skipped: notReady,
     results,
   };
+}
+
+/** A fanout batch is one source's records, already in plan order (targets in node order): only
+ * the batches need ordering. Single-record batches (--strategy pair) get a full sort. */
+export function sortBatches(batches: ResultRecord[][]): ResultRecord[] {
+  if (batches.every((b) => b.length <= 1)) return sortResults(batches.flat());
+  const ordered = [...batches].sort((a, b) => {
+    const [x, y] = [a[0]!, b[0]!];
+    return x.source.cluster.localeCompare(y.source.cluster) || NODE_ORDER.compare(x.source.node, y.source.node) || NODE_ORDER.compare(x.target.cluster, y.target.cluster);
+  });
+  const out: ResultRecord[] = [];
+  for (const b of ordered) for (const r of b) out.push(r);
+  return out;
 }
 
 /** Reports list pairs by source node, then target node (natural order), protocol and family.

@@ -41,7 +41,12 @@ export function isEmpty(r: Recheck): boolean {
 
 export function selectProbes(plans: SourcePlan[], r: Recheck): SourcePlan[] {
   const wanted = (p: Probe) => r.keys.has(pairKey(p)) || r.skippedNodes.has(p.source.node) || (p.target.node !== "" && r.skippedNodes.has(p.target.node));
-  return plans.map((plan) => ({ ...plan, probes: plan.probes.filter(wanted) })).filter((p) => p.probes.length > 0);
+  return plans
+    .map((plan) => {
+      const probes = plan.probes().filter(wanted);
+      return { source: plan.source, count: probes.length, probes: () => probes };
+    })
+    .filter((p) => p.count > 0);
 }
 
 export interface RecheckOutcome {

@@ -28,7 +28,7 @@ describe("resume", () => {
     expect(r.nodes).toEqual(["a", "b"]);
     const now = [floater("a", "10.1.0.5"), floater("b", "10.1.1.5"), floater("c", "10.1.2.5")];
     const plans = selectProbes(planProbes({ mode: "pod", protocols: ["icmp", "tcp"], ipFamily: "ipv4", port: 8889, targets: [], dnsName: "", dnsServer: "" }, now, now), r);
-    expect(plans.flatMap((p) => p.probes.map((x) => `${x.source.node}->${x.target.node} ${x.protocol} ${x.target.ip}`))).toEqual(["a->b icmp 10.1.1.5", "b->a tcp 10.1.0.5"]);
+    expect(plans.flatMap((p) => p.probes().map((x) => `${x.source.node}->${x.target.node} ${x.protocol} ${x.target.ip}`))).toEqual(["a->b icmp 10.1.1.5", "b->a tcp 10.1.0.5"]);
   });
   test("nothing failed: nothing to re-check", () => {
     expect(isEmpty(whatToRecheck(doc([rec("a", "b", "icmp", "Succeeded")])))).toBe(true);

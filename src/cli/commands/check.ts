@@ -24,10 +24,10 @@ export default async function check(args: Args, io: Io): Promise<ExitCode> {
     const [here, there] = await floatersUp(clusters, settings, life, progress, newRunId());
     const legs = planLegs(settings, settings.direction, { context: source.target.contextName, floaters: here!.ready },
       there && destination ? { context: destination.target.contextName, floaters: there.ready } : undefined);
-    const { verdicts, stats } = await probeAll(legs, clusters, settings, life, progress);
+    const { batches, stats } = await probeAll(legs, clusters, settings, life, progress);
     const doc = buildDocument({
       settings, startedAt, partial: life.interrupted, clusters: clusterList(clusters).map((c) => c.target),
-      floaters: [here!, ...(there ? [there] : [])], verdicts, stats,
+      floaters: [here!, ...(there ? [there] : [])], batches, stats,
     });
     return finishRun(doc, resultsFile, settings.output, io);
   });

@@ -11,7 +11,7 @@ import { createKubeApi } from "../../kube/client.ts";
 import { loadClusterTarget } from "../../kube/kubeconfig.ts";
 import { networksOf, planLegs } from "../../probe/plan.ts";
 import { createProgress } from "../../report/progress.ts";
-import { recordOf, type ResultsDocument } from "../../results/document.ts";
+import type { ResultsDocument } from "../../results/document.ts";
 import { compare, fromNetctlResume, isEmpty, isNetctlResume, merge, selectProbes, whatToRecheck, type RecheckOutcome } from "../../results/resume.ts";
 import { defaultResultsPath, loadResults } from "../../results/store.ts";
 import type { Args } from "../index.ts";
@@ -49,8 +49,8 @@ export default async function resume(args: Args, io: Io): Promise<ExitCode> {
     const legs = planLegs(settings, settings.direction, { context: source.contextName, floaters: here!.ready },
       there && destination ? { context: destination.contextName, floaters: there.ready } : undefined)
       .map((leg) => ({ ...leg, plans: selectProbes(leg.plans, recheck) }));
-    const { verdicts, stats } = await probeAll(legs, clusters, settings, life, progress);
-    const rechecked = verdicts.map(recordOf);
+    const { batches, stats } = await probeAll(legs, clusters, settings, life, progress);
+    const rechecked = batches.flat();
     const outcome = compare(previous.results, rechecked);
     const notReady = floaters.flatMap((f) => f.notReady);
     const doc = {
