@@ -4,7 +4,6 @@
 export const PREFIX = "ndtc";
 export const BRIDGE = `${PREFIX}-br0`;
 export const BRIDGE_IP = "10.200.0.1";
-export const BRIDGE_CIDR = "10.200.0.0/24";
 export const FLOATER_PORT = 8889;
 export const KUBELET_PORT = 10250;
 export const ETCD_CLIENT_PORT = 23790;

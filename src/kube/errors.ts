@@ -52,14 +52,6 @@ function networkMessage(code: string | undefined, raw: string): string {
   }
 }
 
-export function isNotFound(err: unknown): boolean {
-  return apiFailure(err).status === 404;
-}
-
-export function isConflict(err: unknown): boolean {
-  return apiFailure(err).status === 409;
-}
-
 /** A ClusterError naming the context, server and what we were doing. */
 export function clusterError(err: unknown, target: ClusterTarget, doing: string): ClusterError {
   const f = apiFailure(err);

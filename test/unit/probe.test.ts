@@ -154,7 +154,7 @@ describe("run", () => {
     let maxInFlight = 0;
     const execs: string[] = [];
     const got: string[] = [];
-    const stats = await runProbes(plans, async (pod, command, timeout) => {
+    const stats = await runProbes(plans, async (pod, command) => {
       execs.push(pod.name);
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
