@@ -38,9 +38,15 @@ export function renderSummary(doc: ResultsDocument): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** A terminal table past this many rows helps nobody and costs memory (the table package builds
+ * the whole text): the rest is in the results file and -o json. */
+export const MAX_TABLE_ROWS = 500;
+
 export function renderTable(records: ResultRecord[], o: RenderOptions, showCluster: boolean): string {
-  const shown = o.wide ? records : records.filter((r) => r.status !== "Succeeded");
-  if (shown.length === 0) return "";
+  const all = o.wide ? records : records.filter((r) => r.status !== "Succeeded");
+  if (all.length === 0) return "";
+  const shown = all.slice(0, MAX_TABLE_ROWS);
+  const more = all.length - shown.length;
   const header = ["S/N", "SRC NODE NAME", "DST NODE NAME", "TARGET IP", "PROTOCOL", "RESULT", ...(o.wide ? ["RTT"] : []), "REASON"];
   const rows = shown.map((r, k) => [
     String(k + 1),
@@ -60,7 +66,8 @@ export function renderTable(records: ResultRecord[], o: RenderOptions, showClust
     columns: { [header.length - 1]: { width: reasonWidth, wrapWord: true } },
     drawHorizontalLine: (line, count) => line === 0 || line === 1 || line === count,
   };
-  return table([header, ...rows], config);
+  const text = table([header, ...rows], config);
+  return more > 0 ? `${text}... and ${more} more ${o.wide ? "pairs" : "failed or untested pairs"}: see the results file, or -o json\n` : text;
 }
 
 function visibleLength(s: string): number {

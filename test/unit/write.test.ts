@@ -38,3 +38,13 @@ describe("streamed results", () => {
     expect(sorted.map((r) => `${r.source.node}>${r.target.node} ${r.protocol}`)).toEqual(["n2>n3 icmp", "n2>n10 icmp", "n2>n10 tcp", "n10>n2 icmp"]);
   });
 });
+
+describe("table", () => {
+  test("shows at most MAX_TABLE_ROWS rows and says how many more there are", async () => {
+    const { renderTable, MAX_TABLE_ROWS } = await import("../../src/report/table.ts");
+    const failed = Array.from({ length: MAX_TABLE_ROWS + 7 }, (_, k) => ({ ...rec(`n${k}`, "m", "icmp"), status: "Failed" as const, reason: "timeout" }));
+    const text = renderTable(failed, { wide: false, columns: 120, color: false }, false);
+    expect(text).toContain(`... and 7 more failed or untested pairs`);
+    expect(text.split("\n").filter((l) => l.includes("timeout"))).toHaveLength(MAX_TABLE_ROWS);
+  });
+});
