@@ -77,7 +77,13 @@ export async function bringUpFloaters(
     nodeNames: nodes.length === o.nodes.all.length ? undefined : nodes,
     imagePullSecret: settings.imagePullSecret || undefined,
   }, namespaceExists, (d) => {
-    if (!settings.keep) life.defer(`removing the floaters of run ${runId} in context '${context}'`, () => removeDeployment(d));
+    if (!settings.keep) {
+      life.defer(`removing the floaters of run ${runId} in context '${context}'`, async () => {
+        progress.phase(`removing the floaters (context '${context}')`);
+        await removeDeployment(d);
+        progress.done(`removed the floaters (context '${context}')`);
+      });
+    }
   });
 
   progress.phase(`waiting for ${nodes.length * networks.length} floaters to be ready (up to ${settings.podWaitTimeout}s)`);
