@@ -1,16 +1,15 @@
-// Steps shared by check and resume: probe a plan with progress, and finish a run (save the
-// results, print the report, pick the exit code).
+// Steps shared by check and resume: floaters up in every cluster of the run, probe the plan with
+// progress, and finish (save the results, print the report, pick the exit code).
 import type { Settings } from "../config/settings.ts";
 import { ExitCode } from "../errors.ts";
 import type { KubeApi } from "../kube/client.ts";
 import { createExec } from "../kube/exec.ts";
 import { runProbes, type RunStats } from "../probe/run.ts";
-import { recordOf, type ResultRecord } from "../results/document.ts";
 import type { Leg } from "../probe/plan.ts";
 import { bringUpFloaters, chooseNodes, type FloatersUp } from "../floater/session.ts";
 import type { Progress } from "../report/progress.ts";
 import { writeReport } from "../report/render.ts";
-import { problemsFound, type ResultsDocument } from "../results/document.ts";
+import { problemsFound, recordOf, type ResultRecord, type ResultsDocument } from "../results/document.ts";
 import { saveResults } from "../results/store.ts";
 import { useColor, type Io } from "./io.ts";
 import type { Lifecycle } from "./lifecycle.ts";
@@ -29,7 +28,6 @@ export function clusterList(c: Clusters): KubeApi[] {
  * `nodes` narrows each cluster to the given names (resume). */
 export async function floatersUp(clusters: Clusters, settings: Settings, life: Lifecycle, progress: Progress, runId: string, nodes?: string[]): Promise<FloatersUp[]> {
   const apis = clusterList(clusters);
-  const narrowed = nodes ? { ...settings, nodes, excludeNodes: [], nodeSelector: "" } : settings;
   const choices = nodes
     ? await Promise.all(apis.map(async (api) => {
       const all = (await api.listNodes()).map((n) => n.metadata!.name!);
@@ -39,7 +37,7 @@ export async function floatersUp(clusters: Clusters, settings: Settings, life: L
   const up: FloatersUp[] = [];
   for (const [k, api] of apis.entries()) {
     const imageRepository = k === 0 ? settings.imageRepository : settings.dstImageRepository || settings.imageRepository;
-    up.push(await bringUpFloaters(api, narrowed, life, progress, { runId, imageRepository, nodes: choices[k]! }));
+    up.push(await bringUpFloaters(api, settings, life, progress, { runId, imageRepository, nodes: choices[k]! }));
   }
   return up;
 }
