@@ -1,7 +1,8 @@
 // Shell completion in Cobra's `__complete` protocol, which kubectl uses for plugins
 // (kubectl_complete-netdoctor) and our own bash/zsh/fish scripts call too: candidates one per line,
 // then ":<directive>". Pure: the caller supplies the context names.
-import { flagName, SETTING_SPECS } from "../config/settings.ts";
+import { flagName, OUTPUTS, SETTING_SPECS } from "../config/settings.ts";
+import { CLEAN_SETTINGS, KUBE_FLAG_NAMES } from "./flags.ts";
 
 export const COMMANDS = ["init", "check", "resume", "clean", "version", "completion"] as const;
 
@@ -9,10 +10,6 @@ export const COMMANDS = ["init", "check", "resume", "clean", "version", "complet
 const DEFAULT = 0; // let the shell complete file names
 const NO_FILES = 4;
 
-const KUBE_FLAGS = [
-  "kubeconfig", "context", "cluster", "user", "as", "as-group", "request-timeout", "server", "token",
-  "certificate-authority", "client-certificate", "client-key", "insecure-skip-tls-verify", "tls-server-name", "config",
-];
 const FILE_FLAGS = new Set(["kubeconfig", "dst-kubeconfig", "config", "results", "certificate-authority", "client-certificate", "client-key"]);
 const CONTEXT_FLAGS = new Set(["context", "dst-context"]);
 const BOOL_FLAGS = new Set(["insecure-skip-tls-verify", "all-namespaces", "force", "help", ...SETTING_SPECS.filter((s) => s.kind === "bool").map((s) => flagName(s.key))]);
@@ -22,9 +19,9 @@ function flagsOf(command: string): string[] {
   switch (command) {
     case "check":
     case "resume":
-      return [...new Set([...KUBE_FLAGS, ...settings, "no-progress"])];
+      return [...KUBE_FLAG_NAMES, ...settings, "no-progress"];
     case "clean":
-      return [...KUBE_FLAGS, "namespace", "dst-kubeconfig", "dst-context", "all-namespaces", "no-progress"];
+      return [...KUBE_FLAG_NAMES, ...CLEAN_SETTINGS.map(flagName), "all-namespaces", "no-progress"];
     case "init":
       return ["config", "force"];
     case "version":
@@ -37,7 +34,7 @@ function flagsOf(command: string): string[] {
 function valuesOf(flag: string, contexts: string[]): { values: string[]; directive: number } {
   if (FILE_FLAGS.has(flag)) return { values: [], directive: DEFAULT };
   if (CONTEXT_FLAGS.has(flag)) return { values: contexts, directive: NO_FILES };
-  if (flag === "output") return { values: ["table", "wide", "json", "yaml"], directive: NO_FILES };
+  if (flag === "output") return { values: [...OUTPUTS], directive: NO_FILES };
   const spec = SETTING_SPECS.find((s) => flagName(s.key) === flag);
   return { values: spec?.choices ? [...spec.choices] : [], directive: NO_FILES };
 }

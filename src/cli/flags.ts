@@ -20,6 +20,12 @@ const KUBE_FLAGS: Record<Exclude<keyof KubeFlags, "kubeconfig" | "context">, Opt
   tlsServerName: { type: "string", describe: "Server name to use for server certificate validation" },
 };
 
+/** Every connection flag by its command-line name (--kubeconfig and --context are settings). */
+export const KUBE_FLAG_NAMES: readonly string[] = ["config", ...Object.keys(KUBE_FLAGS).map(flagName)];
+
+/** clean only needs to know where to look. */
+export const CLEAN_SETTINGS: readonly SettingKey[] = ["namespace", "kubeconfig", "context", "dstKubeconfig", "dstContext", "progress"];
+
 const GLOBAL_GROUP = "Kubernetes connection (as kubectl):";
 const CONNECTION_SETTINGS: readonly SettingKey[] = ["kubeconfig", "context", "dstKubeconfig", "dstContext"];
 const SETTINGS_GROUP = "Check settings (also from netdoctor.yaml / config.json):";

@@ -4,7 +4,7 @@ import yargs, { type Argv } from "yargs";
 import { ExitCode, UsageError } from "../errors.ts";
 import { SETTING_KEYS, type SettingKey } from "../config/settings.ts";
 import { commandName, type Io } from "./io.ts";
-import { withKubeFlags, withSettingFlags } from "./flags.ts";
+import { CLEAN_SETTINGS, withKubeFlags, withSettingFlags } from "./flags.ts";
 import { buildInfo } from "../version.ts";
 
 export type Args = Record<string, unknown>;
@@ -20,8 +20,6 @@ const EXIT_CODES = `Exit codes:
 
 /** Settings a run of check or resume can take as flags. */
 const RUN_SETTINGS: readonly SettingKey[] = SETTING_KEYS;
-/** clean only needs to know where to look. */
-export const CLEAN_SETTINGS: readonly SettingKey[] = ["namespace", "kubeconfig", "context", "dstKubeconfig", "dstContext", "progress"];
 
 export async function runCli(argv: string[], io: Io): Promise<ExitCode> {
   const name = commandName();

@@ -4,7 +4,8 @@ import { ExitCode } from "../../errors.ts";
 import { describeFound, findOurs, isNothing, remaining, removeOurs } from "../../floater/clean.ts";
 import { createProgress } from "../../report/progress.ts";
 import type { KubeApi } from "../../kube/client.ts";
-import { CLEAN_SETTINGS, type Args } from "../index.ts";
+import type { Args } from "../index.ts";
+import { CLEAN_SETTINGS } from "../flags.ts";
 import type { Io } from "../io.ts";
 import { prepare } from "../prepare.ts";
 
