@@ -33,13 +33,14 @@ export function createNetwork(t: Topology): void {
     for (const peer of t.scale!.shards.filter((p) => p.index !== shard.index)) {
       inNetns(shard.netns, ["ip", "route", "add", peer.nodeNet, "via", peer.ip]);
       inNetns(shard.netns, ["ip", "route", "add", peer.podNet, "via", peer.ip]);
+      pinNeighbour(shard.netns, peer.ip);
     }
   }
 }
 
 function createNodeNetns(netns: string, hostVeth: string, ip: string): void {
   run(["ip", "netns", "add", netns]);
-  run(["ip", "link", "add", hostVeth, "type", "veth", "peer", "name", "eth0", "netns", netns]);
+  run(["ip", "link", "add", hostVeth, "type", "veth", "peer", "name", "eth0", "netns", netns, "address", macOf(ip)]);
   run(["ip", "link", "set", hostVeth, "master", BRIDGE, "up"]);
   inNetns(netns, ["ip", "link", "set", "lo", "up"]);
   inNetns(netns, ["ip", "addr", "add", `${ip}/24`, "dev", "eth0"]);
@@ -56,7 +57,23 @@ export function addPeerRoutes(node: NodeLayout, t: Topology): void {
     if (peer.name === node.name) continue;
     inNetns(node.netns, ["ip", "route", "replace", peer.podCIDR, "via", peer.ip]);
     inNetns(node.netns, ["ip", "-6", "route", "replace", peer.podCIDR6, "via", peer.ip6]);
+    pinNeighbour(node.netns, peer.ip, peer.ip6);
   }
+}
+
+/** Every node's eth0 has a MAC derived from its address (all are on the bridge's /24). */
+function macOf(ip: string): string {
+  const last = Number(ip.split(".")[3]);
+  return `02:6e:64:00:00:${last.toString(16).padStart(2, "0")}`;
+}
+
+/** The kernel's neighbour (ARP/NDP) table is one for all namespaces, 1024 dynamic entries by
+ * default: 40 nodes or 50 shards each resolving every peer overflow it, and packets then fail
+ * with "no route". Permanent entries do not count toward that limit, so the test cluster pins
+ * the peers it routes through instead of raising a machine-wide sysctl. */
+function pinNeighbour(netns: string, ip: string, ip6?: string): void {
+  inNetns(netns, ["ip", "neigh", "replace", ip, "lladdr", macOf(ip), "dev", "eth0", "nud", "permanent"]);
+  if (ip6) inNetns(netns, ["ip", "-6", "neigh", "replace", ip6, "lladdr", macOf(ip), "dev", "eth0", "nud", "permanent"]);
 }
 
 /** Remove everything a run of the harness may have left: namespaces, links, routes. */
