@@ -70,13 +70,14 @@ export function binaries() {
     scheduler: join(CACHE, `kubernetes-${K8S_VERSION}`, "kube-scheduler"),
     kwok: join(CACHE, `kwok-${KWOK_VERSION}`, "kwok"),
     stages: join(CACHE, `kwok-${KWOK_VERSION}`, "stages"),
+    busybox: join(CACHE, "busybox-static", "busybox"),
   };
 }
 
 /** Build whatever binary is missing (the script skips what is cached). */
 export function ensureBinaries(): void {
   const b = binaries();
-  if ([b.etcd, b.apiserver, b.controllerManager, b.scheduler, b.kwok].every(existsSync)) return;
+  if ([b.etcd, b.apiserver, b.controllerManager, b.scheduler, b.kwok, b.busybox].every(existsSync)) return;
   log("building the cluster binaries from Go modules (first run on this machine; cached afterwards)");
   const r = Bun.spawnSync([join(ROOT, "scripts", "build-cluster-binaries")], { stdout: "inherit", stderr: "inherit" });
   if (r.exitCode !== 0) throw new Error("building the test cluster binaries failed (see the output above)");
@@ -170,7 +171,7 @@ const componentKubeconfig = (c: ClusterLayout) => join(STATE_DIR, `admin-${c.id}
 function prepareNodeFiles(t: Topology): void {
   const tools = join(STATE_DIR, "tools");
   mkdirSync(tools, { recursive: true });
-  run(["busybox", "--install", "-s", tools]);
+  run([binaries().busybox, "--install", "-s", tools]);
   mkdirSync(join(STATE_DIR, "www"), { recursive: true });
   writeFileSync(join(STATE_DIR, "www", "index.html"), "OK\n");
   const stages = binaries().stages;
@@ -313,7 +314,7 @@ function startShardKwok(shard: ScaleShard): number {
 }
 
 export function startListener(node: { netns: string; name: string }): number {
-  return daemon(["ip", "netns", "exec", node.netns, "busybox", "httpd", "-f", "-p", String(FLOATER_PORT), "-h", join(STATE_DIR, "www")],
+  return daemon(["ip", "netns", "exec", node.netns, binaries().busybox, "httpd", "-f", "-p", String(FLOATER_PORT), "-h", join(STATE_DIR, "www")],
     join(STATE_DIR, "logs", `listener-${node.name}.log`));
 }
 
