@@ -51,9 +51,11 @@ function classifyPing(probe: Probe, raw: RawOutcome, timeoutSec: number): Verdic
   }
   const stats = parsePingStats(text);
   if (stats && stats.received > 0) {
-    const metrics = { rttMs: stats.rttMs, lossPct: stats.lossPct };
-    if (stats.received === stats.sent) return { probe, status: "Succeeded", reason: "", ...metrics };
-    return fail(probe, `packet loss ${stats.lossPct}% (${stats.received}/${stats.sent} replies)`, metrics);
+    // Reachable. Loss that a second burst confirmed is kept as a metric, not a failure: a few
+    // pings cannot tell a lossy path from replies the pod itself dropped (see script.ts), and a
+    // check that gates CI must not fail a healthy cluster one pair in ten thousand.
+    const reason = stats.received === stats.sent ? "" : `packet loss ${stats.lossPct}% (${stats.received}/${stats.sent} replies)`;
+    return { probe, status: "Succeeded", reason, rttMs: stats.rttMs, lossPct: stats.lossPct };
   }
   const common = commonNetworkFailure(text, timeoutSec);
   if (common) return fail(probe, common, { lossPct: 100 });

@@ -46,7 +46,7 @@ export async function runProbes(plans: SourcePlan[], exec: ExecFn, opts: RunOpti
   const runUnit = async (unit: Unit): Promise<Verdict[]> => {
     const probes = unit.probes();
     const script = probeScript(probes, opts.script);
-    const deadline = scriptDeadlineMs(probes.length, opts.script);
+    const deadline = scriptDeadlineMs(probes, opts.script);
     const pod = { namespace: unit.source.namespace, name: unit.source.pod, container: "floater" };
     for (let attempt = 0; ; attempt++) {
       stats.execs++;

@@ -4,7 +4,7 @@ import { classify } from "../../src/probe/classify.ts";
 import { parseOutput } from "../../src/probe/parse.ts";
 import { planProbes, type PlanOptions } from "../../src/probe/plan.ts";
 import { runProbes, unitsOf } from "../../src/probe/run.ts";
-import { probeScript, scriptDeadlineMs } from "../../src/probe/script.ts";
+import { ICMP_IN_FLIGHT, lanesOf, probeScript, scriptDeadlineMs } from "../../src/probe/script.ts";
 import type { Floater, Probe } from "../../src/probe/types.ts";
 
 const floater = (node: string, ip: string, network: "pod" | "host" = "pod"): Floater => ({ cluster: "c", node, pod: `p-${node}`, namespace: "ns", network, ips: [ip] });
@@ -56,10 +56,25 @@ describe("script", () => {
   test("only the common busybox subset of flags", () => {
     expect(script).not.toContain("nc -z");
     expect(script).not.toContain("nc -u");
-    expect(script).toContain("ping -q -c 3 -i 0.2 -W 2 -w 2");
+    expect(script).toContain("ping -q -c 3 -i 0.05 -W 2 -w 2");
   });
-  test("the deadline covers the slowest lane", () => {
-    expect(scriptDeadlineMs(10, { timeout: 3, pingCount: 3, lanes: 5 })).toBe((2 * 4 + 15) * 1000);
+  const many = (protocol: "icmp" | "tcp", n: number) =>
+    Array.from({ length: n }, (_, k) => ({ ...probes[0]!, id: k, protocol }));
+  test("pings run in at most ICMP_IN_FLIGHT lanes, the other probes beside them", () => {
+    const lanes = lanesOf([...many("icmp", 99), ...many("tcp", 99)], 32);
+    expect(lanes).toHaveLength(32);
+    expect(lanes.filter((l) => l.some((p) => p.protocol === "icmp"))).toHaveLength(ICMP_IN_FLIGHT);
+    expect(lanes.filter((l) => l.some((p) => p.protocol === "tcp"))).toHaveLength(32 - ICMP_IN_FLIGHT);
+    expect(lanes.flat()).toHaveLength(198);
+  });
+  test("few lanes are shared by every protocol; none is empty", () => {
+    expect(lanesOf([...many("icmp", 5), ...many("tcp", 5)], 4).map((l) => l.length)).toEqual([4, 2, 2, 2]);
+    expect(lanesOf(many("tcp", 3), 32)).toHaveLength(3);
+    expect(lanesOf(many("icmp", 20), 32)).toHaveLength(ICMP_IN_FLIGHT);
+  });
+  test("the deadline covers the slowest lane, a ping counted twice (a lost burst is confirmed)", () => {
+    expect(scriptDeadlineMs(many("tcp", 10), { timeout: 3, pingCount: 3, lanes: 5 })).toBe((2 * 4 + 15) * 1000);
+    expect(scriptDeadlineMs(many("icmp", 16), { timeout: 3, pingCount: 3, lanes: 32 })).toBe((2 * 2 * 4 + 15) * 1000);
   });
 });
 
@@ -96,7 +111,7 @@ describe("classify", () => {
   const table: [string, Probe["protocol"], number, string, string, string | RegExp, Partial<Probe>?][] = [
     ["ping answered", "icmp", 0, recorded.pingOk, "Succeeded", ""],
     ["ping silently dropped", "icmp", 1, recorded.pingLost, "Failed", "timeout: no reply to 3 pings"],
-    ["ping partial loss", "icmp", 0, recorded.pingPartial, "Failed", "packet loss 33% (2/3 replies)"],
+    ["ping partial loss: reachable, the loss noted", "icmp", 0, recorded.pingPartial, "Succeeded", "packet loss 33% (2/3 replies)"],
     ["ping blocked by a prohibit route", "icmp", 1, recorded.pingProhibit, "Failed", /blocked on the source/],
     ["ping without NET_RAW is not a network failure", "icmp", 1, recorded.pingNoCap, "Error", /CAP_NET_RAW/],
     ["tcp floater answered", "tcp", 0, recorded.tcpOk, "Succeeded", ""],
