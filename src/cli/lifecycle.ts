@@ -54,16 +54,14 @@ export class Lifecycle {
     return result as T;
   }
 
+  /** Finalizers are independent (one per cluster's floaters), so they run at once. */
   private async finalize(): Promise<unknown[]> {
-    const errors: unknown[] = [];
-    for (const f of this.finalizers.reverse()) {
-      try {
-        await f.fn();
-      } catch (err) {
-        const hint = `${f.what} failed: ${errorMessage(err)}; run 'kubectl netdoctor clean' to remove what is left`;
-        errors.push(err instanceof NetdoctorError ? new NetdoctorError(hint, err.exitCode) : new ClusterError(hint));
-      }
-    }
+    const settled = await Promise.allSettled(this.finalizers.map((f) => f.fn()));
+    const errors = settled.flatMap((r, k) => {
+      if (r.status === "fulfilled") return [];
+      const hint = `${this.finalizers[k]!.what} failed: ${errorMessage(r.reason)}; run 'kubectl netdoctor clean' to remove what is left`;
+      return [r.reason instanceof NetdoctorError ? new NetdoctorError(hint, r.reason.exitCode) : new ClusterError(hint)];
+    });
     this.finalizers.length = 0;
     return errors;
   }

@@ -53,21 +53,19 @@ export async function deployFloaters(api: KubeApi, spec: FloaterSpec, namespaceE
   return deployment;
 }
 
-/** Delete what a run created (its daemonsets and service account, and the namespace if it made
- * it) and wait until it is gone, so the next run starts on a clean namespace. */
+/** Delete what a run created (its daemonsets, pods and service account, and the namespace if it
+ * made it) and wait until its floater pods are gone. The namespace's own finalisation takes the
+ * namespace controller 5-7 s more (measured); it is not waited for: its content is gone, and
+ * the next run in that namespace waits for it (namespaceUsable). `clean` waits for everything. */
 export async function removeDeployment(d: Deployment, timeoutMs = 90_000): Promise<void> {
   const selector = runSelector(d.runId);
   const ns = d.createdNamespace ? await d.api.readNamespace(d.namespace) : undefined;
-  if (ns?.metadata?.labels?.[CREATED_NS] === "true" && ns.metadata.labels[RUN_ID] === d.runId) {
-    await d.api.deleteNamespace(d.namespace);
-    await waitUntil(`namespace ${d.namespace} to be deleted`, d.api, timeoutMs, async () => {
-      await forceStuckPods(d.api, d.namespace, selector);
-      return (await d.api.readNamespace(d.namespace)) === undefined;
-    });
-    return;
-  }
+  const ownsNamespace = ns?.metadata?.labels?.[CREATED_NS] === "true" && ns.metadata.labels[RUN_ID] === d.runId;
   for (const ds of await d.api.listDaemonSets(d.namespace, selector)) await d.api.deleteDaemonSet(d.namespace, ds.metadata!.name!);
-  for (const sa of await d.api.listServiceAccounts(d.namespace, selector)) await d.api.deleteServiceAccount(d.namespace, sa.metadata!.name!);
+  // Directly: the namespace controller would get to the pods only seconds later.
+  await d.api.deletePods(d.namespace, selector);
+  if (ownsNamespace) await d.api.deleteNamespace(d.namespace);
+  else for (const sa of await d.api.listServiceAccounts(d.namespace, selector)) await d.api.deleteServiceAccount(d.namespace, sa.metadata!.name!);
   await waitUntil(`the floater pods of run ${d.runId} to be deleted`, d.api, timeoutMs, async () => (await forceStuckPods(d.api, d.namespace, selector)) === 0);
 }
 

@@ -14,7 +14,7 @@ import {
   type V1ServiceAccount,
 } from "@kubernetes/client-node";
 import { ClusterError } from "../errors.ts";
-import { clusterError } from "./errors.ts";
+import { apiFailure, clusterError } from "./errors.ts";
 import type { ClusterTarget } from "./kubeconfig.ts";
 
 export interface AccessCheck {
@@ -44,6 +44,9 @@ export interface KubeApi {
   listPods(ns: string | undefined, labelSelector: string): Promise<V1Pod[]>;
   /** Remove the pod object at once (grace period 0): for floaters on a node that is gone. */
   forceDeletePod(ns: string, name: string): Promise<void>;
+  /** Graceful (each pod's own grace period). Only a shortcut: without permission to delete pods
+   * (false) the garbage collector still removes them after their owner. */
+  deletePods(ns: string, labelSelector: string): Promise<boolean>;
 }
 
 export function createKubeApi(target: ClusterTarget): KubeApi {
@@ -134,6 +137,15 @@ export function createKubeApi(target: ClusterTarget): KubeApi {
       call("listing pods", async () =>
         ns ? (await core.listNamespacedPod({ namespace: ns, labelSelector })).items : (await core.listPodForAllNamespaces({ labelSelector })).items,
       ),
+    deletePods: async (ns, labelSelector) => {
+      try {
+        await core.deleteCollectionNamespacedPod({ namespace: ns, labelSelector });
+        return true;
+      } catch (err) {
+        if (apiFailure(err).status === 403) return false;
+        throw clusterError(err, target, `deleting pods ${labelSelector} in ${ns}`);
+      }
+    },
     forceDeletePod: (ns, name) => remove(`deleting pod ${ns}/${name}`, () => core.deleteNamespacedPod({ namespace: ns, name, gracePeriodSeconds: 0 })),
   };
 }
