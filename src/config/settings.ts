@@ -75,7 +75,7 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   { key: "ipFamily", kind: "enum", choices: IP_FAMILIES, default: "ipv4", describe: "Address family to probe; dual probes both" },
   { key: "port", kind: "int", min: 1, max: 65535, default: 8889, describe: "TCP port the floaters listen on" },
   { key: "timeout", kind: "seconds", min: 0.1, max: 300, default: 3, describe: "Time limit of one probe, in seconds" },
-  { key: "pingCount", kind: "int", min: 1, max: 100, default: 3, describe: "ICMP packets per pair (loss and RTT are computed from them)" },
+  { key: "pingCount", kind: "int", min: 1, max: 100, default: 1, describe: "ICMP packets per pair, as netctl's one ping; lost ones are confirmed by a burst of at least 3" },
   { key: "podWaitTimeout", kind: "seconds", min: 1, max: 3600, default: 120, describe: "How long to wait for the floaters to become ready, in seconds" },
   { key: "concurrency", kind: "int", min: 1, max: 1000, default: 10, describe: "Source pods probed at once (one exec each)" },
   { key: "probeConcurrency", kind: "int", min: 1, max: 1000, default: 32, describe: "Targets probed at once inside one source pod" },

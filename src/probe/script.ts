@@ -24,13 +24,13 @@ function prelude(o: ScriptOptions): string {
     `R=/tmp/.netdoctor-req.${o.token ?? randomToken()}; printf 'GET / HTTP/1.0\\r\\n\\r\\n' >$R`,
     // Report: id, exit code, the tool's output folded onto one line (word splitting joins it).
     `e(){ i=$1 r=$2; shift 2; echo "${RESULT_MARK} $i $r $*"; }`,
-    // Loss in one short burst is often the pod's own doing, not the network: every concurrent
-    // ping's raw socket receives every ICMP packet of the pod, and busybox ping's small receive
-    // buffer overflows with its neighbours' replies (measured: 1 in 1600 lone pings lost at 32 in
-    // flight, on an idle machine). So any loss is confirmed by a second burst before it counts.
-    // -q: the summary is all that is read (and output is what a large check holds in flight).
-    `p(){ o=$(ping -q -c ${o.pingCount} -i 0.05 -W ${w} -w ${w} $1 2>&1); r=$?; }`,
-    `i(){ p $2; case "$o" in *" 0% packet loss"*) ;; *"packet loss"*) p $2;; esac; e $1 $r $o; }`,
+    // Loss is often the pod's own doing, not the network: every concurrent ping's raw socket
+    // receives every ICMP packet of the pod, and busybox ping's small receive buffer overflows
+    // with its neighbours' replies (1 in 1600 lone pings lost at 32 in flight, on an idle
+    // machine). So a lost ping is confirmed by a burst of at least 3, 50 ms apart (0.1 s): a pair
+    // fails only after 4 lost in a row. -q: the summary is all that is read.
+    `p(){ o=$(ping -q -c $2 -i 0.05 -W ${w} -w ${w} $1 2>&1); r=$?; }`,
+    `i(){ p $2 ${o.pingCount}; case "$o" in *" 0% packet loss"*) ;; *"packet loss"*) p $2 ${Math.max(3, o.pingCount)};; esac; e $1 $r $o; }`,
     // The floater answers HTTP with "OK": a connect alone could be any listener.
     // A busy floater's listen backlog can close a connection unanswered: such a probe (connected,
     // no "OK") is tried once more before it counts.

@@ -56,7 +56,9 @@ describe("script", () => {
   test("only the common busybox subset of flags", () => {
     expect(script).not.toContain("nc -z");
     expect(script).not.toContain("nc -u");
-    expect(script).toContain("ping -q -c 3 -i 0.05 -W 2 -w 2");
+    expect(script).toContain("ping -q -c $2 -i 0.05 -W 2 -w 2");
+    expect(script).toContain('i(){ p $2 3; case "$o" in *" 0% packet loss"*) ;; *"packet loss"*) p $2 3;; esac;');
+    expect(probeScript(probes, { timeout: 2, pingCount: 1, lanes: 2 })).toContain("p $2 1; case");
   });
   const many = (protocol: "icmp" | "tcp", n: number) =>
     Array.from({ length: n }, (_, k) => ({ ...probes[0]!, id: k, protocol }));
