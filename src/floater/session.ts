@@ -94,7 +94,7 @@ export async function bringUpFloaters(
     networks,
     timeoutMs: settings.podWaitTimeout * 1000,
     signal: life.signal,
-    onProgress: () => {},
+    onProgress: (ready, total) => progress.update(`waiting for floaters: ${ready}/${total} ready`),
   });
   progress.done(`${waited.ready.length} floaters ready${waited.notReady.length ? `, ${waited.notReady.length} not ready` : ""}`);
   return { ...waited, runId, nodesTotal: o.nodes.all.length, nodesSelected: nodes };

@@ -5,14 +5,29 @@ import { useColor, type Io } from "../cli/io.ts";
 
 export interface Progress {
   phase(text: string): void;
+  /** Where the current phase is ("37/100 ready"): live on a terminal, every 5 s otherwise. */
+  update(text: string): void;
   probes(done: number, total: number, failed: number): void;
   done(text?: string): void;
 }
 
 export function createProgress(io: Io, enabled: boolean): Progress {
-  if (!enabled) return { phase: () => {}, probes: () => {}, done: () => {} };
-  if (io.stderrIsTTY) return spinner(io);
-  return plainLines(io);
+  if (!enabled) return { phase: () => {}, update: () => {}, probes: () => {}, done: () => {} };
+  const lines = io.stderrIsTTY ? spinner(io) : plainLines(io);
+  return {
+    ...lines,
+    probes(done, total, failed) {
+      lines.update(`probing: ${done}/${total} pairs, ${failed} failed${done < total ? eta(lines.startedAt(), done, total) : ""}`, done === total);
+    },
+  };
+}
+
+interface Lines {
+  phase(text: string): void;
+  /** `last`: printed even when the previous line was moments ago. */
+  update(text: string, last?: boolean): void;
+  done(text?: string): void;
+  startedAt(): number;
 }
 
 function eta(startedAt: number, done: number, total: number): string {
@@ -21,7 +36,7 @@ function eta(startedAt: number, done: number, total: number): string {
   return `, ETA ${Math.ceil(left / 1000)}s`;
 }
 
-function spinner(io: Io): Progress {
+function spinner(io: Io): Lines {
   let s: Ora | undefined;
   let started = 0;
   const color = useColor(io, io.stderrIsTTY);
@@ -32,33 +47,35 @@ function spinner(io: Io): Progress {
       if (!color) s.spinner = "line";
       started = Date.now();
     },
-    probes(done, total, failed) {
-      if (s) s.text = `probing: ${done}/${total} pairs, ${failed} failed${eta(started, done, total)}`;
+    update(text) {
+      if (s) s.text = text;
     },
     done(text) {
       if (s) (text ? s.succeed(text) : s.succeed());
       s = undefined;
     },
+    startedAt: () => started,
   };
 }
 
-function plainLines(io: Io): Progress {
+function plainLines(io: Io): Lines {
   let started = 0;
   let lastPrint = 0;
   return {
     phase(text) {
       started = Date.now();
-      lastPrint = 0;
+      lastPrint = started;
       io.err(`${text}\n`);
     },
-    probes(done, total, failed) {
+    update(text, last = false) {
       const now = Date.now();
-      if (done < total && now - lastPrint < 5000) return;
+      if (!last && now - lastPrint < 5000) return;
       lastPrint = now;
-      io.err(`probing: ${done}/${total} pairs, ${failed} failed${done < total ? eta(started, done, total) : ""}\n`);
+      io.err(`${text}\n`);
     },
     done(text) {
       if (text) io.err(`${text}\n`);
     },
+    startedAt: () => started,
   };
 }
