@@ -1,7 +1,9 @@
 // The process surroundings a command needs, passed in so tests can capture output and set env.
+import { writeAllSync } from "../results/write.ts";
 
 export interface Io {
-  out(text: string): void;
+  /** Stdout: blocking writes, so a slow reader of a large report holds nothing in memory. */
+  out(chunk: string | Uint8Array): void;
   err(text: string): void;
   env: NodeJS.ProcessEnv;
   cwd: string;
@@ -13,7 +15,7 @@ export interface Io {
 
 export function processIo(): Io {
   return {
-    out: (text) => void process.stdout.write(text),
+    out: (chunk) => writeAllSync(1, chunk),
     err: (text) => void process.stderr.write(text),
     env: process.env,
     cwd: process.cwd(),

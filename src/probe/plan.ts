@@ -59,7 +59,7 @@ export function planProbes(opts: PlanOptions, sources: Floater[], targets: Float
   const perSourceExtras = (opts.protocols.includes("dns") ? 1 : 0) + customTargets.length;
   const isSelf = (source: Floater, target: Floater) => target.node === source.node && target.cluster === source.cluster;
 
-  return [...sources].sort(byNode).map((source) => {
+  return [...sources].sort(byNode).map((source, index) => {
     const endpoint = (family: Family) => ({ cluster: source.cluster, node: source.node, ip: source.ips.find((ip) => familyOf(ip) === family) ?? "" });
     const count = targetEndpoints.reduce((n, t) => n + (isSelf(source, t.floater) ? 0 : t.addresses.length * pairProtocols.length), 0) + perSourceExtras;
     const probes = (): Probe[] => {
@@ -67,7 +67,11 @@ export function planProbes(opts: PlanOptions, sources: Floater[], targets: Float
       const fromByFamily = new Map(families.map((f) => [f, endpoint(f)]));
       const from = (family: Family) => fromByFamily.get(family) ?? endpoint(family);
       const out: Probe[] = [];
-      for (const { floater: target, addresses } of targetEndpoints) {
+      // Each source starts its sweep at its own place in the target list (source i at target
+      // i+1): sources probing at the same time then reach different targets, instead of all
+      // knocking on the first floater at once (its listen backlog overflowed at 500 nodes).
+      for (let k = 1; k <= targetEndpoints.length; k++) {
+        const { floater: target, addresses } = targetEndpoints[(index + k) % targetEndpoints.length]!;
         if (isSelf(source, target)) continue;
         for (const a of addresses) {
           for (const protocol of pairProtocols) {

@@ -10,7 +10,7 @@ import { ExitCode, NetdoctorError } from "../../src/errors.ts";
 function io(cwd = mkdtempSync(join(tmpdir(), "nd-cli-")), env: NodeJS.ProcessEnv = {}) {
   const out: string[] = [];
   const err: string[] = [];
-  const value: Io = { out: (t) => void out.push(t), err: (t) => void err.push(t), env, cwd, stdoutIsTTY: false, stderrIsTTY: false, columns: 100 };
+  const value: Io = { out: (t) => void out.push(typeof t === "string" ? t : new TextDecoder().decode(t)), err: (t) => void err.push(t), env, cwd, stdoutIsTTY: false, stderrIsTTY: false, columns: 100 };
   return { io: value, out, err, cwd };
 }
 

@@ -35,6 +35,11 @@ describe("plan", () => {
     expect(planProbes({ ...opts, ipFamily: "dual" }, dual, dual)[0]!.probes()).toHaveLength(4);
     expect(planProbes({ ...opts, ipFamily: "ipv6" }, dual, dual)[0]!.probes()[0]!.source.ip).toBe("fd00::1");
   });
+  test("each source starts at the target after itself, so concurrent sources reach different targets", () => {
+    const five = ["n1", "n2", "n3", "n4", "n5"].map((n, k) => floater(n, `10.0.${k + 1}.1`));
+    const order = planProbes({ ...opts, protocols: ["icmp"] }, five, five).map((p) => p.probes().map((x) => x.target.node).join(","));
+    expect(order).toEqual(["n2,n3,n4,n5", "n3,n4,n5,n1", "n4,n5,n1,n2", "n5,n1,n2,n3", "n1,n2,n3,n4"]);
+  });
   test("pair strategy makes one unit per probe, fanout one per source", () => {
     const plans = planProbes(opts, floaters, floaters);
     expect(unitsOf(plans, "fanout")).toHaveLength(3);

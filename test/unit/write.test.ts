@@ -13,9 +13,9 @@ const doc = (results: ResultRecord[]): ResultsDocument => ({
   run: { id: "r", namespace: "n", kept: false }, settings: defaultSettings(), skipped: [], results,
   summary: { nodesTotal: 2, nodesChecked: 2, pairs: results.length, succeeded: results.length, failed: 0, errors: 0, skippedNodes: 0, execs: 1, retries: 0, durationMs: 1 },
 });
-const collect = (fn: (s: { write(c: string): void }) => void) => {
+const collect = (fn: (s: { write(c: string | Uint8Array): void }) => void) => {
   const chunks: string[] = [];
-  fn({ write: (c) => void chunks.push(c) });
+  fn({ write: (c) => void chunks.push(typeof c === "string" ? c : new TextDecoder().decode(c)) });
   return chunks;
 };
 
@@ -25,6 +25,17 @@ describe("streamed results", () => {
     const chunks = collect((s) => writeJson(d, s));
     expect(chunks.length).toBeGreaterThan(3);
     expect(JSON.parse(chunks.join(""))).toEqual(JSON.parse(JSON.stringify(d)));
+  });
+  test("byte for byte what JSON.stringify writes, escapes and optional fields included", () => {
+    const odd: ResultRecord[] = [
+      { ...rec("a", "b", "tcp"), target: { cluster: "c", node: "b", ip: "10.0.0.2", port: 8889 }, status: "Failed", reason: 'got "nothing" \\ back\nline\ttab \u0001 ünïcødé ✓' },
+      { ...rec("a", "b", "icmp"), custom: true, rttMs: 0.047, lossPct: 33 },
+      { ...rec("a", "b", "icmp"), rttMs: undefined, lossPct: Number.NaN },
+      { ...rec("a", "dns", "icmp"), protocol: "dns", target: { cluster: "", node: "", ip: "", name: "kubernetes.default.svc.cluster.local" } },
+    ];
+    const d = doc(odd);
+    const expected = `${JSON.stringify({ ...d, results: "@" }, null, 2).split('"@"').join(`[\n    ${odd.map((r) => JSON.stringify(r)).join(",\n    ")}\n  ]`)}\n`;
+    expect(collect((s) => writeJson(d, s)).join("")).toBe(expected);
   });
   test("an empty result list is valid JSON too", () => {
     expect(JSON.parse(collect((s) => writeJson(doc([]), s)).join("")).results).toEqual([]);
