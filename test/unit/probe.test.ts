@@ -201,6 +201,18 @@ describe("run", () => {
     expect(stats.retries).toBe(2);
     expect(verdicts[0]).toBe("Error: could not test: HTTP 429");
   });
+  test("probes an exec ended without are run again, only they", async () => {
+    const scripts: string[] = [];
+    const got: string[] = [];
+    const stats = await runProbes([plans[0]!], async (pod, command) => {
+      scripts.push(command[2]!);
+      const all = await answerAll(pod, command);
+      return scripts.length === 1 ? { ...all, stdout: all.stdout.split("\n").slice(0, -2).join("\n") } : all;
+    }, { concurrency: 1, strategy: "fanout", script: { timeout: 1, pingCount: 3, lanes: 8 }, retries: 2 }, (v) => got.push(...v.map((x) => x.status)));
+    expect(got).toEqual(["Succeeded", "Succeeded", "Succeeded", "Succeeded"]);
+    expect(stats).toEqual({ execs: 2, retries: 1 });
+    expect(scripts[1]!.match(/^\(?[it] \d+/gm)).toHaveLength(2);
+  });
   test("non-retryable exec failures are not retried", async () => {
     let calls = 0;
     await runProbes([plans[0]!], async () => {
