@@ -35,12 +35,13 @@ function commonNetworkFailure(text: string, timeoutSec: number): string | undefi
   return undefined;
 }
 
+/** Every burst's summary in the text, summed (a lost ping is confirmed by a second burst). */
 export function parsePingStats(text: string): { sent: number; received: number; lossPct: number; rttMs?: number } | undefined {
-  const m = /(\d+) packets transmitted, (\d+) (?:packets )?received/.exec(text);
-  if (!m) return undefined;
-  const sent = Number(m[1]);
-  const received = Number(m[2]);
-  const rtt = /min\/avg\/max(?:\/mdev)? = [\d.]+\/([\d.]+)\//.exec(text);
+  const bursts = [...text.matchAll(/(\d+) packets transmitted, (\d+) (?:packets )?received/g)];
+  if (bursts.length === 0) return undefined;
+  const sent = bursts.reduce((n, m) => n + Number(m[1]), 0);
+  const received = bursts.reduce((n, m) => n + Number(m[2]), 0);
+  const rtt = [...text.matchAll(/min\/avg\/max(?:\/mdev)? = [\d.]+\/([\d.]+)\//g)].at(-1);
   return { sent, received, lossPct: sent ? Math.round(((sent - received) / sent) * 100) : 100, rttMs: rtt ? Number(rtt[1]) : undefined };
 }
 

@@ -28,9 +28,10 @@ function prelude(o: ScriptOptions): string {
     // receives every ICMP packet of the pod, and busybox ping's small receive buffer overflows
     // with its neighbours' replies (1 in 1600 lone pings lost at 32 in flight, on an idle
     // machine). So a lost ping is confirmed by a burst of at least 3, 50 ms apart (0.1 s): a pair
-    // fails only after 4 lost in a row. -q: the summary is all that is read.
+    // fails only after 4 lost in a row; both bursts' summaries are reported (and summed). -q: the
+    // summary is all that is read.
     `p(){ o=$(ping -q -c $2 -i 0.05 -W ${w} -w ${w} $1 2>&1); r=$?; }`,
-    `i(){ p $2 ${o.pingCount}; case "$o" in *" 0% packet loss"*) ;; *"packet loss"*) p $2 ${Math.max(3, o.pingCount)};; esac; e $1 $r $o; }`,
+    `i(){ p $2 ${o.pingCount}; case "$o" in *" 0% packet loss"*) ;; *"packet loss"*) f=$o; p $2 ${Math.max(3, o.pingCount)}; o="$f $o";; esac; e $1 $r $o; }`,
     // The floater answers HTTP with "OK": a connect alone could be any listener.
     // A busy floater's listen backlog can close a connection unanswered: such a probe (connected,
     // no "OK") is tried once more before it counts.

@@ -62,7 +62,7 @@ describe("script", () => {
     expect(script).not.toContain("nc -z");
     expect(script).not.toContain("nc -u");
     expect(script).toContain("ping -q -c $2 -i 0.05 -W 2 -w 2");
-    expect(script).toContain('i(){ p $2 3; case "$o" in *" 0% packet loss"*) ;; *"packet loss"*) p $2 3;; esac;');
+    expect(script).toContain('i(){ p $2 3; case "$o" in *" 0% packet loss"*) ;; *"packet loss"*) f=$o; p $2 3; o="$f $o";; esac;');
     expect(probeScript(probes, { timeout: 2, pingCount: 1, lanes: 2 })).toContain("p $2 1; case");
   });
   const many = (protocol: "icmp" | "tcp", n: number) =>
@@ -98,6 +98,8 @@ describe("parse", () => {
 const recorded = {
   pingOk: "PING 10.244.2.1 (10.244.2.1): 56 data bytes 64 bytes from 10.244.2.1: seq=0 ttl=64 time=0.061 ms 64 bytes from 10.244.2.1: seq=1 ttl=64 time=0.128 ms 64 bytes from 10.244.2.1: seq=2 ttl=64 time=0.124 ms --- 10.244.2.1 ping statistics --- 3 packets transmitted, 3 packets received, 0% packet loss round-trip min/avg/max = 0.061/0.104/0.128 ms",
   pingLost: "PING 10.200.0.99 (10.200.0.99): 56 data bytes --- 10.200.0.99 ping statistics --- 3 packets transmitted, 0 packets received, 100% packet loss",
+  pingLostConfirmed: "PING 10.0.0.2 (10.0.0.2): 56 data bytes --- 10.0.0.2 ping statistics --- 1 packets transmitted, 0 packets received, 100% packet loss PING 10.0.0.2 (10.0.0.2): 56 data bytes --- 10.0.0.2 ping statistics --- 3 packets transmitted, 0 packets received, 100% packet loss",
+  pingLostThenAnswered: "PING 10.0.0.2 (10.0.0.2): 56 data bytes --- 10.0.0.2 ping statistics --- 1 packets transmitted, 0 packets received, 100% packet loss PING 10.0.0.2 (10.0.0.2): 56 data bytes --- 10.0.0.2 ping statistics --- 3 packets transmitted, 3 packets received, 0% packet loss round-trip min/avg/max = 0.05/0.06/0.07 ms",
   pingPartial: "PING 10.0.0.2 (10.0.0.2): 56 data bytes --- 10.0.0.2 ping statistics --- 3 packets transmitted, 2 packets received, 33% packet loss round-trip min/avg/max = 0.1/0.2/0.3 ms",
   pingProhibit: "PING 10.0.0.2 (10.0.0.2): 56 data bytes ping: sendto: Permission denied",
   pingNoCap: "ping: permission denied (are you root?)",
@@ -119,6 +121,8 @@ describe("classify", () => {
     ["ping answered", "icmp", 0, recorded.pingOk, "Succeeded", ""],
     ["ping silently dropped", "icmp", 1, recorded.pingLost, "Failed", "timeout: no reply to 3 pings"],
     ["ping partial loss: reachable, the loss noted", "icmp", 0, recorded.pingPartial, "Succeeded", "packet loss 33% (2/3 replies)"],
+    ["a lost ping confirmed by a lost burst: both counted", "icmp", 1, recorded.pingLostConfirmed, "Failed", "timeout: no reply to 4 pings"],
+    ["a lost ping, then a burst answered: reachable", "icmp", 0, recorded.pingLostThenAnswered, "Succeeded", "packet loss 25% (3/4 replies)"],
     ["ping blocked by a prohibit route", "icmp", 1, recorded.pingProhibit, "Failed", /blocked on the source/],
     ["ping without NET_RAW is not a network failure", "icmp", 1, recorded.pingNoCap, "Error", /CAP_NET_RAW/],
     ["tcp floater answered", "tcp", 0, recorded.tcpOk, "Succeeded", ""],
