@@ -70,7 +70,7 @@ export function lanesOf(probes: Probe[], lanes: number): Probe[][] {
   const pings = probes.filter((p) => p.protocol === "icmp");
   const others = probes.filter((p) => p.protocol !== "icmp");
   const pingLanes = Math.min(total, ICMP_IN_FLIGHT, pings.length);
-  const otherFrom = total - pingLanes >= 1 && others.length > 0 ? pingLanes : 0;
+  const otherFrom = pingLanes < total ? pingLanes : 0;
   const byLane: Probe[][] = Array.from({ length: total }, () => []);
   pings.forEach((p, k) => byLane[k % pingLanes]!.push(p));
   others.forEach((p, k) => byLane[otherFrom + (k % (total - otherFrom))]!.push(p));
