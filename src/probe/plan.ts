@@ -66,19 +66,15 @@ export function planProbes(opts: PlanOptions, sources: Floater[], targets: Float
       let id = 1;
       const fromByFamily = new Map(families.map((f) => [f, endpoint(f)]));
       const from = (family: Family) => fromByFamily.get(family) ?? endpoint(family);
-      const out: Probe[] = [];
+      // Ids follow node order (results are reported in it); the probes run in another order.
+      const byTarget = targetEndpoints.map(({ floater: target, addresses }) =>
+        isSelf(source, target) ? [] : addresses.flatMap((a) =>
+          pairProtocols.map((protocol): Probe => ({ id: id++, protocol, family: a.family, source: from(a.family), target: protocol === "tcp" ? a.withPort : a.plain }))));
       // Each source starts its sweep at its own place in the target list (source i at target
       // i+1): sources probing at the same time then reach different targets, instead of all
       // knocking on the first floater at once (its listen backlog overflowed at 500 nodes).
-      for (let k = 1; k <= targetEndpoints.length; k++) {
-        const { floater: target, addresses } = targetEndpoints[(index + k) % targetEndpoints.length]!;
-        if (isSelf(source, target)) continue;
-        for (const a of addresses) {
-          for (const protocol of pairProtocols) {
-            out.push({ id: id++, protocol, family: a.family, source: from(a.family), target: protocol === "tcp" ? a.withPort : a.plain });
-          }
-        }
-      }
+      const start = (index + 1) % Math.max(1, byTarget.length);
+      const out: Probe[] = [...byTarget.slice(start), ...byTarget.slice(0, start)].flat();
       if (opts.protocols.includes("dns")) {
         const family = opts.dnsServer ? familyOf(opts.dnsServer) : families[0]!;
         out.push({ id: id++, protocol: "dns", family, source: from(family), target: { cluster: "", node: "", ip: opts.dnsServer, name: dnsName } });

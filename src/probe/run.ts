@@ -43,6 +43,8 @@ export async function runProbes(plans: SourcePlan[], exec: ExecFn, opts: RunOpti
   const backoff = opts.backoffMs ?? ((n) => 500 * 2 ** (n - 1));
   let next = 0;
 
+  // Verdicts in plan (id) order, whatever order the probes ran and were re-run in.
+  const inPlanOrder = (verdicts: Verdict[]) => verdicts.sort((a, b) => a.probe.id - b.probe.id);
   const runUnit = async (unit: Unit): Promise<Verdict[]> => {
     let probes = unit.probes();
     const verdicts: Verdict[] = [];
@@ -57,12 +59,12 @@ export async function runProbes(plans: SourcePlan[], exec: ExecFn, opts: RunOpti
         // machine: two lanes cut short) runs those probes again rather than report them untested.
         const missing = probes.filter((p) => !raw.has(p.id));
         for (const p of probes) if (raw.has(p.id) || lastTry) verdicts.push(classify(p, raw.get(p.id), opts.script.timeout));
-        if (missing.length === 0 || lastTry) return verdicts;
+        if (missing.length === 0 || lastTry) return inPlanOrder(verdicts);
         probes = missing;
         stats.retries++;
       } catch (err) {
         const transport = err instanceof ExecTransportError ? err : new ExecTransportError(String((err as Error)?.message ?? err), false);
-        if (!transport.retryable || lastTry) return [...verdicts, ...execFailed(probes, `could not test: ${transport.message}`)];
+        if (!transport.retryable || lastTry) return inPlanOrder([...verdicts, ...execFailed(probes, `could not test: ${transport.message}`)]);
         stats.retries++;
         await Bun.sleep(backoff(attempt + 1));
       }

@@ -39,6 +39,8 @@ describe("plan", () => {
     const five = ["n1", "n2", "n3", "n4", "n5"].map((n, k) => floater(n, `10.0.${k + 1}.1`));
     const order = planProbes({ ...opts, protocols: ["icmp"] }, five, five).map((p) => p.probes().map((x) => x.target.node).join(","));
     expect(order).toEqual(["n2,n3,n4,n5", "n3,n4,n5,n1", "n4,n5,n1,n2", "n5,n1,n2,n3", "n1,n2,n3,n4"]);
+    // Ids keep node order, so results are reported in it.
+    expect(planProbes({ ...opts, protocols: ["icmp"] }, five, five)[2]!.probes().map((x) => x.id)).toEqual([3, 4, 1, 2]);
   });
   test("pair strategy makes one unit per probe, fanout one per source", () => {
     const plans = planProbes(opts, floaters, floaters);
@@ -208,12 +210,17 @@ describe("run", () => {
   test("probes an exec ended without are run again, only they", async () => {
     const scripts: string[] = [];
     const got: string[] = [];
+    const ids: number[] = [];
     const stats = await runProbes([plans[0]!], async (pod, command) => {
       scripts.push(command[2]!);
       const all = await answerAll(pod, command);
       return scripts.length === 1 ? { ...all, stdout: all.stdout.split("\n").slice(0, -2).join("\n") } : all;
-    }, { concurrency: 1, strategy: "fanout", script: { timeout: 1, pingCount: 3, lanes: 8 }, retries: 2 }, (v) => got.push(...v.map((x) => x.status)));
+    }, { concurrency: 1, strategy: "fanout", script: { timeout: 1, pingCount: 3, lanes: 8 }, retries: 2 }, (v) => {
+      got.push(...v.map((x) => x.status));
+      ids.push(...v.map((x) => x.probe.id));
+    });
     expect(got).toEqual(["Succeeded", "Succeeded", "Succeeded", "Succeeded"]);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
     expect(stats).toEqual({ execs: 2, retries: 1 });
     expect(scripts[1]!.match(/^\(?[it] \d+/gm)).toHaveLength(2);
   });
