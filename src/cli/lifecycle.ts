@@ -1,5 +1,5 @@
-// Structural cleanup: what a run creates registers its removal right away; removals run in reverse
-// order when the run ends, fails, or is interrupted (Ctrl-C, SIGTERM), on their own deadline.
+// Structural cleanup: what a run creates registers its removal right away; removals run (all at
+// once) when the run ends, fails, or is interrupted (Ctrl-C, SIGTERM), on their own deadline.
 import { ClusterError, errorMessage, InterruptedError, NetdoctorError } from "../errors.ts";
 import type { Io } from "./io.ts";
 

@@ -45,8 +45,8 @@ export interface KubeApi {
   /** Remove the pod object at once (grace period 0): for floaters on a node that is gone. */
   forceDeletePod(ns: string, name: string): Promise<void>;
   /** Graceful (each pod's own grace period). Only a shortcut: without permission to delete pods
-   * (false) the garbage collector still removes them after their owner. */
-  deletePods(ns: string, labelSelector: string): Promise<boolean>;
+   * it does nothing, and the garbage collector still removes them after their owner. */
+  deletePods(ns: string, labelSelector: string): Promise<void>;
 }
 
 export function createKubeApi(target: ClusterTarget): KubeApi {
@@ -140,10 +140,8 @@ export function createKubeApi(target: ClusterTarget): KubeApi {
     deletePods: async (ns, labelSelector) => {
       try {
         await core.deleteCollectionNamespacedPod({ namespace: ns, labelSelector });
-        return true;
       } catch (err) {
-        if (apiFailure(err).status === 403) return false;
-        throw clusterError(err, target, `deleting pods ${labelSelector} in ${ns}`);
+        if (apiFailure(err).status !== 403) throw clusterError(err, target, `deleting pods ${labelSelector} in ${ns}`);
       }
     },
     forceDeletePod: (ns, name) => remove(`deleting pod ${ns}/${name}`, () => core.deleteNamespacedPod({ namespace: ns, name, gracePeriodSeconds: 0 })),

@@ -12,10 +12,10 @@ const MARK = "@@results@@";
 const CHUNK = 1 << 20;
 
 /** Records in batches, so a sink sees a few large writes rather than many small ones. */
-function* batches(doc: ResultsDocument, line: (r: ResultsDocument["results"][number]) => string, separator: string): Generator<string> {
+function* batches(doc: ResultsDocument, line: (r: ResultsDocument["results"][number]) => string): Generator<string> {
   let buffer = "";
-  for (let k = 0; k < doc.results.length; k++) {
-    buffer += (k ? separator : "") + line(doc.results[k]!);
+  for (const r of doc.results) {
+    buffer += line(r);
     if (buffer.length > CHUNK) {
       yield buffer;
       buffer = "";
@@ -100,7 +100,7 @@ export function writeJson(doc: ResultsDocument, sink: Sink): void {
 export function writeYaml(doc: ResultsDocument, sink: Sink): void {
   sink.write(dump({ ...doc, results: undefined }, { noRefs: true, lineWidth: -1 }).replace(/^results:.*\n/m, ""));
   sink.write(doc.results.length ? "results:\n" : "results: []\n");
-  for (const chunk of batches(doc, (r) => dump([r], { noRefs: true, lineWidth: -1, flowLevel: 1 }), "")) sink.write(chunk);
+  for (const chunk of batches(doc, (r) => dump([r], { noRefs: true, lineWidth: -1, flowLevel: 1 }))) sink.write(chunk);
 }
 
 /** A buffered file sink; `close` flushes. */
