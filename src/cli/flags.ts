@@ -56,6 +56,11 @@ export function withSettingFlags<T>(y: Argv<T>, keys: readonly SettingKey[]): Ar
   return out;
 }
 
+/** --dry-run: a flag of the invocation, never a saved setting. */
+export function withDryRun<T>(y: Argv<T>): Argv<T> {
+  return y.option("dry-run", { type: "boolean", describe: "Print what would be created or removed and which permissions are missing; change nothing" });
+}
+
 /** Singular spellings users reach for first, and netctl's terms. */
 const EXTRA_ALIASES: Partial<Record<SettingKey, string[]>> = {
   protocols: ["protocol", "p"],

@@ -4,7 +4,7 @@ import yargs, { type Argv } from "yargs";
 import { ExitCode, UsageError } from "../errors.ts";
 import { SETTING_KEYS, type SettingKey } from "../config/settings.ts";
 import { commandName, type Io } from "./io.ts";
-import { CLEAN_SETTINGS, withKubeFlags, withSettingFlags } from "./flags.ts";
+import { CLEAN_SETTINGS, withDryRun, withKubeFlags, withSettingFlags } from "./flags.ts";
 import { buildInfo } from "../version.ts";
 
 export type Args = Record<string, unknown>;
@@ -36,13 +36,13 @@ export async function runCli(argv: string[], io: Io): Promise<ExitCode> {
         .option("config", { type: "string", describe: "Where to write (default ./netdoctor.yaml)" }),
       run(() => import("./commands/init.ts")))
     .command("check", "Deploy floaters and probe every node pair", (y) =>
-      withSettingFlags(withKubeFlags(y), RUN_SETTINGS).epilog(EXIT_CODES),
+      withDryRun(withSettingFlags(withKubeFlags(y), RUN_SETTINGS)).epilog(EXIT_CODES),
       run(() => import("./commands/check.ts")))
     .command("resume", "Re-check only the pairs that failed in the last run", (y) =>
-      withSettingFlags(withKubeFlags(y), RUN_SETTINGS).epilog(EXIT_CODES),
+      withDryRun(withSettingFlags(withKubeFlags(y), RUN_SETTINGS)).epilog(EXIT_CODES),
       run(() => import("./commands/resume.ts")))
     .command("clean", "Remove everything netdoctor created", (y) =>
-      withSettingFlags(withKubeFlags(y), CLEAN_SETTINGS)
+      withDryRun(withSettingFlags(withKubeFlags(y), CLEAN_SETTINGS))
         .option("all-namespaces", { alias: "A", type: "boolean", describe: "Find netdoctor objects in every namespace" }),
       run(() => import("./commands/clean.ts")))
     .command("version", "Print the plugin version and build info", (y) =>

@@ -3,7 +3,7 @@
 import { resolveSettings } from "../config/load.ts";
 import type { SettingKey, Settings } from "../config/settings.ts";
 import { createKubeApi, type KubeApi } from "../kube/client.ts";
-import { loadClusterTarget, type KubeFlags } from "../kube/kubeconfig.ts";
+import { loadClusterTarget, type ClusterTarget, type KubeFlags } from "../kube/kubeconfig.ts";
 import type { Args } from "./index.ts";
 import type { Io } from "./io.ts";
 import { kubeFlagsFrom, settingFlagsFrom } from "./flags.ts";
@@ -14,6 +14,11 @@ export interface Prepared {
   source: KubeApi;
   /** Set for a cross-cluster run (--dst-context / --dst-kubeconfig). */
   destination?: KubeApi;
+}
+
+export interface Targets {
+  source: ClusterTarget;
+  destination?: ClusterTarget;
 }
 
 export function loadSettings(args: Args, io: Io, keys: readonly SettingKey[]): Settings {
@@ -39,19 +44,28 @@ export function kubeFlagsFor(args: Args, settings: Settings): { source: KubeFlag
   return { source, destination };
 }
 
-/** Settings, then the clusters, each verified to answer before anything is created. */
+/** The clusters the flags and settings name (from the kubeconfig; nothing is contacted yet). */
+export function resolveTargets(args: Args, settings: Settings, io: Io): Targets {
+  const flags = kubeFlagsFor(args, settings);
+  const source = loadClusterTarget(flags.source, io.env);
+  if (!flags.destination) return { source };
+  const destination = loadClusterTarget(flags.destination, io.env);
+  if (destination.contextName === source.contextName && destination.server === source.server) {
+    throw new UsageError(`the destination is the source cluster (context '${destination.contextName}'): name another --dst-context or --dst-kubeconfig`);
+  }
+  return { source, destination };
+}
+
+/** Clients for the targets, each verified to answer before anything is created. */
+export async function connect(targets: Targets): Promise<{ source: KubeApi; destination?: KubeApi }> {
+  const source = createKubeApi(targets.source);
+  const destination = targets.destination && createKubeApi(targets.destination);
+  await Promise.all([source, destination].filter((c): c is KubeApi => !!c).map((c) => c.serverVersion()));
+  return { source, destination };
+}
+
+/** Settings, then the clusters they name, connected. */
 export async function prepare(args: Args, io: Io, keys: readonly SettingKey[]): Promise<Prepared> {
   const settings = loadSettings(args, io, keys);
-  const flags = kubeFlagsFor(args, settings);
-  const source = createKubeApi(loadClusterTarget(flags.source, io.env));
-  let destination: KubeApi | undefined;
-  if (flags.destination) {
-    const dst = loadClusterTarget(flags.destination, io.env);
-    if (dst.contextName === source.target.contextName && dst.server === source.target.server) {
-      throw new UsageError(`the destination is the source cluster (context '${dst.contextName}'): name another --dst-context or --dst-kubeconfig`);
-    }
-    destination = createKubeApi(dst);
-  }
-  await Promise.all([source, destination].filter((c): c is KubeApi => !!c).map((c) => c.serverVersion()));
-  return { settings, source, destination };
+  return { settings, ...(await connect(resolveTargets(args, settings, io))) };
 }

@@ -6,7 +6,10 @@ import type { KubeApi } from "../kube/client.ts";
 import { createExec } from "../kube/exec.ts";
 import { runProbes, type RunStats } from "../probe/run.ts";
 import type { Leg } from "../probe/plan.ts";
-import { bringUpFloaters, chooseNodes, type FloatersUp } from "../floater/session.ts";
+import { bringUpFloaters, chooseNodes, floaterSpec, planFloaters, permissionsProblem, type FloaterPlan, type FloatersUp } from "../floater/session.ts";
+import { floaterObjects } from "../floater/manifests.ts";
+import { describeCheck, grantCommand } from "../floater/permissions.ts";
+import { renderDryRun, type DryRunCluster } from "../report/dryrun.ts";
 import type { Progress } from "../report/progress.ts";
 import { writeReport } from "../report/render.ts";
 import { problemsFound, recordOf, type ResultRecord, type ResultsDocument } from "../results/document.ts";
@@ -24,9 +27,9 @@ export function clusterList(c: Clusters): KubeApi[] {
   return c.destination ? [c.source, c.destination] : [c.source];
 }
 
-/** Floaters up in every cluster of the run, under one run id; each registers its own removal.
- * `nodes` narrows each cluster to the given names (resume). */
-export async function floatersUp(clusters: Clusters, settings: Settings, life: Lifecycle, progress: Progress, runId: string, nodes?: string[]): Promise<FloatersUp[]> {
+/** What the run would do in every cluster, found without changing anything; `nodes` narrows each
+ * cluster to the given names (resume: names it does not have are left out). */
+export async function planRun(clusters: Clusters, settings: Settings, nodes?: string[]): Promise<FloaterPlan[]> {
   const apis = clusterList(clusters);
   const choices = nodes
     ? await Promise.all(apis.map(async (api) => {
@@ -34,10 +37,24 @@ export async function floatersUp(clusters: Clusters, settings: Settings, life: L
       return { all, selected: all.filter((n) => nodes.includes(n)) };
     }))
     : await chooseNodes(apis, settings);
+  return Promise.all(apis.map((api, k) => planFloaters(api, settings, choices[k]!)));
+}
+
+/** Stop before anything is created when a permission is missing in any cluster. */
+export function assertPermitted(plans: FloaterPlan[]): void {
+  const problem = permissionsProblem(plans);
+  if (problem) throw problem;
+}
+
+export function imageRepositoryOf(settings: Settings, k: number): string {
+  return k === 0 ? settings.imageRepository : settings.dstImageRepository || settings.imageRepository;
+}
+
+/** Floaters up in every cluster of the run, under one run id; each registers its own removal. */
+export async function floatersUp(plans: FloaterPlan[], settings: Settings, life: Lifecycle, progress: Progress, runId: string): Promise<FloatersUp[]> {
   const up: FloatersUp[] = [];
-  for (const [k, api] of apis.entries()) {
-    const imageRepository = k === 0 ? settings.imageRepository : settings.dstImageRepository || settings.imageRepository;
-    up.push(await bringUpFloaters(api, settings, life, progress, { runId, imageRepository, nodes: choices[k]! }));
+  for (const [k, plan] of plans.entries()) {
+    up.push(await bringUpFloaters(plan, settings, life, progress, { runId, imageRepository: imageRepositoryOf(settings, k) }));
   }
   return up;
 }
@@ -46,6 +63,7 @@ export async function floatersUp(clusters: Clusters, settings: Settings, life: L
 export async function probeAll(legs: Leg[], clusters: Clusters, settings: Settings, life: Lifecycle, progress: Progress): Promise<{ batches: ResultRecord[][]; stats: RunStats }> {
   const total = legs.reduce((n, l) => n + l.plans.reduce((m, p) => m + p.count, 0), 0);
   const sources = legs.reduce((n, l) => n + l.plans.length, 0);
+  if (total === 0) return { batches: [], stats: { execs: 0, retries: 0 } };
   const how = settings.strategy === "fanout" ? "one exec per source" : "one exec per pair";
   progress.phase(`probing ${total} pairs from ${sources} floaters (${how}, ${settings.concurrency} at a time${legs.length > 1 ? " per cluster" : ""})`);
   const batches: ResultRecord[][] = [];
@@ -77,4 +95,24 @@ export function finishRun(doc: ResultsDocument, file: string, output: Settings["
   writeReport(doc, output, { write: io.out }, { columns: io.columns, color: useColor(io) });
   if (output === "table" || output === "wide") io.out(extra);
   return problemsFound(doc) ? ExitCode.ProblemsFound : ExitCode.Ok;
+}
+
+/** --dry-run: say what the run would create and which permissions it lacks; change nothing.
+ * Exits as the real run would before creating anything: 3 when a permission is missing. */
+export function showDryRun(plans: FloaterPlan[], settings: Settings, runId: string, io: Io): ExitCode {
+  const clusters = plans.map((plan, k): DryRunCluster => {
+    const objects = floaterObjects(floaterSpec(plan, settings, { runId, imageRepository: imageRepositoryOf(settings, k) }));
+    return {
+      context: plan.api.target.contextName,
+      server: plan.api.target.server,
+      ...(plan.namespaceExists ? {} : { namespace: objects.namespace }),
+      serviceAccount: objects.serviceAccount,
+      daemonSets: objects.daemonSets,
+      nodes: plan.nodes.selected,
+      missing: plan.missing.map(describeCheck),
+      ...(plan.missing.length ? { grant: grantCommand(plan.missing, plan.user, plan.namespaceExists) } : {}),
+    };
+  });
+  io.out(renderDryRun(clusters, settings.output));
+  return plans.some((p) => p.missing.length) ? ExitCode.Cluster : ExitCode.Ok;
 }

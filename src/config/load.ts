@@ -25,10 +25,18 @@ export function resolveSettings(flags: RawSettings, opts: { configPath?: string;
   if (file) {
     const parsed = readConfigFile(file);
     warnings.push(...parsed.warnings);
-    applyRaw(settings, parsed.values, file, parsed.origins);
+    applyRaw(settings, parsed.values, (key) => sourceLabel(parsed.origins[key] ?? key, file));
   }
-  applyRaw(settings, flags);
+  applyRaw(settings, flags, (key) => sourceLabel(key));
   return { settings, file, warnings };
+}
+
+/** Settings saved with a run (a results file): defaults, then every saved value checked as a
+ * setting; `label` says where a bad value came from. */
+export function settingsFrom(raw: RawSettings, label: (key: SettingKey) => string): Settings {
+  const settings = defaultSettings();
+  applyRaw(settings, raw, label);
+  return settings;
 }
 
 function findConfigFile(explicit: string | undefined, cwd: string): string | undefined {
@@ -75,12 +83,11 @@ export function readConfigFile(file: string): { values: RawSettings; origins: Pa
   return { values, origins, warnings };
 }
 
-function applyRaw(settings: Settings, raw: RawSettings, file?: string, origins: Partial<Record<SettingKey, string>> = {}): void {
+function applyRaw(settings: Settings, raw: RawSettings, label: (key: SettingKey) => string): void {
   const target = settings as unknown as Record<string, unknown>;
-  for (const [key, value] of Object.entries(raw)) {
+  for (const [key, value] of Object.entries(raw) as [SettingKey, unknown][]) {
     if (value === undefined) continue;
-    const spoken = origins[key as SettingKey] ?? key;
-    target[key] = coerce(specOf(key as SettingKey), value, sourceLabel(spoken, file));
-    if (key === "targets") validateTargets(target[key] as string[], sourceLabel(spoken, file));
+    target[key] = coerce(specOf(key), value, label(key));
+    if (key === "targets") validateTargets(target[key] as string[], label(key));
   }
 }

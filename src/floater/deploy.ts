@@ -16,25 +16,6 @@ export function newRunId(): string {
   return Math.random().toString(36).slice(2, 8).padEnd(6, "0");
 }
 
-/** Fail early, with the whole list, rather than half-way through creating objects. */
-export async function checkPermissions(api: KubeApi, namespace: string, namespaceExists: boolean): Promise<void> {
-  const missing = await api.missingPermissions([
-    ...(namespaceExists ? [] : [{ verb: "create", resource: "namespaces" }]),
-    { verb: "list", resource: "nodes" },
-    { verb: "create", resource: "serviceaccounts", namespace },
-    { verb: "create", resource: "daemonsets", group: "apps", namespace },
-    { verb: "delete", resource: "daemonsets", group: "apps", namespace },
-    { verb: "list", resource: "pods", namespace },
-    // WebSocket exec is authorised as "get" by some API servers and "create" by others.
-    { verb: "create", resource: "pods", subresource: "exec", namespace },
-    { verb: "get", resource: "pods", subresource: "exec", namespace },
-  ]);
-  if (missing.length) {
-    const t = api.target;
-    throw new ClusterError(`missing permissions in context '${t.contextName}' (${t.server}): ${missing.join(", ")}`);
-  }
-}
-
 /** Another run's floaters in the namespace: two runs must not share one. */
 export async function otherRunsIn(api: KubeApi, namespace: string): Promise<string[]> {
   const sets = await api.listDaemonSets(namespace, managedSelector);

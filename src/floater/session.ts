@@ -1,12 +1,14 @@
-// Floaters up: choose the nodes, check permissions, deploy, register their removal, wait.
+// Floaters up: choose the nodes, plan (namespace, permissions: nothing changed yet), deploy,
+// register their removal, wait.
 import type { Settings } from "../config/settings.ts";
-import { UsageError } from "../errors.ts";
-import type { KubeApi } from "../kube/client.ts";
+import { ClusterError, UsageError } from "../errors.ts";
+import type { AccessCheck, KubeApi } from "../kube/client.ts";
 import type { Lifecycle } from "../cli/lifecycle.ts";
 import { networksOf } from "../probe/plan.ts";
 import type { Progress } from "../report/progress.ts";
-import { checkPermissions, deployFloaters, namespaceUsable, otherRunsIn, removeDeployment } from "./deploy.ts";
-import { imageWithRepository, type FloaterNetwork } from "./manifests.ts";
+import { deployFloaters, namespaceUsable, otherRunsIn, removeDeployment } from "./deploy.ts";
+import { imageWithRepository, type FloaterNetwork, type FloaterSpec } from "./manifests.ts";
+import { describeCheck, grantCommand, requiredPermissions } from "./permissions.ts";
 import { selectNodes } from "./select.ts";
 import { waitForFloaters, type WaitResult } from "./wait.ts";
 
@@ -42,41 +44,72 @@ export async function chooseNodes(apis: KubeApi[], settings: Settings): Promise<
   });
 }
 
-export async function bringUpFloaters(
-  api: KubeApi,
-  settings: Settings,
-  life: Lifecycle,
-  progress: Progress,
-  o: { runId: string; imageRepository: string; nodes: NodeChoice },
-): Promise<FloatersUp> {
-  const context = api.target.contextName;
-  const nodes = o.nodes.selected;
-  const { source, target } = networksOf(settings.mode);
-  const networks = [...new Set<FloaterNetwork>([source, target])];
+/** What a run would do in one cluster, found out without changing anything. */
+export interface FloaterPlan {
+  api: KubeApi;
+  nodes: NodeChoice;
+  namespaceExists: boolean;
+  /** Permissions the run needs and the user lacks (all of them, not the first). */
+  missing: AccessCheck[];
+  /** The user name the API server sees, for the grant hint. */
+  user?: string;
+}
 
-  const namespaceExists = await namespaceUsable(api, settings.namespace);
+/** Read-only: the namespace's state, the permissions a run needs, and no other run in the way. */
+export async function planFloaters(api: KubeApi, settings: Settings, nodes: NodeChoice): Promise<FloaterPlan> {
+  const namespace = settings.namespace;
+  // Whether the namespace exists decides what is needed; without "get namespaces" it cannot be
+  // known, so everything a new namespace needs is asked for.
+  const all = await api.missingPermissions(requiredPermissions(namespace, false));
+  const canRead = !all.some((c) => c.resource === "namespaces" && c.verb === "get");
+  const namespaceExists = canRead ? await namespaceUsable(api, namespace) : false;
+  const missing = namespaceExists ? await api.missingPermissions(requiredPermissions(namespace, true)) : all;
+  if (missing.length) return { api, nodes, namespaceExists, missing, user: await api.whoAmI() };
   if (namespaceExists) {
-    const others = await otherRunsIn(api, settings.namespace);
+    const others = await otherRunsIn(api, namespace);
     if (others.length) {
       throw new UsageError(
-        `namespace '${settings.namespace}' in context '${context}' is in use by another netdoctor run (${others.join(", ")}): ` +
-          `wait for it, use another --namespace, or run 'kubectl netdoctor clean -n ${settings.namespace}' if it is stale`,
+        `namespace '${namespace}' in context '${api.target.contextName}' is in use by another netdoctor run (${others.join(", ")}): ` +
+          `wait for it, use another --namespace, or run 'kubectl netdoctor clean -n ${namespace}' if it is stale`,
       );
     }
   }
-  await checkPermissions(api, settings.namespace, namespaceExists);
+  return { api, nodes, namespaceExists, missing };
+}
 
+/** Every permission missing in every cluster, in one message with the RBAC that grants it. */
+export function permissionsProblem(plans: FloaterPlan[]): ClusterError | undefined {
+  const lacking = plans.filter((p) => p.missing.length);
+  if (!lacking.length) return undefined;
+  const parts = lacking.map((p) => {
+    const t = p.api.target;
+    return `missing permissions in context '${t.contextName}' (${t.server})${p.user ? ` for user '${p.user}'` : ""}: ${p.missing.map(describeCheck).join(", ")}
+` +
+      `a cluster admin can grant exactly these with:
+${grantCommand(p.missing, p.user, p.namespaceExists)}`;
+  });
+  return new ClusterError(`${parts.join("\n")}\nnothing was created`);
+}
+
+/** Deploy the planned floaters, register their removal, and wait for them. A cluster with no node
+ * to check (a resume whose nodes are gone) gets nothing. */
+export async function bringUpFloaters(
+  plan: FloaterPlan,
+  settings: Settings,
+  life: Lifecycle,
+  progress: Progress,
+  o: { runId: string; imageRepository: string },
+): Promise<FloatersUp> {
+  const { api, namespaceExists } = plan;
+  const context = api.target.contextName;
+  const nodes = plan.nodes.selected;
   const runId = o.runId;
+  if (nodes.length === 0) return { ready: [], notReady: [], runId, nodesTotal: plan.nodes.all.length, nodesSelected: [] };
+  const { source, target } = networksOf(settings.mode);
+  const networks = [...new Set<FloaterNetwork>([source, target])];
+
   progress.phase(`deploying floaters on ${nodes.length} node${nodes.length === 1 ? "" : "s"} (context '${context}', namespace '${settings.namespace}')`);
-  await deployFloaters(api, {
-    namespace: settings.namespace,
-    runId,
-    image: imageWithRepository(settings.image, o.imageRepository),
-    port: settings.port,
-    networks,
-    nodeNames: nodes.length === o.nodes.all.length ? undefined : nodes,
-    imagePullSecret: settings.imagePullSecret || undefined,
-  }, namespaceExists, (d) => {
+  await deployFloaters(api, floaterSpec(plan, settings, o), namespaceExists, (d) => {
     if (!settings.keep) {
       life.defer(`removing the floaters of run ${runId} in context '${context}'`, async () => {
         progress.phase(`removing the floaters (context '${context}')`);
@@ -97,7 +130,22 @@ export async function bringUpFloaters(
     onProgress: (ready, total) => progress.update(`waiting for floaters: ${ready}/${total} ready`),
   });
   progress.done(`${waited.ready.length} floaters ready${waited.notReady.length ? `, ${waited.notReady.length} not ready` : ""}`);
-  return { ...waited, runId, nodesTotal: o.nodes.all.length, nodesSelected: nodes };
+  return { ...waited, runId, nodesTotal: plan.nodes.all.length, nodesSelected: nodes };
+}
+
+/** The objects a run creates in one cluster (what --dry-run shows). */
+export function floaterSpec(plan: FloaterPlan, settings: Settings, o: { runId: string; imageRepository: string }): FloaterSpec {
+  const { source, target } = networksOf(settings.mode);
+  const nodes = plan.nodes.selected;
+  return {
+    namespace: settings.namespace,
+    runId: o.runId,
+    image: imageWithRepository(settings.image, o.imageRepository),
+    port: settings.port,
+    networks: [...new Set<FloaterNetwork>([source, target])],
+    nodeNames: nodes.length === plan.nodes.all.length ? undefined : nodes,
+    imagePullSecret: settings.imagePullSecret || undefined,
+  };
 }
 
 /** Floaters a previous run left with --keep, if every one needed is still there and ready. */

@@ -2,6 +2,7 @@
 // that talks to the API server.
 import {
   AppsV1Api,
+  AuthenticationV1Api,
   AuthorizationV1Api,
   CoreV1Api,
   createConfiguration,
@@ -28,8 +29,10 @@ export interface AccessCheck {
 export interface KubeApi {
   readonly target: ClusterTarget;
   serverVersion(): Promise<string>;
-  /** The checks the current user may NOT do, as "verb resource[/sub]" strings. */
-  missingPermissions(checks: AccessCheck[]): Promise<string[]>;
+  /** The checks the current user may NOT do. */
+  missingPermissions(checks: AccessCheck[]): Promise<AccessCheck[]>;
+  /** The user name the API server sees (SelfSubjectReview), if it says. */
+  whoAmI(): Promise<string | undefined>;
   listNodes(labelSelector?: string): Promise<V1Node[]>;
   readNamespace(name: string): Promise<V1Namespace | undefined>;
   listNamespaces(labelSelector: string): Promise<V1Namespace[]>;
@@ -69,6 +72,7 @@ export function createKubeApi(target: ClusterTarget): KubeApi {
   const core = new CoreV1Api(config);
   const apps = new AppsV1Api(config);
   const authz = new AuthorizationV1Api(config);
+  const authn = new AuthenticationV1Api(config);
   const version = new VersionApi(config);
 
   /** Run a call; turn any failure into a ClusterError naming the context and the action. */
@@ -101,12 +105,18 @@ export function createKubeApi(target: ClusterTarget): KubeApi {
             const review = await authz.createSelfSubjectAccessReview({
               body: { spec: { resourceAttributes: { ...c } } },
             });
-            const name = `${c.verb} ${c.resource}${c.subresource ? `/${c.subresource}` : ""}`;
-            return review.status?.allowed ? undefined : `${name}${c.namespace ? ` in namespace ${c.namespace}` : ""}`;
+            return review.status?.allowed ? undefined : c;
           }),
         );
-        return answers.filter((a): a is string => a !== undefined);
+        return answers.filter((a): a is AccessCheck => a !== undefined);
       }),
+    whoAmI: async () => {
+      try {
+        return (await authn.createSelfSubjectReview({ body: {} })).status?.userInfo?.username;
+      } catch {
+        return undefined; // only used to word a hint; older servers lack the API
+      }
+    },
     listNodes: (labelSelector) => call("listing nodes", async () => (await core.listNode({ labelSelector })).items),
     readNamespace: async (name) => {
       try {

@@ -43,7 +43,9 @@ function spinner(io: Io): Lines {
   return {
     phase(text) {
       if (s) s.succeed();
-      s = ora({ text, stream: process.stderr, color: color ? "cyan" : false, isEnabled: true }).start();
+      // discardStdin off: ora would put the terminal in raw mode, and Ctrl-C would never become
+      // SIGINT (measured: three Ctrl-C in tmux, the run went on to its end).
+      s = ora({ text, stream: process.stderr, color: color ? "cyan" : false, isEnabled: true, discardStdin: false }).start();
       if (!color) s.spinner = "line";
       started = Date.now();
     },

@@ -1,7 +1,7 @@
 // What a resume re-checks, and how its answers fold back into the previous results. Pairs are
 // known by node names, protocol and family (never by pod IPs, which change when floaters are
 // re-created). Pure.
-import type { Protocol } from "../config/settings.ts";
+import type { Settings } from "../config/settings.ts";
 import type { Probe, SourcePlan } from "../probe/types.ts";
 import { sortResults, RESULTS_API_VERSION, RESULTS_KIND, summarize, type ResultRecord, type ResultsDocument } from "./document.ts";
 
@@ -55,26 +55,46 @@ export interface RecheckOutcome {
   stillFailing: string[];
   /** Failing now in another way than before (e.g. Error before, Failed now), or never tested before. */
   newlyFailing: string[];
+  /** Pairs that were due but not re-checked (a node gone, a floater not ready, interrupted): their
+   * last verdict is kept and marked, never passed off as a fresh one. */
+  notRechecked: string[];
+  /** Nodes of the previous results that the cluster no longer has. */
+  missingNodes: string[];
 }
 
-export function compare(before: ResultRecord[], after: ResultRecord[]): RecheckOutcome {
+export function compare(before: ResultRecord[], after: ResultRecord[], due: Recheck, missingNodes: string[]): RecheckOutcome {
   const previous = new Map(before.map((r) => [pairKey(r), r]));
-  const out: RecheckOutcome = { pairs: after.length, fixed: [], stillFailing: [], newlyFailing: [] };
+  const out: RecheckOutcome = { pairs: after.length, fixed: [], stillFailing: [], newlyFailing: [], notRechecked: [], missingNodes };
+  const seen = new Set<string>();
   for (const r of after) {
     const key = pairKey(r);
+    seen.add(key);
     const was = previous.get(key);
     if (r.status === "Succeeded") {
       if (was) out.fixed.push(key);
     } else if (was && was.status === r.status) out.stillFailing.push(key);
     else out.newlyFailing.push(key);
   }
+  out.notRechecked = [...due.keys].filter((k) => !seen.has(k)).sort();
   return out;
 }
 
-/** The previous results with the re-checked pairs replaced and the summary recounted. */
-export function merge(previous: ResultsDocument, rechecked: ResultRecord[], o: { skipped: ResultsDocument["skipped"]; partial: boolean; execs: number; retries: number; durationMs: number }): ResultsDocument {
+/** Why a due pair was not re-checked, for its kept record. */
+function notRecheckedReason(r: ResultRecord, missingNodes: Set<string>, interrupted: boolean): string {
+  const gone = [r.source.node, r.target.node].find((n) => n && missingNodes.has(n));
+  if (gone) return `node '${gone}' is not in the cluster`;
+  return interrupted ? "the resume was interrupted" : "its floater was not ready";
+}
+
+/** The previous results with the re-checked pairs replaced, the ones not re-checked marked as such
+ * (their last status kept: they are still unresolved), and the summary recounted. */
+export function merge(previous: ResultsDocument, rechecked: ResultRecord[], outcome: Pick<RecheckOutcome, "notRechecked" | "missingNodes">, o: { skipped: ResultsDocument["skipped"]; partial: boolean; execs: number; retries: number; durationMs: number }): ResultsDocument {
   const replaced = new Set(rechecked.map(pairKey));
-  const results = sortResults([...previous.results.filter((r) => !replaced.has(pairKey(r))), ...rechecked]);
+  const stale = new Set(outcome.notRechecked);
+  const missing = new Set(outcome.missingNodes);
+  const kept = previous.results.filter((r) => !replaced.has(pairKey(r))).map((r) =>
+    stale.has(pairKey(r)) && !r.reason.startsWith("not re-checked") ? { ...r, reason: `not re-checked (${notRecheckedReason(r, missing, o.partial)}); last run: ${r.reason || r.status}` } : r);
+  const results = sortResults([...kept, ...rechecked]);
   const skippedNodes = new Set(o.skipped.map((s) => s.node)).size;
   return {
     ...previous,
@@ -83,7 +103,7 @@ export function merge(previous: ResultsDocument, rechecked: ResultRecord[], o: {
     skipped: o.skipped,
     summary: summarize(results, {
       nodesTotal: previous.summary.nodesTotal,
-      nodesChecked: previous.summary.nodesChecked + previous.summary.skippedNodes - skippedNodes,
+      nodesChecked: Math.max(0, previous.summary.nodesChecked + previous.summary.skippedNodes - skippedNodes),
       skippedNodes,
       execs: o.execs,
       retries: o.retries,
@@ -103,21 +123,28 @@ export interface NetctlResumeRow {
 }
 
 export function isNetctlResume(doc: unknown): doc is NetctlResumeRow[] {
-  return Array.isArray(doc) && doc.every((r) => r && typeof r === "object" && "srcNodeName" in r && "dstNodeName" in r);
+  const text = (v: unknown) => typeof v === "string";
+  return Array.isArray(doc) && doc.every((r) => r && typeof r === "object" && text(r.srcNodeName) && text(r.dstNodeName) && text(r.targetIP));
 }
 
-/** netctl rows as failed pairs of a results document, one per protocol of the run. */
-export function fromNetctlResume(rows: NetctlResumeRow[], base: ResultsDocument, protocols: Protocol[]): ResultsDocument {
-  const cluster = base.clusters.source.context;
+/** netctl rows as failed pairs of a results document for the given cluster and settings, one
+ * per protocol of the run. */
+export function fromNetctlResume(rows: NetctlResumeRow[], here: { context: string; server: string; settings: Settings }): ResultsDocument {
+  const cluster = here.context;
   const results: ResultRecord[] = rows.flatMap((row) =>
-    protocols.filter((p): p is "icmp" | "tcp" => p !== "dns").map((protocol) => ({
+    here.settings.protocols.filter((p): p is "icmp" | "tcp" => p !== "dns").map((protocol) => ({
       source: { cluster, node: row.srcNodeName, ip: "" },
       target: { cluster, node: row.dstNodeName, ip: row.targetIP },
       protocol,
       family: row.targetIP.includes(":") ? ("ipv6" as const) : ("ipv4" as const),
       status: row.Status === 2 ? ("Failed" as const) : ("Error" as const),
-      reason: row.ResultStr ?? "from netctl's resume.json",
+      reason: `netctl: ${row.ResultStr || "failed"}`,
     })),
   );
-  return { ...base, apiVersion: RESULTS_API_VERSION, kind: RESULTS_KIND, results, summary: summarize(results, { nodesTotal: 0, nodesChecked: 0, skippedNodes: 0, execs: 0, retries: 0, durationMs: 0 }) };
+  const counts = { nodesTotal: 0, nodesChecked: 0, skippedNodes: 0, execs: 0, retries: 0, durationMs: 0 };
+  return {
+    apiVersion: RESULTS_API_VERSION, kind: RESULTS_KIND, partial: false, startedAt: "", finishedAt: "netctl", results, skipped: [],
+    clusters: { source: { context: here.context, server: here.server } }, run: { id: "", namespace: here.settings.namespace, kept: false },
+    settings: here.settings, summary: summarize(results, counts),
+  };
 }

@@ -1,10 +1,14 @@
 // Where results live (next to the kubeconfig in use) and how they are written: atomically (temp
-// file + rename), so a crash never leaves half a file; and read back with a clear error.
-import { existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
+// file, fsync, rename), so a crash never leaves half a file; and read back checked, with a clear
+// error naming the file.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync } from "node:fs";
 import { dirname, join } from "node:path";
+import type { Settings } from "../config/settings.ts";
 import { UsageError } from "../errors.ts";
 import type { ClusterTarget } from "../kube/kubeconfig.ts";
-import { RESULTS_API_VERSION, RESULTS_KIND, type ResultsDocument } from "./document.ts";
+import type { ResultsDocument } from "./document.ts";
+import { fromNetctlResume, isNetctlResume } from "./resume.ts";
+import { validateResults } from "./validate.ts";
 import { fileSink, writeJson } from "./write.ts";
 
 export function defaultResultsPath(source: ClusterTarget, destination?: ClusterTarget): string {
@@ -20,18 +24,52 @@ export function saveResults(path: string, doc: ResultsDocument): void {
   writeJson(doc, sink);
   sink.close();
   renameSync(tmp, path);
+  syncDirectory(dirname(path));
+}
+
+/** The rename itself is durable only once the directory is synced (not possible on Windows). */
+function syncDirectory(dir: string): void {
+  try {
+    const fd = openSync(dir, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // best effort: the file's own content is already synced
+  }
+}
+
+function readJsonFile(path: string): unknown {
+  if (!existsSync(path)) throw new UsageError(`no results file at ${path} (run check first, or pass --results FILE)`);
+  const text = readFileSync(path, "utf8");
+  if (text.trim() === "") throw new UsageError(`results file ${path} is empty; run check again`);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`results file ${path} is not valid JSON, perhaps truncated (${(err as Error).message}); run check again`);
+  }
 }
 
 export function loadResults(path: string): ResultsDocument {
-  if (!existsSync(path)) throw new UsageError(`no results file at ${path} (run check first, or pass --results FILE)`);
-  let doc: Partial<ResultsDocument>;
-  try {
-    doc = JSON.parse(readFileSync(path, "utf8")) as Partial<ResultsDocument>;
-  } catch (err) {
-    throw new UsageError(`results file ${path} is not valid JSON (${(err as Error).message}); run check again`);
+  return validateResults(readJsonFile(path), path);
+}
+
+export interface PreviousResults {
+  doc: ResultsDocument;
+  /** "netctl": a netctl resume.json, read but never written (new results go elsewhere). */
+  writtenBy: "netdoctor" | "netctl";
+}
+
+/** The results a resume starts from: netdoctor's own (checked to be for this context), or
+ * netctl's resume.json turned into failed pairs of a run with the given settings. */
+export function loadPrevious(path: string, here: { context: string; server: string; settings: Settings }): PreviousResults {
+  const raw = readJsonFile(path);
+  if (isNetctlResume(raw)) return { doc: fromNetctlResume(raw, here), writtenBy: "netctl" };
+  const doc = validateResults(raw, path);
+  if (doc.clusters.source.context !== here.context) {
+    throw new UsageError(`results file ${path} is for context '${doc.clusters.source.context}', not '${here.context}' (pass --context or --results)`);
   }
-  if (doc?.apiVersion !== RESULTS_API_VERSION || doc.kind !== RESULTS_KIND || !Array.isArray(doc.results)) {
-    throw new UsageError(`results file ${path} is not a netdoctor ${RESULTS_API_VERSION} results file; run check again`);
-  }
-  return doc as ResultsDocument;
+  return { doc, writtenBy: "netdoctor" };
 }

@@ -1,6 +1,6 @@
 // Writing a results document without ever holding it as one string: the envelope is pretty JSON
 // (or YAML), the results follow one per line. A 500-node check has half a million results.
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
 import { dump } from "js-yaml";
 import type { ResultsDocument } from "./document.ts";
 
@@ -103,7 +103,8 @@ export function writeYaml(doc: ResultsDocument, sink: Sink): void {
   for (const chunk of batches(doc, (r) => dump([r], { noRefs: true, lineWidth: -1, flowLevel: 1 }))) sink.write(chunk);
 }
 
-/** A buffered file sink; `close` flushes. */
+/** A buffered file sink; `close` flushes and syncs to disk (a rename after it must never expose
+ * an empty file after a power loss). */
 export function fileSink(path: string): Sink & { close(): void } {
   const fd = openSync(path, "w");
   let buffer = "";
@@ -123,6 +124,7 @@ export function fileSink(path: string): Sink & { close(): void } {
     },
     close() {
       flush();
+      fsyncSync(fd);
       closeSync(fd);
     },
   };

@@ -41,9 +41,9 @@ describe("resume", () => {
   test("what changed, and the merged results", () => {
     const before = [rec("a", "b", "icmp", "Failed"), rec("b", "a", "tcp", "Error"), rec("c", "a", "tcp", "Failed"), rec("a", "c", "icmp", "Succeeded")];
     const after = [rec("a", "b", "icmp", "Succeeded"), rec("b", "a", "tcp", "Failed"), rec("c", "a", "tcp", "Failed")];
-    const o = compare(before, after);
-    expect(o).toMatchObject({ pairs: 3, fixed: [pairKey(after[0]!)], stillFailing: [pairKey(after[2]!)], newlyFailing: [pairKey(after[1]!)] });
-    const merged = merge(doc(before), after, { skipped: [], partial: false, execs: 2, retries: 0, durationMs: 5 });
+    const o = compare(before, after, whatToRecheck(doc(before)), []);
+    expect(o).toMatchObject({ pairs: 3, fixed: [pairKey(after[0]!)], stillFailing: [pairKey(after[2]!)], newlyFailing: [pairKey(after[1]!)], notRechecked: [] });
+    const merged = merge(doc(before), after, o, { skipped: [], partial: false, execs: 2, retries: 0, durationMs: 5 });
     expect(merged.results).toHaveLength(4);
     expect(merged.summary).toMatchObject({ pairs: 4, succeeded: 2, failed: 2, errors: 0 });
   });
@@ -51,8 +51,33 @@ describe("resume", () => {
     const rows = [{ Status: 0, ResultStr: "exec error", srcNodeName: "a", dstNodeName: "b", targetIP: "10.0.2.29" }];
     expect(isNetctlResume(rows)).toBe(true);
     expect(isNetctlResume({ results: [] })).toBe(false);
-    const d = fromNetctlResume(rows, doc([]), ["tcp"]);
+    const d = fromNetctlResume(rows, { context: "c", server: "s", settings: { ...defaultSettings(), protocols: ["tcp"] } });
     expect(d.results).toHaveLength(1);
+    expect(d.results[0]!.reason).toBe("netctl: exec error");
     expect(whatToRecheck(d).keys).toEqual(new Set([pairKey(rec("a", "b", "tcp", "Error"))]));
+    expect(isNetctlResume([{ srcNodeName: "a", dstNodeName: "b" }])).toBe(false);
+  });
+  test("pairs of nodes the cluster no longer has: kept, marked not re-checked, still a problem", () => {
+    const before = [rec("a", "b", "icmp", "Failed"), rec("a", "gone", "tcp", "Failed"), rec("gone", "a", "icmp", "Error")];
+    const due = whatToRecheck(doc(before));
+    const after = [rec("a", "b", "icmp", "Succeeded")];
+    const o = compare(before, after, due, ["gone"]);
+    expect(o.fixed).toEqual([pairKey(after[0]!)]);
+    expect(o.notRechecked).toEqual([pairKey(before[1]!), pairKey(before[2]!)].sort());
+    const merged = merge(doc(before), after, o, { skipped: [], partial: false, execs: 1, retries: 0, durationMs: 5 });
+    const stale = merged.results.filter((r) => r.status !== "Succeeded");
+    expect(stale).toHaveLength(2);
+    expect(stale.map((r) => r.reason)).toEqual([
+      "not re-checked (node 'gone' is not in the cluster); last run: x",
+      "not re-checked (node 'gone' is not in the cluster); last run: x",
+    ]);
+    expect(merged.summary).toMatchObject({ pairs: 3, succeeded: 1, failed: 1, errors: 1 });
+  });
+  test("a pair not re-checked because the run was interrupted says so", () => {
+    const before = [rec("a", "b", "icmp", "Failed")];
+    const o = compare(before, [], whatToRecheck(doc(before)), []);
+    const merged = merge(doc(before), [], o, { skipped: [], partial: true, execs: 0, retries: 0, durationMs: 1 });
+    expect(merged.results[0]!.reason).toBe("not re-checked (the resume was interrupted); last run: x");
+    expect(merged.partial).toBe(true);
   });
 });

@@ -11,17 +11,21 @@ import type { Args } from "../index.ts";
 import type { Io } from "../io.ts";
 import { Lifecycle } from "../lifecycle.ts";
 import { prepare } from "../prepare.ts";
-import { clusterList, finishRun, floatersUp, probeAll } from "../steps.ts";
+import { assertPermitted, clusterList, finishRun, floatersUp, planRun, probeAll, showDryRun } from "../steps.ts";
 
 export default async function check(args: Args, io: Io): Promise<ExitCode> {
   const { settings, source, destination } = await prepare(args, io, SETTING_KEYS);
   const clusters = { source, destination };
   const resultsFile = settings.results || defaultResultsPath(source.target, destination?.target);
+  const runId = newRunId();
+  const plans = await planRun(clusters, settings);
+  if (args["dry-run"]) return showDryRun(plans, settings, runId, io);
+  assertPermitted(plans);
   const progress = createProgress(io, settings.progress);
   const startedAt = new Date();
 
   return new Lifecycle(io).run(async (life) => {
-    const [here, there] = await floatersUp(clusters, settings, life, progress, newRunId());
+    const [here, there] = await floatersUp(plans, settings, life, progress, runId);
     const legs = planLegs(settings, settings.direction, { context: source.target.contextName, floaters: here!.ready },
       there && destination ? { context: destination.target.contextName, floaters: there.ready } : undefined);
     const { batches, stats } = await probeAll(legs, clusters, settings, life, progress);

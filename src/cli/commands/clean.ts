@@ -20,6 +20,11 @@ export default async function clean(args: Args, io: Io): Promise<ExitCode> {
     io.out(`nothing to clean in ${clusters.map((c) => `context '${c.target.contextName}'`).join(" and ")}${namespace ? ` (namespace ${namespace}; -A for all)` : ""}\n`);
     return ExitCode.Ok;
   }
+  const listed = (verb: string) => `${verb}:\n${clusters.flatMap((api, k) => describeFound(found[k]!, api.target.contextName)).map((l) => `  ${l}`).join("\n")}\n`;
+  if (args["dry-run"]) {
+    io.out(`dry run: nothing was removed\n${listed("would remove")}`);
+    return ExitCode.Ok;
+  }
   await Promise.all(clusters.map((api, k) => removeOurs(api, found[k]!)));
   progress.phase("waiting for the objects to be deleted");
   const deadline = Date.now() + 120_000;
@@ -34,7 +39,6 @@ export default async function clean(args: Args, io: Io): Promise<ExitCode> {
     await Bun.sleep(500);
   }
   progress.done();
-  const removed = clusters.flatMap((api, k) => describeFound(found[k]!, api.target.contextName));
-  io.out(`removed:\n${removed.map((l) => `  ${l}`).join("\n")}\n`);
+  io.out(listed("removed"));
   return ExitCode.Ok;
 }
