@@ -2,7 +2,7 @@
 // the user (one line, its exit code); anything else is a bug, reported without a stack trace
 // unless NETDOCTOR_DEBUG is set.
 import { runCli } from "./cli/index.ts";
-import { processIo } from "./cli/io.ts";
+import { processIo } from "./runtime/io.ts";
 import { ExitCode, NetdoctorError } from "./errors.ts";
 
 const io = processIo();

@@ -3,7 +3,7 @@
 import yargs, { type Argv } from "yargs";
 import { ExitCode, UsageError } from "../errors.ts";
 import { SETTING_KEYS, type SettingKey } from "../config/settings.ts";
-import { commandName, type Io } from "./io.ts";
+import { commandName, type Io } from "../runtime/io.ts";
 import { CLEAN_SETTINGS, withDryRun, withKubeFlags, withSettingFlags } from "./flags.ts";
 import { buildInfo } from "../version.ts";
 

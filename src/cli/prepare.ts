@@ -5,7 +5,7 @@ import type { SettingKey, Settings } from "../config/settings.ts";
 import { createKubeApi, type KubeApi } from "../kube/client.ts";
 import { loadClusterTarget, type ClusterTarget, type KubeFlags } from "../kube/kubeconfig.ts";
 import type { Args } from "./index.ts";
-import type { Io } from "./io.ts";
+import type { Io } from "../runtime/io.ts";
 import { kubeFlagsFrom, settingFlagsFrom } from "./flags.ts";
 import { UsageError } from "../errors.ts";
 

@@ -14,8 +14,8 @@ import type { Progress } from "../report/progress.ts";
 import { writeReport } from "../report/render.ts";
 import { problemsFound, recordOf, type ResultRecord, type ResultsDocument } from "../results/document.ts";
 import { saveResults } from "../results/store.ts";
-import { useColor, type Io } from "./io.ts";
-import type { Lifecycle } from "./lifecycle.ts";
+import { useColor, type Io } from "../runtime/io.ts";
+import type { Lifecycle } from "../runtime/lifecycle.ts";
 
 /** The clusters of a run: one, or two for a cross-cluster check. */
 export interface Clusters {

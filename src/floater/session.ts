@@ -3,7 +3,7 @@
 import type { Settings } from "../config/settings.ts";
 import { ClusterError, UsageError } from "../errors.ts";
 import type { AccessCheck, KubeApi } from "../kube/client.ts";
-import type { Lifecycle } from "../cli/lifecycle.ts";
+import type { Lifecycle } from "../runtime/lifecycle.ts";
 import { networksOf } from "../probe/plan.ts";
 import type { Progress } from "../report/progress.ts";
 import { deployFloaters, namespaceUsable, otherRunsIn, removeDeployment } from "./deploy.ts";

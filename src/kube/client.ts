@@ -15,7 +15,7 @@ import {
   type V1ServiceAccount,
 } from "@kubernetes/client-node";
 import { ClusterError } from "../errors.ts";
-import { apiFailure, clusterError } from "./errors.ts";
+import { apiFailure, clusterError, isBug } from "./errors.ts";
 import type { ClusterTarget } from "./kubeconfig.ts";
 
 export interface AccessCheck {
@@ -75,24 +75,21 @@ export function createKubeApi(target: ClusterTarget): KubeApi {
   const authn = new AuthenticationV1Api(config);
   const version = new VersionApi(config);
 
-  /** Run a call; turn any failure into a ClusterError naming the context and the action. */
-  const call = async <T>(doing: string, fn: () => Promise<T>): Promise<T> => {
+  /** Run one API call. A failure with one of the `expected` HTTP statuses gives undefined; any
+   * other answer or network failure becomes a ClusterError naming the context and the action;
+   * a bug in our own code stays a bug. */
+  const attempt = async <T>(doing: string, fn: () => Promise<T>, expected: number[]): Promise<T | undefined> => {
     try {
       return await fn();
     } catch (err) {
-      if (err instanceof ClusterError) throw err;
+      if (err instanceof ClusterError || isBug(err)) throw err;
+      if (expected.includes(apiFailure(err).status ?? -1)) return undefined;
       throw clusterError(err, target, doing);
     }
   };
+  const call = async <T>(doing: string, fn: () => Promise<T>): Promise<T> => (await attempt(doing, fn, [])) as T;
   /** Deletes tolerate "already gone": clean must be safe to run twice. */
-  const remove = async (doing: string, fn: () => Promise<unknown>): Promise<void> => {
-    try {
-      await fn();
-    } catch (err) {
-      if ((err as { code?: number }).code === 404) return;
-      throw clusterError(err, target, doing);
-    }
-  };
+  const remove = async (doing: string, fn: () => Promise<unknown>): Promise<void> => void (await attempt(doing, fn, [404]));
   const bg = { propagationPolicy: "Background" };
 
   return {
@@ -118,14 +115,7 @@ export function createKubeApi(target: ClusterTarget): KubeApi {
       }
     },
     listNodes: (labelSelector) => call("listing nodes", async () => (await core.listNode({ labelSelector })).items),
-    readNamespace: async (name) => {
-      try {
-        return await core.readNamespace({ name });
-      } catch (err) {
-        if ((err as { code?: number }).code === 404) return undefined;
-        throw clusterError(err, target, `reading namespace ${name}`);
-      }
-    },
+    readNamespace: (name) => attempt(`reading namespace ${name}`, () => core.readNamespace({ name }), [404]),
     listNamespaces: (labelSelector) => call("listing namespaces", async () => (await core.listNamespace({ labelSelector })).items),
     createNamespace: (ns) => call(`creating namespace ${ns.metadata?.name}`, async () => void (await core.createNamespace({ body: ns }))),
     deleteNamespace: (name) => remove(`deleting namespace ${name}`, () => core.deleteNamespace({ name, ...bg })),
@@ -147,13 +137,7 @@ export function createKubeApi(target: ClusterTarget): KubeApi {
       call("listing pods", async () =>
         ns ? (await core.listNamespacedPod({ namespace: ns, labelSelector })).items : (await core.listPodForAllNamespaces({ labelSelector })).items,
       ),
-    deletePods: async (ns, labelSelector) => {
-      try {
-        await core.deleteCollectionNamespacedPod({ namespace: ns, labelSelector });
-      } catch (err) {
-        if (apiFailure(err).status !== 403) throw clusterError(err, target, `deleting pods ${labelSelector} in ${ns}`);
-      }
-    },
+    deletePods: async (ns, labelSelector) => void (await attempt(`deleting pods ${labelSelector} in ${ns}`, () => core.deleteCollectionNamespacedPod({ namespace: ns, labelSelector }), [403])),
     forceDeletePod: (ns, name) => remove(`deleting pod ${ns}/${name}`, () => core.deleteNamespacedPod({ namespace: ns, name, gracePeriodSeconds: 0 })),
   };
 }

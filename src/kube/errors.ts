@@ -52,6 +52,14 @@ function networkMessage(code: string | undefined, raw: string): string {
   }
 }
 
+/** A mistake in netdoctor's own code (a TypeError with no network cause), not an answer of the
+ * cluster or the network: it must leave as a bug (exit 4), never as "cannot reach the API server". */
+export function isBug(err: unknown): boolean {
+  const bugKinds = [TypeError, ReferenceError, RangeError, SyntaxError];
+  const e = err as { code?: unknown; cause?: unknown };
+  return bugKinds.some((k) => err instanceof k) && e.code === undefined && e.cause === undefined;
+}
+
 /** A ClusterError naming the context, server and what we were doing. */
 export function clusterError(err: unknown, target: ClusterTarget, doing: string): ClusterError {
   const f = apiFailure(err);

@@ -1,5 +1,6 @@
 // Which probes a check runs: every source floater x every target floater (other nodes) x address
 // family x protocol, plus DNS and custom targets per source. Pure.
+import { NODE_ORDER } from "../node-order.ts";
 import type { Direction, IpFamily, Mode, Protocol } from "../config/settings.ts";
 import { parseTarget } from "../config/targets.ts";
 import type { Family, Floater, Probe, SourcePlan } from "./types.ts";
@@ -92,9 +93,6 @@ export function planProbes(opts: PlanOptions, sources: Floater[], targets: Float
   });
 }
 
-/** Node names in natural order (node-2 before node-10). */
-export const NODE_ORDER = new Intl.Collator("en", { numeric: true });
-
 export interface ClusterFloaters {
   context: string;
   floaters: Floater[];
@@ -119,4 +117,14 @@ export function planLegs(opts: PlanOptions, direction: Direction, source: Cluste
   if (direction !== "b-to-a") leg(source, destination);
   if (direction !== "a-to-b") leg(destination, source);
   return legs;
+}
+
+/** The same plans with only the probes `wanted` keeps (resume re-runs only what is due). */
+export function narrowPlans(plans: SourcePlan[], wanted: (p: Probe) => boolean): SourcePlan[] {
+  return plans
+    .map((plan) => {
+      const probes = plan.probes().filter(wanted);
+      return { source: plan.source, count: probes.length, probes: () => probes };
+    })
+    .filter((p) => p.count > 0);
 }

@@ -52,22 +52,26 @@ export async function runProbes(plans: SourcePlan[], exec: ExecFn, opts: RunOpti
     for (let attempt = 0; ; attempt++) {
       stats.execs++;
       const lastTry = attempt >= opts.retries || opts.signal?.aborted;
+      // Only the exec is guarded: what fails in it says nothing about the network (an Error
+      // verdict); a failure in parsing or classifying is a bug and leaves as one (exit 4).
+      let stdout: string;
       try {
-        const result = await exec(pod, ["sh", "-c", probeScript(probes, opts.script)], scriptDeadlineMs(probes, opts.script));
-        const raw = parseOutput(result.stdout);
-        // An exec that ended without some probes' lines (seen once in 500 execs on an overloaded
-        // machine: two lanes cut short) runs those probes again rather than report them untested.
-        const missing = probes.filter((p) => !raw.has(p.id));
-        for (const p of probes) if (raw.has(p.id) || lastTry) verdicts.push(classify(p, raw.get(p.id), opts.script.timeout));
-        if (missing.length === 0 || lastTry) return inPlanOrder(verdicts);
-        probes = missing;
-        stats.retries++;
+        stdout = (await exec(pod, ["sh", "-c", probeScript(probes, opts.script)], scriptDeadlineMs(probes, opts.script))).stdout;
       } catch (err) {
-        const transport = err instanceof ExecTransportError ? err : new ExecTransportError(String((err as Error)?.message ?? err), false);
-        if (!transport.retryable || lastTry) return inPlanOrder([...verdicts, ...execFailed(probes, `could not test: ${transport.message}`)]);
+        if (!(err instanceof ExecTransportError)) throw err;
+        if (!err.retryable || lastTry) return inPlanOrder([...verdicts, ...execFailed(probes, `could not test: ${err.message}`)]);
         stats.retries++;
         await Bun.sleep(backoff(attempt + 1));
+        continue;
       }
+      const raw = parseOutput(stdout);
+      // An exec that ended without some probes' lines (seen once in 500 execs on an overloaded
+      // machine: two lanes cut short) runs those probes again rather than report them untested.
+      const missing = probes.filter((p) => !raw.has(p.id));
+      for (const p of probes) if (raw.has(p.id) || lastTry) verdicts.push(classify(p, raw.get(p.id), opts.script.timeout));
+      if (missing.length === 0 || lastTry) return inPlanOrder(verdicts);
+      probes = missing;
+      stats.retries++;
     }
   };
 

@@ -1,7 +1,7 @@
 // Progress on stderr: an ora spinner line on a terminal, a plain line every few seconds otherwise,
 // nothing with --no-progress. Stdout stays clean for the report or JSON.
 import ora, { type Ora } from "ora";
-import { useColor, type Io } from "../cli/io.ts";
+import { useColor, type Io } from "../runtime/io.ts";
 
 export interface Progress {
   phase(text: string): void;

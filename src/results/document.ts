@@ -4,7 +4,7 @@ import type { Settings } from "../config/settings.ts";
 import type { ClusterTarget } from "../kube/kubeconfig.ts";
 import type { RunStats } from "../probe/run.ts";
 import type { Family, ProbeProtocol, SkippedNode, Status, Verdict } from "../probe/types.ts";
-import { NODE_ORDER } from "../probe/plan.ts";
+import { NODE_ORDER } from "../node-order.ts";
 
 export const RESULTS_API_VERSION = "netdoctor.io/v1";
 export const RESULTS_KIND = "CheckResults";

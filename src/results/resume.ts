@@ -2,7 +2,6 @@
 // known by node names, protocol and family (never by pod IPs, which change when floaters are
 // re-created). Pure.
 import type { Settings } from "../config/settings.ts";
-import type { Probe, SourcePlan } from "../probe/types.ts";
 import { sortResults, RESULTS_API_VERSION, RESULTS_KIND, summarize, type ResultRecord, type ResultsDocument } from "./document.ts";
 
 type PairLike = Pick<ResultRecord, "source" | "target" | "protocol" | "family" | "custom">;
@@ -39,14 +38,9 @@ export function isEmpty(r: Recheck): boolean {
   return r.keys.size === 0 && r.skippedNodes.size === 0;
 }
 
-export function selectProbes(plans: SourcePlan[], r: Recheck): SourcePlan[] {
-  const wanted = (p: Probe) => r.keys.has(pairKey(p)) || r.skippedNodes.has(p.source.node) || (p.target.node !== "" && r.skippedNodes.has(p.target.node));
-  return plans
-    .map((plan) => {
-      const probes = plan.probes().filter(wanted);
-      return { source: plan.source, count: probes.length, probes: () => probes };
-    })
-    .filter((p) => p.count > 0);
+/** Whether a pair (a probe about to run, or a saved record) is due for a re-check. */
+export function isDue(r: Recheck): (p: PairLike) => boolean {
+  return (p) => r.keys.has(pairKey(p)) || r.skippedNodes.has(p.source.node) || (p.target.node !== "" && r.skippedNodes.has(p.target.node));
 }
 
 export interface RecheckOutcome {

@@ -1,6 +1,7 @@
 // Writing a results document without ever holding it as one string: the envelope is pretty JSON
 // (or YAML), the results follow one per line. A 500-node check has half a million results.
-import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync } from "node:fs";
+import { writeAllSync } from "../runtime/io.ts";
 import { dump } from "js-yaml";
 import type { ResultsDocument } from "./document.ts";
 
@@ -128,19 +129,4 @@ export function fileSink(path: string): Sink & { close(): void } {
       closeSync(fd);
     },
   };
-}
-
-/** Blocking write of all of `data`: a pipe's reader sets the pace and nothing queues in memory
- * (process.stdout.write queued a whole 50 MB report when the reader was slow). A non-blocking
- * descriptor that is full (EAGAIN) is waited on. */
-export function writeAllSync(fd: number, data: string | Uint8Array): void {
-  let bytes = typeof data === "string" ? Buffer.from(data) : data;
-  while (bytes.length > 0) {
-    try {
-      bytes = bytes.subarray(writeSync(fd, bytes));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
-      Bun.sleepSync(2);
-    }
-  }
 }

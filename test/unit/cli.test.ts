@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../../src/cli/index.ts";
-import { commandName, type Io } from "../../src/cli/io.ts";
+import { commandName, type Io } from "../../src/runtime/io.ts";
 import { complete, completionScript } from "../../src/cli/completion.ts";
 import { ExitCode, NetdoctorError } from "../../src/errors.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, setSystemTime, test } from "bun:test";
-import type { Io } from "../../src/cli/io.ts";
+import type { Io } from "../../src/runtime/io.ts";
 import { createProgress } from "../../src/report/progress.ts";
 
 function plainIo(): { io: Io; lines: string[] } {

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { defaultSettings } from "../../src/config/settings.ts";
 import type { ResultRecord, ResultsDocument } from "../../src/results/document.ts";
-import { compare, fromNetctlResume, isEmpty, isNetctlResume, merge, pairKey, selectProbes, whatToRecheck } from "../../src/results/resume.ts";
-import { planProbes } from "../../src/probe/plan.ts";
+import { compare, fromNetctlResume, isDue, isEmpty, isNetctlResume, merge, pairKey, whatToRecheck } from "../../src/results/resume.ts";
+import { narrowPlans, planProbes } from "../../src/probe/plan.ts";
 import type { Floater } from "../../src/probe/types.ts";
 
 const rec = (src: string, dst: string, protocol: "icmp" | "tcp", status: ResultRecord["status"], ip = "10.0.0.1"): ResultRecord => ({
@@ -27,7 +27,7 @@ describe("resume", () => {
     const r = whatToRecheck(previous);
     expect(r.nodes).toEqual(["a", "b"]);
     const now = [floater("a", "10.1.0.5"), floater("b", "10.1.1.5"), floater("c", "10.1.2.5")];
-    const plans = selectProbes(planProbes({ mode: "pod", protocols: ["icmp", "tcp"], ipFamily: "ipv4", port: 8889, targets: [], dnsName: "", dnsServer: "" }, now, now), r);
+    const plans = narrowPlans(planProbes({ mode: "pod", protocols: ["icmp", "tcp"], ipFamily: "ipv4", port: 8889, targets: [], dnsName: "", dnsServer: "" }, now, now), isDue(r));
     expect(plans.flatMap((p) => p.probes().map((x) => `${x.source.node}->${x.target.node} ${x.protocol} ${x.target.ip}`))).toEqual(["a->b icmp 10.1.1.5", "b->a tcp 10.1.0.5"]);
   });
   test("nothing failed: nothing to re-check", () => {

@@ -8,8 +8,8 @@ import { createProgress } from "../../report/progress.ts";
 import { buildDocument } from "../../results/document.ts";
 import { defaultResultsPath } from "../../results/store.ts";
 import type { Args } from "../index.ts";
-import type { Io } from "../io.ts";
-import { Lifecycle } from "../lifecycle.ts";
+import type { Io } from "../../runtime/io.ts";
+import { Lifecycle } from "../../runtime/lifecycle.ts";
 import { prepare } from "../prepare.ts";
 import { assertPermitted, clusterList, finishRun, floatersUp, planRun, probeAll, showDryRun } from "../steps.ts";
 

@@ -6,7 +6,7 @@ import { createProgress } from "../../report/progress.ts";
 import type { KubeApi } from "../../kube/client.ts";
 import type { Args } from "../index.ts";
 import { CLEAN_SETTINGS } from "../flags.ts";
-import type { Io } from "../io.ts";
+import type { Io } from "../../runtime/io.ts";
 import { prepare } from "../prepare.ts";
 
 export default async function clean(args: Args, io: Io): Promise<ExitCode> {

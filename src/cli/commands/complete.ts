@@ -2,7 +2,7 @@ import { ExitCode } from "../../errors.ts";
 import { contextNames } from "../../kube/kubeconfig.ts";
 import { complete } from "../completion.ts";
 import type { Args } from "../index.ts";
-import type { Io } from "../io.ts";
+import type { Io } from "../../runtime/io.ts";
 
 /** Words come raw from the shell, so read them from argv rather than yargs' parse of them. */
 export default async function completeCommand(_args: Args, io: Io): Promise<ExitCode> {

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { ExitCode, UsageError } from "../../errors.ts";
 import { settingsTemplate } from "../../config/template.ts";
 import type { Args } from "../index.ts";
-import type { Io } from "../io.ts";
+import type { Io } from "../../runtime/io.ts";
 
 export default async function init(args: Args, io: Io): Promise<ExitCode> {
   const path = resolve(io.cwd, (args.config as string | undefined) ?? "netdoctor.yaml");

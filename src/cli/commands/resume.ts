@@ -7,14 +7,14 @@ import { ExitCode } from "../../errors.ts";
 import { newRunId } from "../../floater/deploy.ts";
 import { keptFloaters, type FloaterPlan } from "../../floater/session.ts";
 import type { WaitResult } from "../../floater/wait.ts";
-import { networksOf, planLegs } from "../../probe/plan.ts";
+import { narrowPlans, networksOf, planLegs } from "../../probe/plan.ts";
 import { createProgress } from "../../report/progress.ts";
 import type { ResultsDocument } from "../../results/document.ts";
-import { compare, isEmpty, merge, selectProbes, whatToRecheck, type RecheckOutcome } from "../../results/resume.ts";
+import { compare, isDue, isEmpty, merge, whatToRecheck, type RecheckOutcome } from "../../results/resume.ts";
 import { defaultResultsPath, loadPrevious } from "../../results/store.ts";
 import type { Args } from "../index.ts";
-import type { Io } from "../io.ts";
-import { Lifecycle } from "../lifecycle.ts";
+import type { Io } from "../../runtime/io.ts";
+import { Lifecycle } from "../../runtime/lifecycle.ts";
 import { connect, loadSettings, resolveTargets } from "../prepare.ts";
 import { settingFlagsFrom } from "../flags.ts";
 import { assertPermitted, finishRun, floatersUp, planRun, probeAll, showDryRun } from "../steps.ts";
@@ -54,7 +54,7 @@ export default async function resume(args: Args, io: Io): Promise<ExitCode> {
     const [here, there] = floaters;
     const legs = planLegs(settings, settings.direction, { context: targets.source.contextName, floaters: here!.ready },
       there && targets.destination ? { context: targets.destination.contextName, floaters: there.ready } : undefined)
-      .map((leg) => ({ ...leg, plans: selectProbes(leg.plans, recheck) }));
+      .map((leg) => ({ ...leg, plans: narrowPlans(leg.plans, isDue(recheck)) }));
     const { batches, stats } = await probeAll(legs, clusters, settings, life, progress);
     const rechecked = batches.flat();
     const outcome = compare(previous.doc.results, rechecked, recheck, missingNodes);

@@ -2,7 +2,7 @@ import { dump } from "js-yaml";
 import { ExitCode } from "../../errors.ts";
 import { buildInfo } from "../../version.ts";
 import type { Args } from "../index.ts";
-import type { Io } from "../io.ts";
+import type { Io } from "../../runtime/io.ts";
 
 export default async function version(args: Args, io: Io): Promise<ExitCode> {
   const info = buildInfo();

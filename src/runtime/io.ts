@@ -1,5 +1,5 @@
 // The process surroundings a command needs, passed in so tests can capture output and set env.
-import { writeAllSync } from "../results/write.ts";
+import { writeSync } from "node:fs";
 
 export interface Io {
   /** Stdout: blocking writes, so a slow reader of a large report holds nothing in memory. */
@@ -35,4 +35,19 @@ export function commandName(execPath: string = process.execPath): string {
   const base = execPath.split(/[\\/]/).pop()!.replace(/\.exe$/, "");
   if (base.startsWith("kubectl-")) return `kubectl ${base.slice("kubectl-".length).replace(/_/g, "-")}`;
   return "kubectl netdoctor";
+}
+
+/** Blocking write of all of `data`: a pipe's reader sets the pace and nothing queues in memory
+ * (process.stdout.write queued a whole 50 MB report when the reader was slow). A non-blocking
+ * descriptor that is full (EAGAIN) is waited on. */
+export function writeAllSync(fd: number, data: string | Uint8Array): void {
+  let bytes = typeof data === "string" ? Buffer.from(data) : data;
+  while (bytes.length > 0) {
+    try {
+      bytes = bytes.subarray(writeSync(fd, bytes));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
+      Bun.sleepSync(2);
+    }
+  }
 }

@@ -1,6 +1,6 @@
 // Structural cleanup: what a run creates registers its removal right away; removals run (all at
 // once) when the run ends, fails, or is interrupted (Ctrl-C, SIGTERM), on their own deadline.
-import { ClusterError, errorMessage, InterruptedError, NetdoctorError } from "../errors.ts";
+import { errorMessage, InterruptedError, NetdoctorError } from "../errors.ts";
 import type { Io } from "./io.ts";
 
 type Finalizer = { what: string; fn: () => Promise<void> };
@@ -60,7 +60,8 @@ export class Lifecycle {
     const errors = settled.flatMap((r, k) => {
       if (r.status === "fulfilled") return [];
       const hint = `${this.finalizers[k]!.what} failed: ${errorMessage(r.reason)}; run 'kubectl netdoctor clean' to remove what is left`;
-      return [r.reason instanceof NetdoctorError ? new NetdoctorError(hint, r.reason.exitCode) : new ClusterError(hint)];
+      // A cluster's refusal keeps its exit code with the hint; anything else is a bug and stays one.
+      return [r.reason instanceof NetdoctorError ? new NetdoctorError(hint, r.reason.exitCode) : r.reason];
     });
     this.finalizers.length = 0;
     return errors;
