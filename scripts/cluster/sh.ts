@@ -1,5 +1,6 @@
 // Running commands for the harness: synchronously for setup steps (with the command in the error),
 // and detached long-running daemons whose PIDs are recorded for teardown.
+import { poll, timeoutMessage } from "../../src/runtime/poll.ts";
 import { spawn, spawnSync } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 
@@ -58,16 +59,19 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
 }
 
 export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError = "";
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      lastError = (err as Error).message;
-    }
-    await Bun.sleep(200);
-  }
-  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${lastError ? `: ${lastError}` : ""}`);
+  // A look that throws (a daemon not listening yet) is a state too: its message is the last seen.
+  const r = await poll({
+    look: async () => {
+      try {
+        return { value: await probe(), error: "" };
+      } catch (err) {
+        return { value: undefined, error: (err as Error).message };
+      }
+    },
+    done: (s) => s.value !== undefined && s.value !== false,
+    timeoutMs,
+    intervalMs: 200,
+  });
+  if (!r.met) throw new Error(timeoutMessage(what, timeoutMs, r.state.error || undefined));
+  return r.state.value as T;
 }

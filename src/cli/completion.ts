@@ -2,6 +2,7 @@
 // (kubectl_complete-netdoctor) and our own bash/zsh/fish scripts call too: candidates one per line,
 // then ":<directive>". Pure: the caller supplies the context names.
 import { flagName, OUTPUTS, SETTING_SPECS } from "../config/settings.ts";
+import { KUBE_FLAG_SPECS } from "../kube/kubeconfig.ts";
 import { CLEAN_SETTINGS, KUBE_FLAG_NAMES } from "./flags.ts";
 
 export const COMMANDS = ["init", "check", "resume", "clean", "version", "completion"] as const;
@@ -10,18 +11,22 @@ export const COMMANDS = ["init", "check", "resume", "clean", "version", "complet
 const DEFAULT = 0; // let the shell complete file names
 const NO_FILES = 4;
 
-const FILE_FLAGS = new Set(["kubeconfig", "dst-kubeconfig", "config", "results", "certificate-authority", "client-certificate", "client-key"]);
+const FILE_FLAGS = new Set(["kubeconfig", "dst-kubeconfig", "config", "results", ...KUBE_FLAG_SPECS.filter((f) => f.kind === "file").map((f) => flagName(f.key))]);
 const CONTEXT_FLAGS = new Set(["context", "dst-context"]);
-const BOOL_FLAGS = new Set(["insecure-skip-tls-verify", "all-namespaces", "force", "help", ...SETTING_SPECS.filter((s) => s.kind === "bool").map((s) => flagName(s.key))]);
+const BOOL_FLAGS = new Set([
+  "all-namespaces", "force", "help", "dry-run",
+  ...KUBE_FLAG_SPECS.filter((f) => f.kind === "bool").map((f) => flagName(f.key)),
+  ...SETTING_SPECS.filter((s) => s.kind === "bool").map((s) => flagName(s.key)),
+]);
 
 function flagsOf(command: string): string[] {
   const settings = SETTING_SPECS.map((s) => flagName(s.key));
   switch (command) {
     case "check":
     case "resume":
-      return [...KUBE_FLAG_NAMES, ...settings, "no-progress"];
+      return [...KUBE_FLAG_NAMES, ...settings, "no-progress", "dry-run"];
     case "clean":
-      return [...KUBE_FLAG_NAMES, ...CLEAN_SETTINGS.map(flagName), "all-namespaces", "no-progress"];
+      return [...KUBE_FLAG_NAMES, ...CLEAN_SETTINGS.map(flagName), "all-namespaces", "no-progress", "dry-run"];
     case "init":
       return ["config", "force"];
     case "version":

@@ -3,25 +3,10 @@
 import type { Argv, Options } from "yargs";
 import type { RawSettings } from "../config/load.ts";
 import { flagName, SETTING_SPECS, type SettingKey } from "../config/settings.ts";
-import type { KubeFlags } from "../kube/kubeconfig.ts";
-
-const KUBE_FLAGS: Record<Exclude<keyof KubeFlags, "kubeconfig" | "context">, Options> = {
-  cluster: { type: "string", describe: "The name of the kubeconfig cluster to use" },
-  user: { type: "string", describe: "The name of the kubeconfig user to use" },
-  as: { type: "string", describe: "Username to impersonate for the operation" },
-  asGroup: { type: "string", describe: "Group to impersonate for the operation (repeatable)" },
-  requestTimeout: { type: "string", describe: "Time limit of a single API request (0 = none), e.g. 30s" },
-  server: { type: "string", alias: "s", describe: "The address and port of the Kubernetes API server" },
-  token: { type: "string", describe: "Bearer token for authentication to the API server" },
-  certificateAuthority: { type: "string", describe: "Path to a cert file for the certificate authority" },
-  clientCertificate: { type: "string", describe: "Path to a client certificate file for TLS" },
-  clientKey: { type: "string", describe: "Path to a client key file for TLS" },
-  insecureSkipTlsVerify: { type: "boolean", describe: "Do not verify the server's certificate (insecure)" },
-  tlsServerName: { type: "string", describe: "Server name to use for server certificate validation" },
-};
+import { KUBE_FLAG_SPECS, type KubeFlags } from "../kube/kubeconfig.ts";
 
 /** Every connection flag by its command-line name (--kubeconfig and --context are settings). */
-export const KUBE_FLAG_NAMES: readonly string[] = ["config", ...Object.keys(KUBE_FLAGS).map(flagName)];
+export const KUBE_FLAG_NAMES: readonly string[] = ["config", ...KUBE_FLAG_SPECS.map((f) => flagName(f.key))];
 
 /** clean only needs to know where to look. */
 export const CLEAN_SETTINGS: readonly SettingKey[] = ["namespace", "kubeconfig", "context", "dstKubeconfig", "dstContext", "progress"];
@@ -33,8 +18,9 @@ const SETTINGS_GROUP = "Check settings (also from netdoctor.yaml / config.json):
 /** The kubectl global flags and --config, on every command that talks to a cluster. */
 export function withKubeFlags<T>(y: Argv<T>): Argv<T> {
   let out = y.option("config", { type: "string", describe: "Settings file (default ./netdoctor.yaml, else netctl's ./config.json)", group: GLOBAL_GROUP });
-  for (const [key, opt] of Object.entries(KUBE_FLAGS)) {
-    out = out.option(flagName(key), { ...opt, group: GLOBAL_GROUP });
+  for (const f of KUBE_FLAG_SPECS) {
+    const type = f.kind === "bool" ? "boolean" : "string";
+    out = out.option(flagName(f.key), { type, describe: f.describe, group: GLOBAL_GROUP, ...(f.alias ? { alias: f.alias } : {}) });
   }
   return out;
 }
@@ -74,24 +60,15 @@ const EXTRA_ALIASES: Partial<Record<SettingKey, string[]>> = {
 type ParsedArgs = Record<string, unknown>;
 
 export function kubeFlagsFrom(args: ParsedArgs): KubeFlags {
-  const str = (k: string) => (typeof args[k] === "string" ? (args[k] as string) : undefined);
-  const asGroup = args["as-group"];
-  return {
-    kubeconfig: str("kubeconfig"),
-    context: str("context"),
-    cluster: str("cluster"),
-    user: str("user"),
-    as: str("as"),
-    asGroup: asGroup === undefined ? undefined : ([] as string[]).concat(asGroup as string | string[]),
-    requestTimeout: str("request-timeout"),
-    server: str("server"),
-    token: str("token"),
-    certificateAuthority: str("certificate-authority"),
-    clientCertificate: str("client-certificate"),
-    clientKey: str("client-key"),
-    insecureSkipTlsVerify: args["insecure-skip-tls-verify"] === true ? true : undefined,
-    tlsServerName: str("tls-server-name"),
-  };
+  const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+  const flags: Record<string, unknown> = { kubeconfig: str(args.kubeconfig), context: str(args.context) };
+  for (const f of KUBE_FLAG_SPECS) {
+    const v = args[flagName(f.key)];
+    if (f.kind === "bool") flags[f.key] = v === true ? true : undefined;
+    else if (f.kind === "list") flags[f.key] = v === undefined ? undefined : ([] as unknown[]).concat(v).filter((x): x is string => typeof x === "string");
+    else flags[f.key] = str(v);
+  }
+  return flags as KubeFlags;
 }
 
 /** The settings the user gave as flags (and only those). */

@@ -7,7 +7,17 @@ import { commandName, type Io } from "../runtime/io.ts";
 import { CLEAN_SETTINGS, withDryRun, withKubeFlags, withSettingFlags } from "./flags.ts";
 import { buildInfo } from "../version.ts";
 
-export type Args = Record<string, unknown>;
+/** The parsed command line. Settings and connection flags are read through their tables
+ * (flags.ts); these are the flags commands read themselves. */
+export interface Args {
+  config?: string;
+  "dry-run"?: boolean;
+  "all-namespaces"?: boolean;
+  force?: boolean;
+  output?: string;
+  shell?: "bash" | "zsh" | "fish";
+  [flag: string]: unknown;
+}
 export type Handler = (args: Args, io: Io) => Promise<ExitCode>;
 
 const EXIT_CODES = `Exit codes:
@@ -49,7 +59,7 @@ export async function runCli(argv: string[], io: Io): Promise<ExitCode> {
       y.option("output", { alias: "o", choices: ["json", "yaml"], describe: "Output format" }),
       run(() => import("./commands/version.ts")))
     .command("completion <shell>", "Print a shell completion script", (y) =>
-      y.positional("shell", { choices: ["bash", "zsh", "fish"], describe: "Shell" }),
+      y.positional("shell", { choices: ["bash", "zsh", "fish"] as const, describe: "Shell" }),
       run(() => import("./commands/completion.ts")))
     // Cobra's protocol, used by kubectl_complete-netdoctor and the completion scripts.
     .command("__complete", false, (y) => y.strict(false), run(() => import("./commands/complete.ts")))

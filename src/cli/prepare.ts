@@ -23,7 +23,7 @@ export interface Targets {
 
 export function loadSettings(args: Args, io: Io, keys: readonly SettingKey[]): Settings {
   const { settings, warnings } = resolveSettings(settingFlagsFrom(args, keys), {
-    configPath: args.config as string | undefined,
+    configPath: args.config,
     cwd: io.cwd,
   });
   for (const w of warnings) io.err(`warning: ${w}\n`);

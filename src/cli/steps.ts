@@ -28,8 +28,9 @@ export function clusterList(c: Clusters): KubeApi[] {
 }
 
 /** What the run would do in every cluster, found without changing anything; `nodes` narrows each
- * cluster to the given names (resume: names it does not have are left out). */
-export async function planRun(clusters: Clusters, settings: Settings, nodes?: string[]): Promise<FloaterPlan[]> {
+ * cluster to the given names (resume: names it does not have are left out); `keptRun` is a --keep
+ * run being resumed, whose floaters are not in the way. */
+export async function planRun(clusters: Clusters, settings: Settings, nodes?: string[], keptRun?: string): Promise<FloaterPlan[]> {
   const apis = clusterList(clusters);
   const choices = nodes
     ? await Promise.all(apis.map(async (api) => {
@@ -37,7 +38,7 @@ export async function planRun(clusters: Clusters, settings: Settings, nodes?: st
       return { all, selected: all.filter((n) => nodes.includes(n)) };
     }))
     : await chooseNodes(apis, settings);
-  return Promise.all(apis.map((api, k) => planFloaters(api, settings, choices[k]!)));
+  return Promise.all(apis.map((api, k) => planFloaters(api, settings, choices[k]!, keptRun)));
 }
 
 /** Stop before anything is created when a permission is missing in any cluster. */

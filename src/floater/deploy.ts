@@ -1,6 +1,7 @@
 // Creating a run's floaters, and removing them (by label, never by fixed names, so one run's
 // cleanup cannot touch another's).
 import { ClusterError } from "../errors.ts";
+import { poll, timeoutMessage } from "../runtime/poll.ts";
 import type { KubeApi } from "../kube/client.ts";
 import { CREATED_NS, floaterObjects, managedSelector, RUN_ID, runSelector, type FloaterSpec } from "./manifests.ts";
 
@@ -47,7 +48,8 @@ export async function removeDeployment(d: Deployment, timeoutMs = 90_000): Promi
   await d.api.deletePods(d.namespace, selector);
   if (ownsNamespace) await d.api.deleteNamespace(d.namespace);
   else for (const sa of await d.api.listServiceAccounts(d.namespace, selector)) await d.api.deleteServiceAccount(d.namespace, sa.metadata!.name!);
-  await waitUntil(`the floater pods of run ${d.runId} to be deleted`, d.api, timeoutMs, async () => (await forceStuckPods(d.api, d.namespace, selector)) === 0);
+  const gone = await poll({ look: () => forceStuckPods(d.api, d.namespace, selector), done: (left) => left === 0, timeoutMs });
+  if (!gone.met) throw new ClusterError(`${timeoutMessage(`the floater pods of run ${d.runId} to be deleted`, timeoutMs, `${gone.state} pods left`)} in context '${d.api.target.contextName}'`);
 }
 
 /** Floater pods still terminating after `afterMs` sit on a node whose kubelet is gone: they would
@@ -64,16 +66,7 @@ export async function forceStuckPods(api: KubeApi, namespace: string | undefined
 export async function namespaceUsable(api: KubeApi, namespace: string, timeoutMs = 90_000): Promise<boolean> {
   const ns = await api.readNamespace(namespace);
   if (!ns?.metadata?.deletionTimestamp) return ns !== undefined;
-  await waitUntil(`namespace ${namespace} to finish terminating`, api, timeoutMs, async () => (await api.readNamespace(namespace)) === undefined);
+  const gone = await poll({ look: () => api.readNamespace(namespace), done: (ns) => ns === undefined, timeoutMs });
+  if (!gone.met) throw new ClusterError(`${timeoutMessage(`namespace ${namespace} to finish terminating`, timeoutMs, `phase ${gone.state?.status?.phase ?? "unknown"}`)} in context '${api.target.contextName}'`);
   return false;
-}
-
-async function waitUntil(what: string, api: KubeApi, timeoutMs: number, done: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) {
-      throw new ClusterError(`timed out after ${timeoutMs / 1000}s waiting for ${what} in context '${api.target.contextName}'`);
-    }
-    await Bun.sleep(500);
-  }
 }

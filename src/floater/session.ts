@@ -7,7 +7,7 @@ import type { Lifecycle } from "../runtime/lifecycle.ts";
 import { networksOf } from "../probe/plan.ts";
 import type { Progress } from "../report/progress.ts";
 import { deployFloaters, namespaceUsable, otherRunsIn, removeDeployment } from "./deploy.ts";
-import { imageWithRepository, type FloaterNetwork, type FloaterSpec } from "./manifests.ts";
+import { imageWithRepository, runSelector, type FloaterNetwork, type FloaterSpec } from "./manifests.ts";
 import { describeCheck, grantCommand, requiredPermissions } from "./permissions.ts";
 import { selectNodes } from "./select.ts";
 import { waitForFloaters, type WaitResult } from "./wait.ts";
@@ -55,8 +55,9 @@ export interface FloaterPlan {
   user?: string;
 }
 
-/** Read-only: the namespace's state, the permissions a run needs, and no other run in the way. */
-export async function planFloaters(api: KubeApi, settings: Settings, nodes: NodeChoice): Promise<FloaterPlan> {
+/** Read-only: the namespace's state, the permissions a run needs, and no other run in the way
+ * (`keptRun`: the --keep run a resume reuses). */
+export async function planFloaters(api: KubeApi, settings: Settings, nodes: NodeChoice, keptRun?: string): Promise<FloaterPlan> {
   const namespace = settings.namespace;
   // Whether the namespace exists decides what is needed; without "get namespaces" it cannot be
   // known, so everything a new namespace needs is asked for.
@@ -66,7 +67,8 @@ export async function planFloaters(api: KubeApi, settings: Settings, nodes: Node
   const missing = namespaceExists ? await api.missingPermissions(requiredPermissions(namespace, true)) : all;
   if (missing.length) return { api, nodes, namespaceExists, missing, user: await api.whoAmI() };
   if (namespaceExists) {
-    const others = await otherRunsIn(api, namespace);
+    // A resumed --keep run's own floaters are not in the way: they are reused.
+    const others = (await otherRunsIn(api, namespace)).filter((id) => id !== keptRun);
     if (others.length) {
       throw new UsageError(
         `namespace '${namespace}' in context '${api.target.contextName}' is in use by another netdoctor run (${others.join(", ")}): ` +
@@ -148,9 +150,10 @@ export function floaterSpec(plan: FloaterPlan, settings: Settings, o: { runId: s
   };
 }
 
-/** Floaters a previous run left with --keep, if every one needed is still there and ready. */
-export async function keptFloaters(api: KubeApi, o: { namespace: string; runId: string; nodes: string[]; networks: FloaterNetwork[] }): Promise<WaitResult | undefined> {
+/** Floaters a previous run left with --keep, if its DaemonSets are still there: waited for as any
+ * run's (pods deleted since are being re-created by them). */
+export async function keptFloaters(api: KubeApi, o: { namespace: string; runId: string; nodes: string[]; networks: FloaterNetwork[]; timeoutMs: number; signal?: AbortSignal; onProgress?: (ready: number, total: number) => void }): Promise<WaitResult | undefined> {
   if (!(await api.readNamespace(o.namespace))) return undefined;
-  const found = await waitForFloaters(api, { ...o, timeoutMs: 0 });
-  return found.notReady.length === 0 ? found : undefined;
+  if ((await api.listDaemonSets(o.namespace, runSelector(o.runId))).length === 0) return undefined;
+  return waitForFloaters(api, o);
 }

@@ -5,6 +5,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import type { KubeApi } from "../kube/client.ts";
 import type { Floater, SkippedNode } from "../probe/types.ts";
 import { NETWORK, runSelector, type FloaterNetwork } from "./manifests.ts";
+import { poll } from "../runtime/poll.ts";
 
 export interface WaitOptions {
   namespace: string;
@@ -54,22 +55,26 @@ export function floaterOf(pod: V1Pod, cluster: string): Floater {
 
 export async function waitForFloaters(api: KubeApi, o: WaitOptions): Promise<WaitResult> {
   const cluster = api.target.contextName;
-  const deadline = Date.now() + o.timeoutMs;
   const expected = o.nodes.length * o.networks.length;
   const key = (node: string, network: string) => `${node}/${network}`;
-  let byKey = new Map<string, V1Pod>();
-  for (;;) {
-    const pods = await api.listPods(o.namespace, runSelector(o.runId));
-    byKey = new Map();
-    for (const pod of pods) {
-      const k = key(pod.spec?.nodeName ?? "", pod.metadata?.labels?.[NETWORK] ?? "");
-      // Prefer a ready pod if a node has two (a replacement in progress).
-      if (!byKey.has(k) || isReady(pod)) byKey.set(k, pod);
-    }
-    const ready = [...byKey.values()].filter((p) => isReady(p) && o.nodes.includes(p.spec!.nodeName!)).length;
-    o.onProgress?.(ready, expected);
-    if (ready >= expected || Date.now() >= deadline || o.signal?.aborted) break;
-    await Bun.sleep(Math.min(o.pollMs ?? 1000, Math.max(0, deadline - Date.now())));
+  const { state: byKey } = await poll({
+    look: async () => {
+      const byKey = new Map<string, V1Pod>();
+      for (const pod of await api.listPods(o.namespace, runSelector(o.runId))) {
+        const k = key(pod.spec?.nodeName ?? "", pod.metadata?.labels?.[NETWORK] ?? "");
+        // Prefer a ready pod if a node has two (a replacement in progress).
+        if (!byKey.has(k) || isReady(pod)) byKey.set(k, pod);
+      }
+      return byKey;
+    },
+    done: (byKey) => readyCount(byKey) >= expected,
+    onLook: (byKey) => o.onProgress?.(readyCount(byKey), expected),
+    timeoutMs: o.timeoutMs,
+    intervalMs: o.pollMs ?? 1000,
+    signal: o.signal,
+  });
+  function readyCount(byKey: Map<string, V1Pod>): number {
+    return [...byKey.values()].filter((p) => isReady(p) && o.nodes.includes(p.spec!.nodeName!)).length;
   }
   const result: WaitResult = { ready: [], notReady: [] };
   for (const node of o.nodes) {

@@ -28,6 +28,34 @@ export interface KubeFlags {
   tlsServerName?: string;
 }
 
+/** How a connection flag is given: a value, a file path (completes file names), a switch, or a
+ * repeatable value. */
+export type KubeFlagKind = "string" | "file" | "bool" | "list";
+
+export interface KubeFlagSpec {
+  key: Exclude<keyof KubeFlags, "kubeconfig" | "context">;
+  kind: KubeFlagKind;
+  describe: string;
+  alias?: string;
+}
+
+/** The one table of kubectl's connection flags (--kubeconfig and --context are settings, since a
+ * config file may set them): the CLI, the mapping into KubeFlags and completion derive from it. */
+export const KUBE_FLAG_SPECS: readonly KubeFlagSpec[] = [
+  { key: "cluster", kind: "string", describe: "The name of the kubeconfig cluster to use" },
+  { key: "user", kind: "string", describe: "The name of the kubeconfig user to use" },
+  { key: "as", kind: "string", describe: "Username to impersonate for the operation" },
+  { key: "asGroup", kind: "list", describe: "Group to impersonate for the operation (repeatable)" },
+  { key: "requestTimeout", kind: "string", describe: "Time limit of a single API request (0 = none), e.g. 30s" },
+  { key: "server", kind: "string", alias: "s", describe: "The address and port of the Kubernetes API server" },
+  { key: "token", kind: "string", describe: "Bearer token for authentication to the API server" },
+  { key: "certificateAuthority", kind: "file", describe: "Path to a cert file for the certificate authority" },
+  { key: "clientCertificate", kind: "file", describe: "Path to a client certificate file for TLS" },
+  { key: "clientKey", kind: "file", describe: "Path to a client key file for TLS" },
+  { key: "insecureSkipTlsVerify", kind: "bool", describe: "Do not verify the server's certificate (insecure)" },
+  { key: "tlsServerName", kind: "string", describe: "Server name to use for server certificate validation" },
+];
+
 /** A cluster to talk to: the client-node config plus what messages need to name it. */
 export interface ClusterTarget {
   kubeConfig: KubeConfig;

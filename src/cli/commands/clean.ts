@@ -3,6 +3,7 @@
 import { ExitCode } from "../../errors.ts";
 import { describeFound, findOurs, isNothing, remaining, removeOurs } from "../../floater/clean.ts";
 import { createProgress } from "../../report/progress.ts";
+import { poll, timeoutMessage } from "../../runtime/poll.ts";
 import type { KubeApi } from "../../kube/client.ts";
 import type { Args } from "../index.ts";
 import { CLEAN_SETTINGS } from "../flags.ts";
@@ -27,17 +28,14 @@ export default async function clean(args: Args, io: Io): Promise<ExitCode> {
   }
   await Promise.all(clusters.map((api, k) => removeOurs(api, found[k]!)));
   progress.phase("waiting for the objects to be deleted");
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const left = (await Promise.all(clusters.map((api) => remaining(api, namespace)))).reduce((a, b) => a + b, 0);
-    if (left === 0) break;
-    if (Date.now() > deadline) {
-      progress.done();
-      io.err(`warning: ${left} objects are still being deleted after 120s\n`);
-      break;
-    }
-    await Bun.sleep(500);
-  }
+  const timeoutMs = 120_000;
+  const left = await poll({
+    look: async () => (await Promise.all(clusters.map((api) => remaining(api, namespace)))).reduce((a, b) => a + b, 0),
+    done: (n) => n === 0,
+    onLook: (n) => progress.update(`waiting for the objects to be deleted: ${n} left`),
+    timeoutMs,
+  });
+  if (!left.met) io.err(`warning: ${timeoutMessage("the objects to be deleted", timeoutMs, `${left.state} still being deleted`)}\n`);
   progress.done();
   io.out(listed("removed"));
   return ExitCode.Ok;

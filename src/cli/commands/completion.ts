@@ -4,6 +4,6 @@ import type { Args } from "../index.ts";
 import type { Io } from "../../runtime/io.ts";
 
 export default async function completion(args: Args, io: Io): Promise<ExitCode> {
-  io.out(completionScript(args.shell as "bash" | "zsh" | "fish"));
+  io.out(completionScript(args.shell ?? "bash"));
   return ExitCode.Ok;
 }

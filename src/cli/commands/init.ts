@@ -6,7 +6,7 @@ import type { Args } from "../index.ts";
 import type { Io } from "../../runtime/io.ts";
 
 export default async function init(args: Args, io: Io): Promise<ExitCode> {
-  const path = resolve(io.cwd, (args.config as string | undefined) ?? "netdoctor.yaml");
+  const path = resolve(io.cwd, args.config ?? "netdoctor.yaml");
   if (existsSync(path) && !args.force) {
     throw new UsageError(`${path} already exists (use --force to overwrite)`);
   }

@@ -8,7 +8,7 @@ import { newRunId } from "../../floater/deploy.ts";
 import { keptFloaters, type FloaterPlan } from "../../floater/session.ts";
 import type { WaitResult } from "../../floater/wait.ts";
 import { narrowPlans, networksOf, planLegs } from "../../probe/plan.ts";
-import { createProgress } from "../../report/progress.ts";
+import { createProgress, type Progress } from "../../report/progress.ts";
 import type { ResultsDocument } from "../../results/document.ts";
 import { compare, isDue, isEmpty, merge, whatToRecheck, type RecheckOutcome } from "../../results/resume.ts";
 import { defaultResultsPath, loadPrevious } from "../../results/store.ts";
@@ -37,7 +37,8 @@ export default async function resume(args: Args, io: Io): Promise<ExitCode> {
     return ExitCode.Ok;
   }
   const clusters = await connect(targets);
-  const plans = await planRun(clusters, settings, recheck.nodes);
+  const kept = previous.doc.run.kept ? previous.doc.run.id : undefined;
+  const plans = await planRun(clusters, settings, recheck.nodes, kept);
   const known = new Set(plans.flatMap((p) => p.nodes.all));
   const missingNodes = recheck.nodes.filter((n) => !known.has(n));
   if (missingNodes.length) {
@@ -50,7 +51,7 @@ export default async function resume(args: Args, io: Io): Promise<ExitCode> {
   const startedAt = Date.now();
 
   return new Lifecycle(io).run(async (life) => {
-    const floaters = (await reuseKept(plans, previous.doc, settings)) ?? (await floatersUp(plans, settings, life, progress, runId));
+    const floaters = (kept && (await reuseKept(plans, kept, previous.doc.run.namespace, settings, life, progress))) || (await floatersUp(plans, settings, life, progress, runId));
     const [here, there] = floaters;
     const legs = planLegs(settings, settings.direction, { context: targets.source.contextName, floaters: here!.ready },
       there && targets.destination ? { context: targets.destination.contextName, floaters: there.ready } : undefined)
@@ -69,12 +70,16 @@ export default async function resume(args: Args, io: Io): Promise<ExitCode> {
   });
 }
 
-/** The floaters a --keep run left, in every cluster, if all that are needed are still ready. */
-async function reuseKept(plans: FloaterPlan[], previous: ResultsDocument, settings: Settings): Promise<WaitResult[] | undefined> {
-  if (!previous.run.kept) return undefined;
+/** The floaters a --keep run left, in every cluster, if its DaemonSets are all still there. */
+async function reuseKept(plans: FloaterPlan[], runId: string, namespace: string, settings: Settings, life: Lifecycle, progress: Progress): Promise<WaitResult[] | undefined> {
   const { source: from, target: to } = networksOf(settings.mode);
+  progress.phase(`waiting for the kept floaters of run ${runId} (up to ${settings.podWaitTimeout}s)`);
   const found = await Promise.all(plans.map((plan) =>
-    keptFloaters(plan.api, { namespace: previous.run.namespace, runId: previous.run.id, nodes: plan.nodes.selected, networks: [...new Set([from, to])] })));
+    keptFloaters(plan.api, {
+      namespace, runId, nodes: plan.nodes.selected, networks: [...new Set([from, to])],
+      timeoutMs: settings.podWaitTimeout * 1000, signal: life.signal, onProgress: (ready, total) => progress.update(`waiting for the kept floaters: ${ready}/${total} ready`),
+    })));
+  progress.done();
   return found.every((f) => f !== undefined) ? (found as WaitResult[]) : undefined;
 }
 
