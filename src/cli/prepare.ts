@@ -57,7 +57,11 @@ export function resolveTargets(args: Args, settings: Settings, io: Io): Targets 
 }
 
 /** Clients for the targets, each verified to answer before anything is created. */
-export async function connect(targets: Targets): Promise<{ source: KubeApi; destination?: KubeApi }> {
+export async function connect(targets: Targets, io: Io): Promise<{ source: KubeApi; destination?: KubeApi }> {
+  // Under Bun the REST client ignores a kubeconfig's proxy-url but honours HTTPS_PROXY; one set
+  // by the user wins.
+  const proxy = targets.source.proxyUrl ?? targets.destination?.proxyUrl;
+  if (proxy && !io.env.HTTPS_PROXY) io.env.HTTPS_PROXY = proxy;
   const source = createKubeApi(targets.source);
   const destination = targets.destination && createKubeApi(targets.destination);
   await Promise.all([source, destination].filter((c): c is KubeApi => !!c).map((c) => c.serverVersion()));
@@ -67,5 +71,5 @@ export async function connect(targets: Targets): Promise<{ source: KubeApi; dest
 /** Settings, then the clusters they name, connected. */
 export async function prepare(args: Args, io: Io, keys: readonly SettingKey[]): Promise<Prepared> {
   const settings = loadSettings(args, io, keys);
-  return { settings, ...(await connect(resolveTargets(args, settings, io))) };
+  return { settings, ...(await connect(resolveTargets(args, settings, io), io)) };
 }

@@ -67,6 +67,9 @@ export interface ClusterTarget {
   requestTimeoutMs: number;
   /** Impersonated groups, sent as Impersonate-Group headers. */
   impersonateGroups: string[];
+  /** The cluster's proxy-url: under Bun, REST calls ignore it, so the caller applies it
+   * (HTTPS_PROXY) at the process edge. */
+  proxyUrl?: string;
 }
 
 type Named = { name: string; [field: string]: unknown };
@@ -177,24 +180,48 @@ export function parseRequestTimeout(value: string | undefined): number {
   return Math.round(seconds * 1000);
 }
 
-/** Resolve flags + KUBECONFIG into one cluster to talk to, or a UsageError naming what is wrong. */
+/** The chosen context's cluster and user entries, as the kubeconfig has them. */
+interface Chosen {
+  contextName: string;
+  context: Record<string, unknown>;
+  clusterName: string;
+  userName: string;
+  cluster: Record<string, unknown>;
+  user: Record<string, unknown>;
+}
+
+/** Resolve flags + KUBECONFIG into one cluster to talk to, or a UsageError naming what is wrong.
+ * Reads the kubeconfig files and checks the files they name; changes nothing. */
 export function loadClusterTarget(flags: KubeFlags, env: NodeJS.ProcessEnv = process.env): ClusterTarget {
   const requestTimeoutMs = parseRequestTimeout(flags.requestTimeout);
   const files = kubeconfigFiles(flags.kubeconfig, env);
-  const merged = mergeKubeconfigs(files);
   const where = files.join(", ");
+  const chosen = applyFlags(chooseEntries(mergeKubeconfigs(files), flags, where), flags, process.cwd());
+  checkEntries(chosen, where);
+  return {
+    kubeConfig: clientConfig(chosen),
+    contextName: chosen.contextName,
+    server: chosen.cluster.server as string,
+    files,
+    requestTimeoutMs,
+    impersonateGroups: flags.asGroup ?? [],
+    ...(typeof chosen.cluster["proxy-url"] === "string" ? { proxyUrl: chosen.cluster["proxy-url"] } : {}),
+  };
+}
 
+/** The context (--context, else current-context) and its cluster and user (--cluster, --user). Pure. */
+export function chooseEntries(merged: RawMerged, flags: KubeFlags, where: string): Chosen {
   const contextName = flags.context || merged.currentContext;
   if (!contextName) {
     throw new UsageError(`no current context in ${where}: pass --context (contexts: ${names(merged.contexts)})`);
   }
-  const context = merged.contexts.find((c) => c.name === contextName);
-  if (!context) {
+  const entry = merged.contexts.find((c) => c.name === contextName);
+  if (!entry) {
     throw new UsageError(`context '${contextName}' not found in ${where} (contexts: ${names(merged.contexts)})`);
   }
-  const ctxBody = (context.context as Record<string, unknown>) ?? {};
-  const clusterName = flags.cluster || (ctxBody.cluster as string | undefined) || "";
-  const userName = flags.user || (ctxBody.user as string | undefined) || "";
+  const context = (entry.context as Record<string, unknown>) ?? {};
+  const clusterName = flags.cluster || (context.cluster as string | undefined) || "";
+  const userName = flags.user || (context.user as string | undefined) || "";
   const clusterEntry = merged.clusters.find((c) => c.name === clusterName);
   if (!clusterEntry && !flags.server) {
     throw new UsageError(`cluster '${clusterName}' of context '${contextName}' not found in ${where}`);
@@ -203,10 +230,17 @@ export function loadClusterTarget(flags: KubeFlags, env: NodeJS.ProcessEnv = pro
   if (flags.user && !userEntry) {
     throw new UsageError(`user '${flags.user}' not found in ${where}`);
   }
+  return {
+    contextName, context, clusterName, userName,
+    cluster: { ...((clusterEntry?.cluster as object) ?? {}) },
+    user: { ...((userEntry?.user as object) ?? {}) },
+  };
+}
 
-  const cluster: Record<string, unknown> = { ...((clusterEntry?.cluster as object) ?? {}) };
-  const user: Record<string, unknown> = { ...((userEntry?.user as object) ?? {}) };
-  const cwd = process.cwd();
+/** kubectl's global flags over the chosen entries (paths relative to `cwd`). Pure. */
+export function applyFlags(chosen: Chosen, flags: KubeFlags, cwd: string): Chosen {
+  const cluster = { ...chosen.cluster };
+  const user = { ...chosen.user };
   if (flags.server) cluster.server = flags.server;
   if (flags.certificateAuthority) {
     cluster["certificate-authority"] = resolvePath(flags.certificateAuthority, cwd);
@@ -234,42 +268,41 @@ export function loadClusterTarget(flags: KubeFlags, env: NodeJS.ProcessEnv = pro
     // client-node sends one value per header; a joined "a,b" would impersonate a group named "a,b".
     throw new UsageError("flag --as-group: only one group is supported");
   }
-  if (typeof cluster.server !== "string" || cluster.server === "") {
-    throw new UsageError(`cluster '${clusterName}' of context '${contextName}' has no server (in ${where})`);
+  return { ...chosen, cluster, user };
+}
+
+/** A server to talk to, and every file the entries name present. */
+function checkEntries(c: Chosen, where: string): void {
+  if (typeof c.cluster.server !== "string" || c.cluster.server === "") {
+    throw new UsageError(`cluster '${c.clusterName}' of context '${c.contextName}' has no server (in ${where})`);
   }
-  for (const [field, label] of [["certificate-authority", "certificate authority"]] as const) {
-    const path = cluster[field];
-    if (typeof path === "string" && !existsSync(path)) {
-      throw new UsageError(`${label} file ${path} of cluster '${clusterName}' does not exist`);
-    }
+  const path = c.cluster["certificate-authority"];
+  if (typeof path === "string" && !existsSync(path)) {
+    throw new UsageError(`certificate authority file ${path} of cluster '${c.clusterName}' does not exist`);
   }
   for (const field of ["client-certificate", "client-key", "tokenFile"]) {
-    const path = user[field];
-    if (typeof path === "string" && !existsSync(path)) {
-      throw new UsageError(`${field} file ${path} of user '${userName}' does not exist`);
+    const file = c.user[field];
+    if (typeof file === "string" && !existsSync(file)) {
+      throw new UsageError(`${field} file ${file} of user '${c.userName}' does not exist`);
     }
   }
-  // Under Bun, REST calls ignore a kubeconfig proxy-url; the environment variable is honoured.
-  if (typeof cluster["proxy-url"] === "string" && !env.HTTPS_PROXY) env.HTTPS_PROXY = cluster["proxy-url"];
+}
 
+/** A one-context kubeconfig for client-node, which would otherwise merge by its own rules. */
+function clientConfig(c: Chosen): KubeConfig {
+  const clusterName = c.clusterName || "cluster";
+  const userName = c.userName || "user";
   const single = {
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name: clusterName || "cluster", cluster }],
-    users: [{ name: userName || "user", user }],
-    contexts: [{ name: contextName, context: { ...ctxBody, cluster: clusterName || "cluster", user: userName || "user" } }],
-    "current-context": contextName,
+    clusters: [{ name: clusterName, cluster: c.cluster }],
+    users: [{ name: userName, user: c.user }],
+    contexts: [{ name: c.contextName, context: { ...c.context, cluster: clusterName, user: userName } }],
+    "current-context": c.contextName,
   };
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromString(dump(single));
-  return {
-    kubeConfig,
-    contextName,
-    server: cluster.server,
-    files,
-    requestTimeoutMs,
-    impersonateGroups: flags.asGroup ?? [],
-  };
+  return kubeConfig;
 }
 
 /** Context names of the merged kubeconfig, for shell completion. */

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dump } from "js-yaml";
 import { usageErrorOf } from "../helpers/usage.ts";
-import { expandHome, kubeconfigFiles, loadClusterTarget, mergeKubeconfigs, parseRequestTimeout } from "../../src/kube/kubeconfig.ts";
+import { applyFlags, chooseEntries, expandHome, kubeconfigFiles, loadClusterTarget, mergeKubeconfigs, parseRequestTimeout } from "../../src/kube/kubeconfig.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nd-kc-"));
 function kubeconfig(name: string, o: { clusters?: [string, string][]; contexts?: [string, string, string][]; current?: string; users?: Record<string, object> }): string {
@@ -94,5 +94,25 @@ describe("choosing the cluster", () => {
     expect(parseRequestTimeout("5s")).toBe(5000);
     expect(parseRequestTimeout("30")).toBe(30000);
     expect(fails(() => parseRequestTimeout("soon"))).toContain("--request-timeout");
+  });
+});
+
+describe("loading a target in pure steps", () => {
+  const merged = { clusters: [{ name: "c", cluster: { server: "https://c:6443", "certificate-authority-data": "AAA", "proxy-url": "http://proxy:3128" } }], users: [{ name: "u", user: { token: "t", tokenFile: "/x" } }], contexts: [{ name: "ctx", context: { cluster: "c", user: "u", namespace: "ns" } }], currentContext: "ctx" };
+  test("the context's entries, then the flags over them, the kubeconfig itself untouched", () => {
+    const chosen = chooseEntries(merged, {}, "f");
+    expect(chosen).toMatchObject({ contextName: "ctx", clusterName: "c", userName: "u", cluster: { server: "https://c:6443" } });
+    const flagged = applyFlags(chosen, { server: "https://other:6443", token: "new", certificateAuthority: "ca.pem", as: "jane" }, "/work");
+    expect(flagged.cluster).toEqual({ server: "https://other:6443", "certificate-authority": "/work/ca.pem", "proxy-url": "http://proxy:3128" });
+    expect(flagged.user).toEqual({ token: "new", as: "jane" });
+    expect(merged.users[0]!.user).toEqual({ token: "t", tokenFile: "/x" });
+    expect(fails(() => chooseEntries(merged, { context: "nope" }, "f"))).toBe("context 'nope' not found in f (contexts: ctx)");
+  });
+  test("a proxy-url is returned, never written into the process environment", () => {
+    const file = join(dir, "proxied");
+    writeFileSync(file, dump({ apiVersion: "v1", kind: "Config", clusters: merged.clusters, users: [{ name: "u", user: { token: "t" } }], contexts: merged.contexts, "current-context": "ctx" }));
+    const env: NodeJS.ProcessEnv = {};
+    expect(loadClusterTarget({ kubeconfig: file }, env).proxyUrl).toBe("http://proxy:3128");
+    expect(env).toEqual({});
   });
 });

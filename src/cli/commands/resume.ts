@@ -36,7 +36,7 @@ export default async function resume(args: Args, io: Io): Promise<ExitCode> {
     io.out(`the last run (${previous.doc.finishedAt}, ${previous.doc.summary.pairs} pairs) found no problems: nothing to re-check\n`);
     return ExitCode.Ok;
   }
-  const clusters = await connect(targets);
+  const clusters = await connect(targets, io);
   const kept = previous.doc.run.kept ? previous.doc.run.id : undefined;
   const plans = await planRun(clusters, settings, recheck.nodes, kept);
   const known = new Set(plans.flatMap((p) => p.nodes.all));
