@@ -70,8 +70,17 @@ function classifyFloaterTcp(probe: Probe, raw: RawOutcome, timeoutSec: number): 
   if (raw.exitCode === 0 && /\bOK\b/.test(text)) return { probe, status: "Succeeded", reason: "" };
   const common = commonNetworkFailure(text, timeoutSec);
   if (common) return fail(probe, common === "connection refused" ? `connection refused on port ${probe.target.port} (floater not listening, or a reject rule)` : common);
-  if (raw.exitCode === 0) return fail(probe, `connected, but the floater's answer did not come back (got: ${text ? text.slice(0, 80) : "nothing"})`);
+  if (raw.exitCode === 0) {
+    const got = listenerAnswer(text);
+    return fail(probe, `connected, but the floater's answer did not come back (got: ${got ? got.slice(0, 80) : "nothing"})`);
+  }
   return fail(probe, text || `nc exited ${raw.exitCode}`);
+}
+
+/** What the listener sent, without the lines nc -vv adds around it ("HOST (IP:PORT) open" first,
+ * "sent N, rcvd M" last): a build whose nc has no -v never prints them. */
+function listenerAnswer(text: string): string {
+  return text.replace(/^\S+ \(\S+\) open\s*/, "").replace(/\s*sent \d+, rcvd \d+$/, "");
 }
 
 function classifyConnect(probe: Probe, raw: RawOutcome, timeoutSec: number): Verdict {
