@@ -11,11 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { probeScript, type ScriptOptions } from "../src/probe/script.ts";
 import type { Probe } from "../src/probe/types.ts";
-import { BUSYBOX_VERSION, binaries } from "./cluster/harness.ts";
+import { BUSYBOX_VERSION, CACHE, binaries } from "./cluster/harness.ts";
 import { daemon, inNetns, run, stop, waitFor } from "./cluster/sh.ts";
 
 const ROOT = join(import.meta.dir, "..");
-const CACHE = process.env.NETDOCTOR_CACHE ?? join(process.env.HOME ?? "/root", ".cache", "netdoctor");
 const SRC = "bbfx-src";
 const DST = "bbfx-dst";
 const SRC_IP = "10.250.0.1";
@@ -29,8 +28,10 @@ const REJECTED = "10.250.0.4";
 const UNROUTED = "10.250.0.200";
 const FLOATER_PORT = 8889;
 const CLOSED_PORT = 8890;
-/** A listener that accepts and closes at once, without "OK". */
+/** Listeners that close without "OK": at once (as a full backlog does; the request may then be
+ * answered with a reset), and after reading the request. */
 const CLOSING_PORT = 8891;
+const CLOSING_AFTER_REQUEST_PORT = 8892;
 const NAME = "kubernetes.default.svc.cluster.local";
 const OPTIONS: ScriptOptions = { timeout: 2, pingCount: 3, lanes: 32, token: "fixtures" };
 
@@ -41,7 +42,8 @@ const OUTCOMES: Record<string, { protocol: Probe["protocol"]; custom?: boolean; 
   "tcp silent drop": { protocol: "tcp", target: { ip: DROPPED, port: FLOATER_PORT } },
   "tcp host unreachable": { protocol: "tcp", target: { ip: REJECTED, port: FLOATER_PORT } },
   "tcp no route": { protocol: "tcp", target: { ip: UNROUTED, port: FLOATER_PORT } },
-  "tcp connected, no answer": { protocol: "tcp", target: { ip: HOST, port: CLOSING_PORT } },
+  "tcp connected, closed at once": { protocol: "tcp", target: { ip: HOST, port: CLOSING_PORT } },
+  "tcp connected, closed after the request": { protocol: "tcp", target: { ip: HOST, port: CLOSING_AFTER_REQUEST_PORT } },
   "custom success": { protocol: "tcp", custom: true, target: { ip: HOST, port: FLOATER_PORT } },
   "custom refused": { protocol: "tcp", custom: true, target: { ip: HOST, port: CLOSED_PORT } },
   "custom silent drop": { protocol: "tcp", custom: true, target: { ip: DROPPED, port: FLOATER_PORT } },
@@ -83,6 +85,13 @@ function removeNamespaces(): void {
   for (const ns of [SRC, DST]) run(["ip", "netns", "del", ns], { allowFail: true });
 }
 
+/** The floater image's busybox, as the test cluster runs it. */
+function imageBusybox(): string {
+  const bin = binaries().busybox;
+  if (!existsSync(bin)) run([join(ROOT, "scripts", "build-cluster-binaries"), "busybox"]);
+  return bin;
+}
+
 /** Debian bookworm's busybox-static, fetched through a private apt list in the cache. */
 function debianBusybox(): string {
   const bin = join(CACHE, "debian-bookworm-busybox-static", "busybox");
@@ -122,10 +131,11 @@ async function record(busybox: string, dir: string): Promise<void> {
     pids.push(daemon(["ip", "netns", "exec", DST, busybox, "httpd", "-f", "-p", `${HOST}:${FLOATER_PORT}`, "-h", join(work, "www")], log));
     pids.push(daemon(["ip", "netns", "exec", DST, process.execPath, join(ROOT, "scripts", "cluster", "dns-server.ts"), `${HOST}=${join(work, "zone.json")}`], log));
     pids.push(daemon(["ip", "netns", "exec", DST, process.execPath, "-e",
-      `Bun.listen({ hostname: "${HOST}", port: ${CLOSING_PORT}, socket: { open(s) { s.end(); }, data() {} } })`], log));
+      `Bun.listen({ hostname: "${HOST}", port: ${CLOSING_PORT}, socket: { open(s) { s.end(); }, data() {} } });
+       Bun.listen({ hostname: "${HOST}", port: ${CLOSING_AFTER_REQUEST_PORT}, socket: { data(s) { s.end(); } } });`], log));
     await waitFor("the listeners in bbfx-dst", 10_000, () => {
       const listening = inNetns(DST, ["ss", "-ltnuH"]);
-      return [`:${FLOATER_PORT}`, `:${CLOSING_PORT}`, ":53"].every((p) => listening.includes(`${HOST}${p}`)) || undefined;
+      return [`:${FLOATER_PORT}`, `:${CLOSING_PORT}`, `:${CLOSING_AFTER_REQUEST_PORT}`, ":53"].every((p) => listening.includes(`${HOST}${p}`)) || undefined;
     });
     const script = probeScript(probes(), OPTIONS);
     const stdout = run(["ip", "netns", "exec", SRC, "env", "-i", `PATH=${tools}`, join(tools, "sh"), "-c", script]);
@@ -151,10 +161,3 @@ const pairs: [string, string][] = args.length > 0
   ? Array.from({ length: args.length / 2 }, (_, k) => [args[2 * k]!, args[2 * k + 1]!])
   : [[imageBusybox(), join(ROOT, "test", "fixtures", `busybox-${BUSYBOX_VERSION}`)], [debianBusybox(), join(ROOT, "test", "fixtures", "busybox-1.35")]];
 for (const [busybox, dir] of pairs) await record(busybox, dir);
-
-/** The floater image's busybox, as the test cluster runs it. */
-function imageBusybox(): string {
-  const bin = binaries().busybox;
-  if (!existsSync(bin)) run([join(ROOT, "scripts", "build-cluster-binaries"), "busybox"]);
-  return bin;
-}

@@ -19,7 +19,7 @@ export const ETCD_VERSION = process.env.ETCD_VERSION ?? "v3.6.14";
 export const KWOK_VERSION = process.env.KWOK_VERSION ?? "v0.8.0";
 /** The floater image's busybox (docker.io/library/busybox:1.37.0), built by build-cluster-binaries. */
 export const BUSYBOX_VERSION = process.env.BUSYBOX_VERSION ?? "1.37.0";
-const CACHE = process.env.NETDOCTOR_CACHE ?? join(homedir(), ".cache", "netdoctor");
+export const CACHE = process.env.NETDOCTOR_CACHE ?? join(homedir(), ".cache", "netdoctor");
 export const STATE_DIR = process.env.NETDOCTOR_TESTCLUSTER_DIR ?? "/tmp/netdoctor-testcluster";
 const ROOT = join(import.meta.dir, "..", "..");
 

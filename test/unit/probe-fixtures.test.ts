@@ -23,7 +23,8 @@ const EXPECTED: Record<string, [Status, string]> = {
   "tcp silent drop": ["Failed", "timeout: no answer within 2s"],
   "tcp host unreachable": ["Failed", "host unreachable (no route, or rejected with ICMP unreachable)"],
   "tcp no route": ["Failed", "network unreachable (no route from the source)"],
-  "tcp connected, no answer": ["Failed", "connected, but the floater's answer did not come back (got: nothing)"],
+  "tcp connected, closed at once": ["Failed", "connected, but the floater's answer did not come back (got: nothing)"],
+  "tcp connected, closed after the request": ["Failed", "connected, but the floater's answer did not come back (got: nothing)"],
   "custom success": ["Succeeded", ""],
   "custom refused": ["Failed", "connection refused"],
   "custom silent drop": ["Failed", "timeout: no answer within 2s"],
@@ -58,7 +59,7 @@ describe("probe outcomes recorded from each busybox build", () => {
     });
   }
   test("each failure keeps its own reason", () => {
-    const tcp = ["tcp refused", "tcp silent drop", "tcp host unreachable", "tcp no route", "tcp connected, no answer"];
+    const tcp = ["tcp refused", "tcp silent drop", "tcp host unreachable", "tcp no route", "tcp connected, closed at once"];
     expect(new Set(tcp.map((o) => EXPECTED[o]![1])).size).toBe(tcp.length);
   });
 });

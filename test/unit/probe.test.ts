@@ -138,6 +138,8 @@ describe("classify", () => {
     ["tcp no route", "tcp", 1, recorded.tcpNoRoute, "Failed", /host unreachable/],
     ["tcp connected but not the floater", "tcp", 0, "SSH-2.0-OpenSSH", "Failed", "connected, but the floater's answer did not come back (got: SSH-2.0-OpenSSH)"],
     ["the same, from nc -vv: its own lines are not the answer", "tcp", 0, "10.0.0.2 (10.0.0.2:8889) open SSH-2.0-OpenSSH sent 18, rcvd 15", "Failed", "connected, but the floater's answer did not come back (got: SSH-2.0-OpenSSH)"],
+    ["nc -vv's own notes are not the answer either", "tcp", 0, "10.0.0.2 (10.0.0.2:8889) open nc: net read: Connection reset by peer sent 18, rcvd 0", "Failed", "connected, but the floater's answer did not come back (got: nothing)"],
+    ["nor is its idle timeout a network timeout", "tcp", 0, "10.0.0.2 (10.0.0.2:8889) open net timeout sent 18, rcvd 0", "Failed", "connected, but the floater's answer did not come back (got: nothing)"],
     ["custom target connect", "tcp", 0, "", "Succeeded", "", { custom: true }],
     ["custom target refused", "tcp", 1, recorded.tcpRefused, "Failed", "connection refused", { custom: true }],
     ["dns answered", "dns", 0, recorded.dnsOk, "Succeeded", ""],
