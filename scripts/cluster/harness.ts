@@ -17,7 +17,9 @@ import {
 export const K8S_VERSION = process.env.K8S_VERSION ?? "v1.36.3";
 export const ETCD_VERSION = process.env.ETCD_VERSION ?? "v3.6.14";
 export const KWOK_VERSION = process.env.KWOK_VERSION ?? "v0.8.0";
-const CACHE = process.env.NETDOCTOR_CACHE ?? join(homedir(), ".cache", "netdoctor");
+/** The floater image's busybox (docker.io/library/busybox:1.37.0), built by build-cluster-binaries. */
+export const BUSYBOX_VERSION = process.env.BUSYBOX_VERSION ?? "1.37.0";
+export const CACHE = process.env.NETDOCTOR_CACHE ?? join(homedir(), ".cache", "netdoctor");
 export const STATE_DIR = process.env.NETDOCTOR_TESTCLUSTER_DIR ?? "/tmp/netdoctor-testcluster";
 const ROOT = join(import.meta.dir, "..", "..");
 
@@ -70,7 +72,7 @@ export function binaries() {
     scheduler: join(CACHE, `kubernetes-${K8S_VERSION}`, "kube-scheduler"),
     kwok: join(CACHE, `kwok-${KWOK_VERSION}`, "kwok"),
     stages: join(CACHE, `kwok-${KWOK_VERSION}`, "stages"),
-    busybox: join(CACHE, "busybox-static", "busybox"),
+    busybox: join(CACHE, `busybox-${BUSYBOX_VERSION}`, "busybox"),
   };
 }
 
@@ -78,7 +80,7 @@ export function binaries() {
 export function ensureBinaries(): void {
   const b = binaries();
   if ([b.etcd, b.apiserver, b.controllerManager, b.scheduler, b.kwok, b.busybox].every(existsSync)) return;
-  log("building the cluster binaries from Go modules (first run on this machine; cached afterwards)");
+  log("building the cluster binaries from Go modules and busybox's source (first run on this machine; cached afterwards)");
   const r = Bun.spawnSync([join(ROOT, "scripts", "build-cluster-binaries")], { stdout: "inherit", stderr: "inherit" });
   if (r.exitCode !== 0) throw new Error("building the test cluster binaries failed (see the output above)");
 }

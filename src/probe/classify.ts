@@ -67,11 +67,22 @@ function classifyPing(probe: Probe, raw: RawOutcome, timeoutSec: number): Verdic
 
 function classifyFloaterTcp(probe: Probe, raw: RawOutcome, timeoutSec: number): Verdict {
   const text = raw.output;
-  if (raw.exitCode === 0 && /\bOK\b/.test(text)) return { probe, status: "Succeeded", reason: "" };
+  // nc exits 0 only once connected: what follows is the listener's, not the network's.
+  if (raw.exitCode === 0) {
+    if (/\bOK\b/.test(text)) return { probe, status: "Succeeded", reason: "" };
+    const got = listenerAnswer(text);
+    return fail(probe, `connected, but the floater's answer did not come back (got: ${got ? got.slice(0, 80) : "nothing"})`);
+  }
   const common = commonNetworkFailure(text, timeoutSec);
   if (common) return fail(probe, common === "connection refused" ? `connection refused on port ${probe.target.port} (floater not listening, or a reject rule)` : common);
-  if (raw.exitCode === 0) return fail(probe, `connected, but the floater's answer did not come back (got: ${text ? text.slice(0, 80) : "nothing"})`);
   return fail(probe, text || `nc exited ${raw.exitCode}`);
+}
+
+/** What the listener sent, without what nc -vv says around it: "HOST (IP:PORT) open" first; after
+ * the answer, its own notes ("nc: net read: Connection reset by peer", "net timeout"), and
+ * "sent N, rcvd M" last. A build whose nc has no -v says none of it. */
+function listenerAnswer(text: string): string {
+  return text.replace(/^\S+ \(\S+\) open\s*/, "").replace(/\s*(?:nc: .*?\s+|net timeout\s+)?sent \d+, rcvd \d+$/, "");
 }
 
 function classifyConnect(probe: Probe, raw: RawOutcome, timeoutSec: number): Verdict {

@@ -1,6 +1,6 @@
 // One source's probes as ONE shell script, run by one exec (`sh -c SCRIPT`, never on stdin): the
 // probes run concurrently in lanes inside the pod and each prints one line "@@ <id> <exit> <output>".
-// Only tools and flags that both Debian's small busybox and the image's busybox have are used.
+// Only tools and flags that every busybox build has are used; nc -vv only where nc has it (prelude).
 import type { Probe } from "./types.ts";
 
 export interface ScriptOptions {
@@ -32,11 +32,14 @@ function prelude(o: ScriptOptions): string {
     // summary is all that is read.
     `p(){ o=$(ping -q -c $2 -i 0.05 -W ${w} -w ${w} $1 2>&1); r=$?; }`,
     `i(){ p $2 ${o.pingCount}; case "$o" in *" 0% packet loss"*) ;; *"packet loss"*) f=$o; p $2 ${Math.max(3, o.pingCount)}; o="$f $o";; esac; e $1 $r $o; }`,
+    // The image's nc (the "nc 1.10 compatible" applet) says why a connect failed only with -vv
+    // (-v hides refusals); a small build's nc always says it and has no -v. Asked once per script.
+    `V=; case $(nc --help 2>&1) in *"\t-v"*) V=-vv;; esac`,
     // The floater answers HTTP with "OK": a connect alone could be any listener.
     // A busy floater's listen backlog can close a connection unanswered: such a probe (connected,
     // no "OK") is tried once more before it counts.
-    `t(){ o=$(nc -w ${w} $2 $3 <$R 2>&1); r=$?; case "$r$o" in 0*OK*) ;; 0*) o=$(nc -w ${w} $2 $3 <$R 2>&1); r=$?;; esac; case "$r$o" in 0*OK*) o=OK;; esac; e $1 $r $o; }`,
-    `c(){ o=$(nc -w ${w} $2 $3 </dev/null 2>&1); e $1 $? $o; }`,
+    `t(){ o=$(nc $V -w ${w} $2 $3 <$R 2>&1); r=$?; case "$r$o" in 0*OK*) ;; 0*) o=$(nc $V -w ${w} $2 $3 <$R 2>&1); r=$?;; esac; case "$r$o" in 0*OK*) o=OK;; esac; e $1 $r $o; }`,
+    `c(){ o=$(nc $V -w ${w} $2 $3 </dev/null 2>&1); e $1 $? $o; }`,
     `d(){ o=$(timeout ${w} nslookup $2 $3 2>&1); e $1 $? $o; }`,
   ].join("\n");
 }

@@ -67,6 +67,11 @@ describe("script", () => {
     expect(script).toContain('i(){ p $2 3; case "$o" in *" 0% packet loss"*) ;; *"packet loss"*) f=$o; p $2 3; o="$f $o";; esac;');
     expect(probeScript(probes, { timeout: 2, pingCount: 1, lanes: 2 })).toContain("p $2 1; case");
   });
+  test("nc is asked once per script whether it has -v; every connect uses the answer", () => {
+    expect(script.match(/nc --help/g)).toHaveLength(1);
+    expect(script.match(/nc \$V -w 2 \$2 \$3/g)).toHaveLength(3);
+    expect(script).not.toMatch(/nc -w/);
+  });
   const many = (protocol: "icmp" | "tcp", n: number) =>
     Array.from({ length: n }, (_, k) => ({ ...probes[0]!, id: k, protocol }));
   test("pings run in at most ICMP_IN_FLIGHT lanes, the other probes beside them", () => {
@@ -131,7 +136,10 @@ describe("classify", () => {
     ["tcp refused", "tcp", 1, recorded.tcpRefused, "Failed", /connection refused on port 8889/],
     ["tcp timeout", "tcp", 1, recorded.tcpTimeout, "Failed", "timeout: no answer within 3s"],
     ["tcp no route", "tcp", 1, recorded.tcpNoRoute, "Failed", /host unreachable/],
-    ["tcp connected but not the floater", "tcp", 0, "SSH-2.0-OpenSSH", "Failed", /answer did not come back/],
+    ["tcp connected but not the floater", "tcp", 0, "SSH-2.0-OpenSSH", "Failed", "connected, but the floater's answer did not come back (got: SSH-2.0-OpenSSH)"],
+    ["the same, from nc -vv: its own lines are not the answer", "tcp", 0, "10.0.0.2 (10.0.0.2:8889) open SSH-2.0-OpenSSH sent 18, rcvd 15", "Failed", "connected, but the floater's answer did not come back (got: SSH-2.0-OpenSSH)"],
+    ["nc -vv's own notes are not the answer either", "tcp", 0, "10.0.0.2 (10.0.0.2:8889) open nc: net read: Connection reset by peer sent 18, rcvd 0", "Failed", "connected, but the floater's answer did not come back (got: nothing)"],
+    ["nor is its idle timeout a network timeout", "tcp", 0, "10.0.0.2 (10.0.0.2:8889) open net timeout sent 18, rcvd 0", "Failed", "connected, but the floater's answer did not come back (got: nothing)"],
     ["custom target connect", "tcp", 0, "", "Succeeded", "", { custom: true }],
     ["custom target refused", "tcp", 1, recorded.tcpRefused, "Failed", "connection refused", { custom: true }],
     ["dns answered", "dns", 0, recorded.dnsOk, "Succeeded", ""],
