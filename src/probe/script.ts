@@ -85,10 +85,19 @@ export function probeScript(probes: Probe[], o: ScriptOptions): string {
   return `${prelude(o)}\n${body}\nwait\nrm -f $R\n`;
 }
 
+/** How long a probe may take at worst, in units of its timeout: a ping twice (a lost burst is
+ * confirmed by a second one); the image's nc waits up to twice -w on a connection that stays
+ * silent (measured on busybox 1.37.0), and a floater probe connects twice when unanswered. */
+function worstCase(p: Probe): number {
+  if (p.protocol === "icmp") return 2;
+  if (p.protocol === "tcp") return p.custom ? 2 : 4;
+  return 1;
+}
+
 /** How long the exec of a script may take before it is given up on: its slowest lane with every
- * probe timing out (a ping twice: a lost burst is confirmed by a second one). */
+ * probe taking its worst case. */
 export function scriptDeadlineMs(probes: Probe[], o: ScriptOptions): number {
   const w = Math.max(1, Math.ceil(o.timeout)) + 1;
-  const laneSeconds = lanesOf(probes, o.lanes).map((lane) => lane.reduce((sum, p) => sum + (p.protocol === "icmp" ? 2 * w : w), 0));
+  const laneSeconds = lanesOf(probes, o.lanes).map((lane) => lane.reduce((sum, p) => sum + worstCase(p) * w, 0));
   return (Math.max(0, ...laneSeconds) + 15) * 1000;
 }
