@@ -1,15 +1,16 @@
 // A probe's raw outcome (or the exec's failure) -> a Verdict. Failed means the network answered
 // wrong or not at all; Error means the probe could not be run. The two never mix. Pure.
 import type { RawOutcome } from "./parse.ts";
+import type { ReasonCode } from "./reasons.ts";
 import type { Probe, Verdict } from "./types.ts";
 
 const TOOL_MISSING = /(?:^|\s)(\S+): not found|applet not found|can't execute/i;
 
 export function classify(probe: Probe, raw: RawOutcome | undefined, timeoutSec: number): Verdict {
-  if (!raw) return { probe, status: "Error", reason: "no result: the probe did not run to the end (exec cut short)" };
+  if (!raw) return error(probe, "exec-failed", "no result: the probe did not run to the end (exec cut short)");
   const text = raw.output;
   const tool = TOOL_MISSING.exec(text);
-  if (tool && raw.exitCode === 127) return { probe, status: "Error", reason: `tool missing in the floater image: ${tool[1] ?? text}` };
+  if (tool && raw.exitCode === 127) return error(probe, "tool-missing", `tool missing in the floater image: ${tool[1] ?? text}`);
   switch (probe.protocol) {
     case "icmp":
       return classifyPing(probe, raw, timeoutSec);
@@ -20,18 +21,24 @@ export function classify(probe: Probe, raw: RawOutcome | undefined, timeoutSec: 
   }
 }
 
-const fail = (probe: Probe, reason: string, extra: Partial<Verdict> = {}): Verdict => ({ probe, status: "Failed", reason, ...extra });
-const error = (probe: Probe, reason: string): Verdict => ({ probe, status: "Error", reason });
+const ok = (probe: Probe, extra: Partial<Verdict> = {}): Verdict => ({ probe, status: "Succeeded", reason: "", reasonCode: "ok", ...extra });
+const fail = (probe: Probe, reasonCode: ReasonCode, reason: string, extra: Partial<Verdict> = {}): Verdict => ({ probe, status: "Failed", reason, reasonCode, ...extra });
+const error = (probe: Probe, reasonCode: ReasonCode, reason: string): Verdict => ({ probe, status: "Error", reason, reasonCode });
+
+interface Cause {
+  code: ReasonCode;
+  reason: string;
+}
 
 /** Reasons that the kernel or the tool reports the same way whatever the protocol. */
-function commonNetworkFailure(text: string, timeoutSec: number): string | undefined {
-  if (/Connection refused/i.test(text)) return "connection refused";
-  if (/No route to host|Host is unreachable/i.test(text)) return "host unreachable (no route, or rejected with ICMP unreachable)";
-  if (/Network is unreachable/i.test(text)) return "network unreachable (no route from the source)";
+function commonNetworkFailure(text: string, timeoutSec: number): Cause | undefined {
+  if (/Connection refused/i.test(text)) return { code: "refused", reason: "connection refused" };
+  if (/No route to host|Host is unreachable/i.test(text)) return { code: "unreachable", reason: "host unreachable (no route, or rejected with ICMP unreachable)" };
+  if (/Network is unreachable/i.test(text)) return { code: "no-route", reason: "network unreachable (no route from the source)" };
   if (/Permission denied|Operation not permitted/i.test(text) && !/are you root/i.test(text)) {
-    return "blocked on the source (permission denied: a prohibit route or a policy)";
+    return { code: "blocked", reason: "blocked on the source (permission denied: a prohibit route or a policy)" };
   }
-  if (/timed out|Timeout/i.test(text)) return `timeout: no answer within ${timeoutSec}s`;
+  if (/timed out|Timeout/i.test(text)) return { code: "timeout", reason: `timeout: no answer within ${timeoutSec}s` };
   return undefined;
 }
 
@@ -48,34 +55,34 @@ export function parsePingStats(text: string): { sent: number; received: number; 
 function classifyPing(probe: Probe, raw: RawOutcome, timeoutSec: number): Verdict {
   const text = raw.output;
   if (/are you root|permission denied \(are you root/i.test(text)) {
-    return error(probe, "ping is not permitted in the floater (it needs CAP_NET_RAW)");
+    return error(probe, "not-permitted", "ping is not permitted in the floater (it needs CAP_NET_RAW)");
   }
   const stats = parsePingStats(text);
   if (stats && stats.received > 0) {
     // Reachable. Loss that a second burst confirmed is kept as a metric, not a failure: a few
     // pings cannot tell a lossy path from replies the pod itself dropped (see script.ts), and a
     // check that gates CI must not fail a healthy cluster one pair in ten thousand.
-    const reason = stats.received === stats.sent ? "" : `packet loss ${stats.lossPct}% (${stats.received}/${stats.sent} replies)`;
-    return { probe, status: "Succeeded", reason, rttMs: stats.rttMs, lossPct: stats.lossPct };
+    const lossy = stats.received !== stats.sent;
+    return ok(probe, { reasonCode: lossy ? "loss" : "ok", reason: lossy ? `packet loss ${stats.lossPct}% (${stats.received}/${stats.sent} replies)` : "", rttMs: stats.rttMs, lossPct: stats.lossPct });
   }
   const common = commonNetworkFailure(text, timeoutSec);
-  if (common) return fail(probe, common, { lossPct: 100 });
-  if (stats) return fail(probe, `timeout: no reply to ${stats.sent} ping${stats.sent === 1 ? "" : "s"}`, { lossPct: 100 });
-  if (/bad address|unknown host/i.test(text)) return error(probe, `ping could not use the address: ${text}`);
-  return raw.exitCode === 0 ? error(probe, `unrecognised ping output: ${text || "(none)"}`) : fail(probe, text || `ping exited ${raw.exitCode}`);
+  if (common) return fail(probe, common.code, common.reason, { lossPct: 100 });
+  if (stats) return fail(probe, "timeout", `timeout: no reply to ${stats.sent} ping${stats.sent === 1 ? "" : "s"}`, { lossPct: 100 });
+  if (/bad address|unknown host/i.test(text)) return error(probe, "other", `ping could not use the address: ${text}`);
+  return raw.exitCode === 0 ? error(probe, "wrong-answer", `unrecognised ping output: ${text || "(none)"}`) : fail(probe, "other", text || `ping exited ${raw.exitCode}`);
 }
 
 function classifyFloaterTcp(probe: Probe, raw: RawOutcome, timeoutSec: number): Verdict {
   const text = raw.output;
   // nc exits 0 only once connected: what follows is the listener's, not the network's.
   if (raw.exitCode === 0) {
-    if (/\bOK\b/.test(text)) return { probe, status: "Succeeded", reason: "" };
+    if (/\bOK\b/.test(text)) return ok(probe);
     const got = listenerAnswer(text);
-    return fail(probe, `connected, but the floater's answer did not come back (got: ${got ? got.slice(0, 80) : "nothing"})`);
+    return fail(probe, "no-answer", `connected, but the floater's answer did not come back (got: ${got ? got.slice(0, 80) : "nothing"})`);
   }
   const common = commonNetworkFailure(text, timeoutSec);
-  if (common) return fail(probe, common === "connection refused" ? `connection refused on port ${probe.target.port} (floater not listening, or a reject rule)` : common);
-  return fail(probe, text || `nc exited ${raw.exitCode}`);
+  if (common) return fail(probe, common.code, common.code === "refused" ? `connection refused on port ${probe.target.port} (floater not listening, or a reject rule)` : common.reason);
+  return fail(probe, "other", text || `nc exited ${raw.exitCode}`);
 }
 
 /** What the listener sent, without what nc -vv says around it: "HOST (IP:PORT) open" first; after
@@ -86,24 +93,25 @@ function listenerAnswer(text: string): string {
 }
 
 function classifyConnect(probe: Probe, raw: RawOutcome, timeoutSec: number): Verdict {
-  if (raw.exitCode === 0) return { probe, status: "Succeeded", reason: "" };
-  return fail(probe, commonNetworkFailure(raw.output, timeoutSec) ?? (raw.output || `nc exited ${raw.exitCode}`));
+  if (raw.exitCode === 0) return ok(probe);
+  const common = commonNetworkFailure(raw.output, timeoutSec);
+  return common ? fail(probe, common.code, common.reason) : fail(probe, "other", raw.output || `nc exited ${raw.exitCode}`);
 }
 
 function classifyDns(probe: Probe, raw: RawOutcome, timeoutSec: number): Verdict {
   const text = raw.output;
   // The answer section follows the server's own "Address:" line, after "Name:".
   const answer = /Name:\s*\S+\s+Address(?: \d+)?:\s*([0-9a-fA-F.:]+)/.exec(text);
-  if (raw.exitCode === 0 && answer) return { probe, status: "Succeeded", reason: "" };
-  if (/NXDOMAIN|can't find/i.test(text)) return fail(probe, `NXDOMAIN: ${probe.target.name} does not resolve`);
+  if (raw.exitCode === 0 && answer) return ok(probe);
+  if (/NXDOMAIN|can't find/i.test(text)) return fail(probe, "nxdomain", `NXDOMAIN: ${probe.target.name} does not resolve`);
   if (/no servers could be reached|timed out/i.test(text) || raw.exitCode === 143 || raw.exitCode === 124) {
-    return fail(probe, `DNS server ${probe.target.ip || "of the pod"} did not answer within ${timeoutSec}s`);
+    return fail(probe, "dns-timeout", `DNS server ${probe.target.ip || "of the pod"} did not answer within ${timeoutSec}s`);
   }
-  if (/SERVFAIL|REFUSED/i.test(text)) return fail(probe, `DNS server answered ${/SERVFAIL/i.test(text) ? "SERVFAIL" : "REFUSED"}`);
-  return fail(probe, text || `nslookup exited ${raw.exitCode}`);
+  if (/SERVFAIL|REFUSED/i.test(text)) return fail(probe, "servfail", `DNS server answered ${/SERVFAIL/i.test(text) ? "SERVFAIL" : "REFUSED"}`);
+  return fail(probe, "other", text || `nslookup exited ${raw.exitCode}`);
 }
 
 /** Every probe of a source whose exec failed: Error, with the exec's reason. */
 export function execFailed(probes: Probe[], reason: string): Verdict[] {
-  return probes.map((probe) => error(probe, reason));
+  return probes.map((probe) => error(probe, "exec-failed", reason));
 }

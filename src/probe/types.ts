@@ -1,4 +1,5 @@
 // The data that flows through a check: floaters found, probes planned, verdicts reached.
+import type { ReasonCode } from "./reasons.ts";
 
 export type Family = "ipv4" | "ipv6";
 export type ProbeProtocol = "icmp" | "tcp" | "dns";
@@ -46,6 +47,8 @@ export interface Verdict {
   status: Status;
   /** Plain words: "timeout: no reply to 3 pings", "connection refused", "exec failed: ...". */
   reason: string;
+  /** The same, machine-readable (a closed set). */
+  reasonCode: ReasonCode;
   rttMs?: number;
   lossPct?: number;
 }

@@ -2,6 +2,7 @@
 import type { Output } from "../config/settings.ts";
 import type { ResultsDocument } from "../results/document.ts";
 import { writeJson, writeYaml, type Sink } from "../results/write.ts";
+import { renderFindings } from "./findings.ts";
 import { renderSummary, renderTable } from "./table.ts";
 
 export function writeReport(doc: ResultsDocument, output: Output, sink: Sink, o: { columns: number; color: boolean }): void {
@@ -12,6 +13,6 @@ export function writeReport(doc: ResultsDocument, output: Output, sink: Sink, o:
       return writeYaml(doc, sink);
     case "table":
     case "wide":
-      return sink.write(renderSummary(doc) + renderTable(doc.results, { wide: output === "wide", columns: o.columns, color: o.color }, !!doc.clusters.destination));
+      return sink.write(renderFindings(doc.findings, o.color) + renderSummary(doc) + renderTable(doc.results, { wide: output === "wide", columns: o.columns, color: o.color }, !!doc.clusters.destination));
   }
 }

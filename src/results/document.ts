@@ -5,6 +5,8 @@ import type { ClusterTarget } from "../kube/kubeconfig.ts";
 import type { RunStats } from "../probe/run.ts";
 import type { Family, ProbeProtocol, SkippedNode, Status, Verdict } from "../probe/types.ts";
 import { NODE_ORDER } from "../node-order.ts";
+import type { ReasonCode } from "../probe/reasons.ts";
+import { analyze, type Finding } from "../analysis/findings.ts";
 
 export const RESULTS_API_VERSION = "netdoctor.io/v1";
 export const RESULTS_KIND = "CheckResults";
@@ -17,6 +19,8 @@ export interface ResultRecord {
   custom?: boolean;
   status: Status;
   reason: string;
+  /** Machine-readable reason (REASON_CODES); absent in results saved before it existed. */
+  reasonCode?: ReasonCode;
   rttMs?: number;
   lossPct?: number;
 }
@@ -62,6 +66,8 @@ export interface ResultsDocument {
   run: { id: string; namespace: string; kept: boolean };
   settings: Settings;
   summary: Summary;
+  /** What is broken, ranked (src/analysis/findings.ts); recomputed from the results when read. */
+  findings: Finding[];
   skipped: SkippedNode[];
   results: ResultRecord[];
 }
@@ -77,6 +83,7 @@ export function recordOf(v: Verdict): ResultRecord {
     ...(probe.custom ? { custom: true } : {}),
     status: v.status,
     reason: v.reason,
+    reasonCode: v.reasonCode,
     ...(v.rttMs !== undefined ? { rttMs: v.rttMs } : {}),
     ...(v.lossPct !== undefined ? { lossPct: v.lossPct } : {}),
   };
@@ -127,13 +134,14 @@ export function buildDocument(o: {
   const notReady = o.floaters.flatMap((f) => f.notReady);
   const skippedNodes = new Set(notReady.map((s) => `${s.cluster}/${s.node}`)).size;
   const [source, destination] = o.clusters.map((c) => ({ context: c.contextName, server: c.server }));
+  const clusters = { source: source!, ...(destination ? { destination } : {}) };
   return {
     apiVersion: RESULTS_API_VERSION,
     kind: RESULTS_KIND,
     partial: o.partial,
     startedAt: o.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    clusters: { source: source!, ...(destination ? { destination } : {}) },
+    clusters,
     run: { id: o.floaters[0]!.runId, namespace: o.settings.namespace, kept: o.settings.keep },
     settings: o.settings,
     summary: summarize(results, {
@@ -144,6 +152,7 @@ export function buildDocument(o: {
       retries: o.stats.retries,
       durationMs: Date.now() - o.startedAt.getTime(),
     }),
+    findings: analyze({ results, skipped: notReady, clusters }),
     skipped: notReady,
     results,
   };

@@ -2,6 +2,7 @@
 // known by node names, protocol and family (never by pod IPs, which change when floaters are
 // re-created). Pure.
 import type { Settings } from "../config/settings.ts";
+import { analyze } from "../analysis/findings.ts";
 import { sortResults, RESULTS_API_VERSION, RESULTS_KIND, summarize, type ResultRecord, type ResultsDocument } from "./document.ts";
 
 type PairLike = Pick<ResultRecord, "source" | "target" | "protocol" | "family" | "custom">;
@@ -87,7 +88,9 @@ export function merge(previous: ResultsDocument, rechecked: ResultRecord[], outc
   const stale = new Set(outcome.notRechecked);
   const missing = new Set(outcome.missingNodes);
   const kept = previous.results.filter((r) => !replaced.has(pairKey(r))).map((r) =>
-    stale.has(pairKey(r)) && !r.reason.startsWith("not re-checked") ? { ...r, reason: `not re-checked (${notRecheckedReason(r, missing, o.partial)}); last run: ${r.reason || r.status}` } : r);
+    stale.has(pairKey(r)) && r.reasonCode !== "not-rechecked"
+      ? { ...r, reasonCode: "not-rechecked" as const, reason: `not re-checked (${notRecheckedReason(r, missing, o.partial)}); last run: ${r.reason || r.status}` }
+      : r);
   const results = sortResults([...kept, ...rechecked]);
   const skippedNodes = new Set(o.skipped.map((s) => s.node)).size;
   return {
@@ -103,6 +106,7 @@ export function merge(previous: ResultsDocument, rechecked: ResultRecord[], outc
       retries: o.retries,
       durationMs: o.durationMs,
     }),
+    findings: analyze({ results, skipped: o.skipped, clusters: previous.clusters }),
     results,
   };
 }
@@ -133,12 +137,13 @@ export function fromNetctlResume(rows: NetctlResumeRow[], here: { context: strin
       family: row.targetIP.includes(":") ? ("ipv6" as const) : ("ipv4" as const),
       status: row.Status === 2 ? ("Failed" as const) : ("Error" as const),
       reason: `netctl: ${row.ResultStr || "failed"}`,
+      reasonCode: "other" as const,
     })),
   );
   const counts = { nodesTotal: 0, nodesChecked: 0, skippedNodes: 0, execs: 0, retries: 0, durationMs: 0 };
   return {
     apiVersion: RESULTS_API_VERSION, kind: RESULTS_KIND, partial: false, startedAt: "", finishedAt: "netctl", results, skipped: [],
     clusters: { source: { context: here.context, server: here.server } }, run: { id: "", namespace: here.settings.namespace, kept: false },
-    settings: here.settings, summary: summarize(results, counts),
+    settings: here.settings, summary: summarize(results, counts), findings: [],
   };
 }

@@ -4,6 +4,8 @@
 import { PROTOCOLS, SETTING_KEYS, type SettingKey, type Settings } from "../config/settings.ts";
 import { settingsFrom } from "../config/load.ts";
 import { UsageError } from "../errors.ts";
+import { analyze } from "../analysis/findings.ts";
+import { REASON_CODES } from "../probe/reasons.ts";
 import { RESULTS_API_VERSION, RESULTS_KIND, type ResultRecord, type ResultsDocument, type Summary } from "./document.ts";
 
 const STATUSES = ["Succeeded", "Failed", "Error"] as const;
@@ -71,6 +73,7 @@ export function validateResults(raw: unknown, file: string): ResultsDocument {
       ...(r.custom === true ? { custom: true } : {}),
       status: oneOf(r.status, STATUSES, `${at}.status`),
       reason: typeof r.reason === "string" ? r.reason : "",
+      ...(r.reasonCode !== undefined ? { reasonCode: oneOf(r.reasonCode, REASON_CODES, `${at}.reasonCode`) } : {}),
       ...(r.rttMs !== undefined ? { rttMs: number(r.rttMs, `${at}.rttMs`) } : {}),
       ...(r.lossPct !== undefined ? { lossPct: number(r.lossPct, `${at}.lossPct`) } : {}),
     };
@@ -81,16 +84,19 @@ export function validateResults(raw: unknown, file: string): ResultsDocument {
   });
   const counts = Object.fromEntries(COUNTS.map((c) => [c, number(summary[c], `summary.${c}`) ?? 0])) as Omit<Summary, "directions">;
 
+  const clustersOf = { source: cluster(clusters.source, "clusters.source"), ...(clusters.destination !== undefined ? { destination: cluster(clusters.destination, "clusters.destination") } : {}) };
   return {
     apiVersion: RESULTS_API_VERSION,
     kind: RESULTS_KIND,
     partial: doc.partial === true,
     startedAt: typeof doc.startedAt === "string" ? doc.startedAt : "",
     finishedAt: typeof doc.finishedAt === "string" ? doc.finishedAt : "",
-    clusters: { source: cluster(clusters.source, "clusters.source"), ...(clusters.destination !== undefined ? { destination: cluster(clusters.destination, "clusters.destination") } : {}) },
+    clusters: clustersOf,
     run: { id: typeof run.id === "string" ? run.id : "", namespace: typeof run.namespace === "string" ? run.namespace : "", kept: run.kept === true },
     settings: settingsFrom(settings, (key) => `results file ${file}: field settings.${key}`) as Settings,
     summary: { ...counts, ...(Array.isArray(summary.directions) ? { directions: summary.directions as Summary["directions"] } : {}) },
+    // Findings follow from the results (a file from before findings existed gets them too).
+    findings: analyze({ results, skipped, clusters: clustersOf }),
     skipped,
     results,
   };

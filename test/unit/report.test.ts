@@ -8,10 +8,10 @@ const rec = (src: string, dst: string, status: ResultRecord["status"], o: Partia
   status, reason: status === "Succeeded" ? "" : "timeout: no answer within 3s", ...o,
 });
 const counts = { nodesTotal: 3, nodesChecked: 3, skippedNodes: 0, execs: 3, retries: 1, durationMs: 1234 };
-function doc(results: ResultRecord[], o: Partial<ResultsDocument> = {}): ResultsDocument {
+function doc(results: ResultRecord[], o: Partial<Omit<ResultsDocument, "findings">> = {}): ResultsDocument {
   return {
     apiVersion: "netdoctor.io/v1", kind: "CheckResults", partial: false, startedAt: "", finishedAt: "", clusters: { source: { context: "a", server: "s" } },
-    run: { id: "r", namespace: "n", kept: false }, settings: defaultSettings(), summary: summarize(results, counts), skipped: [], results, ...o,
+    run: { id: "r", namespace: "n", kept: false }, settings: defaultSettings(), summary: summarize(results, counts), findings: [], skipped: [], results, ...o,
   };
 }
 

@@ -11,7 +11,7 @@ const rec = (src: string, dst: string, protocol: "icmp" | "tcp", status: ResultR
 function doc(results: ResultRecord[], skipped: string[] = []): ResultsDocument {
   return {
     apiVersion: "netdoctor.io/v1", kind: "CheckResults", partial: false, startedAt: "", finishedAt: "", clusters: { source: { context: "c", server: "s" } },
-    run: { id: "r1", namespace: "netdoctor", kept: false }, settings: defaultSettings(), skipped: skipped.map((node) => ({ cluster: "c", node, reason: "x" })), results,
+    run: { id: "r1", namespace: "netdoctor", kept: false }, settings: defaultSettings(), findings: [], skipped: skipped.map((node) => ({ cluster: "c", node, reason: "x" })), results,
     summary: { nodesTotal: 3, nodesChecked: 3 - skipped.length, pairs: results.length, succeeded: 0, failed: 0, errors: 0, skippedNodes: skipped.length, execs: 0, retries: 0, durationMs: 0 },
   };
 }

@@ -10,7 +10,7 @@ const rec = (src: string, dst: string, protocol: "icmp" | "tcp"): ResultRecord =
 });
 const doc = (results: ResultRecord[]): ResultsDocument => ({
   apiVersion: "netdoctor.io/v1", kind: "CheckResults", partial: false, startedAt: "s", finishedAt: "f", clusters: { source: { context: "c", server: "https://x" } },
-  run: { id: "r", namespace: "n", kept: false }, settings: defaultSettings(), skipped: [], results,
+  run: { id: "r", namespace: "n", kept: false }, settings: defaultSettings(), findings: [], skipped: [], results,
   summary: { nodesTotal: 2, nodesChecked: 2, pairs: results.length, succeeded: results.length, failed: 0, errors: 0, skippedNodes: 0, execs: 1, retries: 0, durationMs: 1 },
 });
 const collect = (fn: (s: { write(c: string | Uint8Array): void }) => void) => {

@@ -1,0 +1,154 @@
+import { describe, expect, test } from "bun:test";
+import { analyze, type Finding } from "../../src/analysis/findings.ts";
+import type { ResultRecord, ResultsDocument } from "../../src/results/document.ts";
+import type { ReasonCode } from "../../src/probe/reasons.ts";
+
+type Fault = (r: ResultRecord) => { reasonCode: ReasonCode; status?: ResultRecord["status"]; reason?: string } | undefined;
+
+/** A full mesh of n nodes (cluster "a", or two clusters), every pair per protocol/family, with
+ * the faults deciding which pairs fail. */
+function mesh(n: number, o: { protocols?: ("icmp" | "tcp")[]; families?: ("ipv4" | "ipv6")[]; clusters?: string[]; faults?: Fault[]; rtt?: (r: ResultRecord) => number } = {}): ResultRecord[] {
+  const clusters = o.clusters ?? ["a"];
+  const nodes = clusters.flatMap((c) => Array.from({ length: n }, (_, k) => ({ cluster: c, node: `${c}${k + 1}` })));
+  const out: ResultRecord[] = [];
+  for (const s of nodes) for (const t of nodes) {
+    if (s === t) continue;
+    for (const protocol of o.protocols ?? ["icmp", "tcp"]) for (const family of o.families ?? ["ipv4"]) {
+      const r: ResultRecord = { source: { ...s, ip: "x" }, target: { ...t, ip: "y" }, protocol, family, status: "Succeeded", reason: "", reasonCode: "ok" };
+      const hit = (o.faults ?? []).map((f) => f(r)).find(Boolean);
+      if (hit) Object.assign(r, { status: hit.status ?? "Failed", reason: hit.reason ?? hit.reasonCode, reasonCode: hit.reasonCode });
+      else r.rttMs = o.rtt ? o.rtt(r) : 0.3;
+      out.push(r);
+    }
+  }
+  return out;
+}
+const doc = (results: ResultRecord[], o: Partial<ResultsDocument> = {}) => ({ results, skipped: [], clusters: { source: { context: "a", server: "" } }, ...o });
+const brief = (fs: Finding[]) => fs.map((f) => `${f.kind} ${JSON.stringify(f.subject)} ${f.evidence.pairs}/${f.evidence.of}`);
+const failing = (rs: ResultRecord[]) => rs.filter((r) => r.status !== "Succeeded").length;
+const timeout = { reasonCode: "timeout" as const };
+
+describe("findings", () => {
+  test("a healthy cluster: none", () => {
+    expect(analyze(doc(mesh(6)))).toEqual([]);
+  });
+  test("a node isolated both ways: one finding explaining every failing pair", () => {
+    const rs = mesh(6, { faults: [(r) => (r.source.node === "a3" || r.target.node === "a3" ? timeout : undefined)] });
+    const f = analyze(doc(rs));
+    expect(brief(f)).toEqual([`node-isolated {"cluster":"a","node":"a3"} ${failing(rs)}/20`]);
+    expect(f[0]!.explanation).toContain("node a3 is isolated");
+  });
+  test("a node nobody reaches (inbound only), and one that reaches nobody", () => {
+    expect(brief(analyze(doc(mesh(5, { faults: [(r) => (r.target.node === "a2" ? timeout : undefined)] }))))).toEqual([`node-unreachable {"cluster":"a","node":"a2"} 8/8`]);
+    expect(brief(analyze(doc(mesh(5, { faults: [(r) => (r.source.node === "a2" ? timeout : undefined)] }))))).toEqual([`node-cannot-reach {"cluster":"a","node":"a2"} 8/8`]);
+  });
+  test("one-way and two-way links", () => {
+    const oneWay = mesh(4, { faults: [(r) => (r.source.node === "a1" && r.target.node === "a2" ? timeout : undefined)] });
+    expect(brief(analyze(doc(oneWay)))).toEqual([`link {"from":"a1","to":"a2","bothWays":false,"protocols":["icmp/ipv4","tcp/ipv4"]} 2/2`]);
+    const twoWay = mesh(4, { faults: [(r) => ([r.source.node, r.target.node].sort().join() === "a1,a2" ? timeout : undefined)] });
+    const f = analyze(doc(twoWay));
+    expect(brief(f)).toEqual([`link {"from":"a1","to":"a2","bothWays":true,"protocols":["icmp/ipv4","tcp/ipv4"]} 4/4`]);
+    expect(f[0]!.explanation).toContain("broken both ways");
+  });
+  test("one protocol to a node while the others pass: listener or firewall", () => {
+    const rs = mesh(4, { faults: [(r) => (r.target.node === "a4" && r.protocol === "tcp" ? { reasonCode: "refused" } : undefined)] });
+    const f = analyze(doc(rs));
+    expect(brief(f)).toEqual([`protocol-to-node {"cluster":"a","node":"a4","protocols":["tcp/ipv4"]} 3/3`]);
+    expect(f[0]!.explanation).toContain("tcp/ipv4 to node a4 fails");
+  });
+  test("a whole address family failing while the other works", () => {
+    const rs = mesh(4, { families: ["ipv4", "ipv6"], faults: [(r) => (r.family === "ipv6" ? timeout : undefined)] });
+    expect(brief(analyze(doc(rs)))).toEqual([`family-broken {"family":"ipv6"} 24/24`]);
+  });
+  test("IPv6 only to one node in a dual-stack run: a node finding for that layer", () => {
+    const rs = mesh(4, { families: ["ipv4", "ipv6"], faults: [(r) => (r.family === "ipv6" && r.target.node === "a2" ? timeout : undefined)] });
+    expect(brief(analyze(doc(rs)))).toEqual([`protocol-to-node {"cluster":"a","node":"a2","protocols":["icmp/ipv6","tcp/ipv6"]} 6/6`]);
+  });
+  test("cross-cluster: the interconnect down both ways, or one way, while each cluster is healthy inside", () => {
+    const cross = (r: ResultRecord) => r.source.cluster !== r.target.cluster;
+    const two = { clusters: { source: { context: "a", server: "" }, destination: { context: "b", server: "" } } };
+    const both = mesh(2, { clusters: ["a", "b"], faults: [(r) => (cross(r) ? timeout : undefined)] });
+    expect(brief(analyze(doc(both, two)))).toEqual([`interconnect {"from":"a","to":"b","bothWays":true} 16/16`]);
+    const oneWay = mesh(2, { clusters: ["a", "b"], faults: [(r) => (r.source.cluster === "b" && r.target.cluster === "a" ? timeout : undefined)] });
+    expect(brief(analyze(doc(oneWay, two)))).toEqual([`interconnect {"from":"b","to":"a","bothWays":false} 8/8`]);
+    const pair = mesh(2, { clusters: ["a", "b"], faults: [(r) => (r.source.node === "a1" && r.target.node === "b2" ? timeout : undefined)] });
+    expect(brief(analyze(doc(pair, two)))).toEqual([`link {"from":"a/a1","to":"b/b2","bothWays":false,"protocols":["icmp/ipv4","tcp/ipv4"]} 2/2`]);
+  });
+  test("two faults at once: two findings, the larger first", () => {
+    const rs = mesh(6, {
+      faults: [
+        (r) => (r.target.node === "a6" ? timeout : undefined),
+        (r) => (r.source.node === "a1" && r.target.node === "a2" && r.protocol === "tcp" ? { reasonCode: "refused" } : undefined),
+      ],
+    });
+    expect(brief(analyze(doc(rs)))).toEqual([
+      `node-unreachable {"cluster":"a","node":"a6"} 10/10`,
+      `link {"from":"a1","to":"a2","bothWays":false,"protocols":["tcp/ipv4"]} 1/1`,
+    ]);
+  });
+  test("a node whose execs fail: its pairs could not be tested, one finding; a node not ready: one finding", () => {
+    const rs = mesh(4, { faults: [(r) => (r.source.node === "a2" ? { reasonCode: "exec-failed", status: "Error", reason: "could not test: exec in p failed: HTTP 502" } : undefined)] });
+    const f = analyze(doc(rs, { skipped: [{ cluster: "a", node: "a9", reason: "Pending: the node's kubelet has not started the pod" }] }));
+    expect(brief(f)).toEqual([`node-exec-failed {"cluster":"a","node":"a2"} 6/6`, `node-not-ready {"cluster":"a","node":"a9"} 0/0`]);
+    expect(f[1]!.explanation).toContain("Pending");
+  });
+  test("ping not permitted everywhere: one probe-error finding", () => {
+    const rs = mesh(3, { faults: [(r) => (r.protocol === "icmp" ? { reasonCode: "not-permitted", status: "Error", reason: "ping is not permitted in the floater (it needs CAP_NET_RAW)" } : undefined)] });
+    expect(brief(analyze(doc(rs)))).toEqual([`probe-error {"protocols":["icmp"]} 6/6`]);
+  });
+  test("DNS: a server down for every node, a missing name, one node that cannot reach it", () => {
+    const dns = (node: string, status: ResultRecord["status"], reasonCode: ReasonCode, name = "kubernetes.default.svc.cluster.local"): ResultRecord =>
+      ({ source: { cluster: "a", node, ip: "x" }, target: { cluster: "a", node: "", ip: "10.96.0.10", name }, protocol: "dns", family: "ipv4", status, reason: reasonCode, reasonCode });
+    const nodes = ["a1", "a2", "a3", "a4"];
+    expect(brief(analyze(doc(nodes.map((n) => dns(n, "Failed", "dns-timeout")))))).toEqual([`dns-server {"dnsServer":"10.96.0.10"} 4/4`]);
+    expect(brief(analyze(doc(nodes.map((n) => dns(n, "Failed", "nxdomain", "nope.svc")))))).toEqual([`dns-name {"dnsServer":"10.96.0.10","dnsName":"nope.svc"} 4/4`]);
+    expect(brief(analyze(doc(nodes.map((n) => dns(n, n === "a3" ? "Failed" : "Succeeded", n === "a3" ? "dns-timeout" : "ok")))))).toEqual([`dns-from-node {"cluster":"a","node":"a3","dnsServer":"10.96.0.10"} 1/4`]);
+  });
+  test("what fits no rule is listed as unexplained, never hidden", () => {
+    const rs = mesh(6, { faults: [(r) => (["a1>a2", "a3>a5", "a6>a4"].includes(`${r.source.node}>${r.target.node}`) && r.protocol === "icmp" ? timeout : undefined)] });
+    const kinds = analyze(doc(rs)).map((f) => f.kind);
+    expect(kinds).toEqual(["link", "link", "link"]);
+    const scattered = analyze(doc(rs.map((r, k) => (k % 7 === 0 ? { ...r, status: "Failed" as const, reasonCode: "timeout" as const } : r))));
+    const explained = scattered.reduce((n, f) => n + f.evidence.pairs, 0);
+    expect(explained).toBe(rs.filter((_, k) => k % 7 === 0 || ["a1>a2", "a3>a5", "a6>a4"].includes(`${rs[k]!.source.node}>${rs[k]!.target.node}`) && rs[k]!.protocol === "icmp").length);
+  });
+  test("latency: a slow node and a slow link are warnings", () => {
+    const rs = mesh(6, { rtt: (r) => (r.target.node === "a5" ? 40 : r.source.node === "a1" && r.target.node === "a2" ? 30 : 0.4) });
+    const f = analyze(doc(rs));
+    expect(f.map((x) => `${x.severity} ${x.kind} ${JSON.stringify(x.subject)}`)).toEqual([
+      `warning latency-node {"cluster":"a","node":"a5"}`,
+      `warning latency-link {"from":"a1","to":"a2"}`,
+    ]);
+    // Slow but within 10 ms of the median: no warning.
+    expect(analyze(doc(mesh(6, { rtt: (r) => (r.target.node === "a5" ? 5 : 0.4) })))).toEqual([]);
+  });
+  test("scale: 500 nodes, one isolated, analysed in well under a second", () => {
+    const rs = mesh(500, { protocols: ["icmp"], faults: [(r) => (r.source.node === "a77" || r.target.node === "a77" ? timeout : undefined)] });
+    const before = process.memoryUsage().heapUsed;
+    const started = performance.now();
+    const f = analyze(doc(rs));
+    const ms = performance.now() - started;
+    const extraMb = (process.memoryUsage().heapUsed - before) / 2 ** 20;
+    expect(brief(f)).toEqual([`node-isolated {"cluster":"a","node":"a77"} 998/998`]);
+    expect(ms).toBeLessThan(1000);
+    expect(extraMb).toBeLessThan(50);
+  }, 60_000);
+});
+
+describe("findings in the report", () => {
+  test("first, most important first, a line each, at most ten", async () => {
+    const { renderFindings, MAX_FINDINGS_SHOWN } = await import("../../src/report/findings.ts");
+    const rs = mesh(6, { faults: [(r) => (r.target.node === "a6" ? timeout : undefined)], rtt: (r) => (r.source.node === "a1" && r.target.node === "a2" ? 30 : 0.4) });
+    const text = renderFindings(analyze(doc(rs)), false);
+    expect(text.split("\n")).toEqual([
+      "2 findings:",
+      "  error: node a6 is unreachable: (nearly) every peer fails to reach it, over icmp/ipv4, tcp/ipv4 (explains 10 of 10 pairs)",
+      "  warning: the link from a1 to a2 is slow: RTT 30.0 ms against a median of 0.4 ms (explains 2 of 50 pairs)",
+      "", "",
+    ]);
+    expect(renderFindings([], false)).toBe("");
+    const many = Array.from({ length: MAX_FINDINGS_SHOWN + 3 }, () => analyze(doc(rs))[0]!);
+    expect(renderFindings(many, true)).toContain("\u001b[31merror\u001b[0m");
+    expect(renderFindings(many, false)).toContain("... and 3 more: see -o json or the results file");
+  });
+});
