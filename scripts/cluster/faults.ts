@@ -1,6 +1,6 @@
 // Fault injection, all inside the node namespaces (so deleting them undoes everything), and heal.
 import { addPeerRoutes } from "./network.ts";
-import { readState, restartApiserver, startListener, topologyFromState, writeState, type Fault, type State } from "./harness.ts";
+import { readState, restartApiserver, startDns, startListener, topologyFromState, writeState, type Fault, type State } from "./harness.ts";
 import { inNetns, run, stop } from "./sh.ts";
 import { findNode, KUBELET_PORT, type NodeLayout } from "./topology.ts";
 
@@ -11,12 +11,14 @@ export interface FaultArgs {
   node?: string;
   bothWays?: boolean;
   proto?: "icmp" | "tcp" | "udp";
+  /** drop/reject: one address family only (default both). */
+  family?: "ipv4" | "ipv6";
   port?: number;
   mtu?: number;
   cluster?: string;
 }
 
-const FAULT_KINDS = ["drop", "reject", "reply-drop", "listener-down", "link-down", "kubelet-down", "mtu", "apiserver-down"];
+const FAULT_KINDS = ["drop", "reject", "reply-drop", "listener-down", "link-down", "kubelet-down", "mtu", "apiserver-down", "dns-down"];
 
 export async function injectFault(a: FaultArgs): Promise<Fault> {
   const state = mustState();
@@ -40,7 +42,8 @@ export async function injectFault(a: FaultArgs): Promise<Fault> {
       const pairs: [NodeLayout, NodeLayout][] = a.bothWays ? [[from, to], [to, from]] : [[from, to]];
       const undo: string[][] = [];
       for (const [src, dst] of pairs) {
-        for (const [tool, origins] of [["iptables", [src.ip, src.podCIDR]], ["ip6tables", [src.ip6, src.podCIDR6]]] as const) {
+        const families = [["iptables", [src.ip, src.podCIDR], "ipv4"], ["ip6tables", [src.ip6, src.podCIDR6], "ipv6"]] as const;
+        for (const [tool, origins] of families.filter(([, , f]) => !a.family || a.family === f)) {
           const proto = a.proto === "icmp" && tool === "ip6tables" ? "ipv6-icmp" : a.proto;
           for (const origin of origins) {
             const rule = ["-s", origin, ...(proto ? ["-p", proto] : []), ...(a.port ? ["--dport", String(a.port)] : []),
@@ -51,7 +54,7 @@ export async function injectFault(a: FaultArgs): Promise<Fault> {
           }
         }
       }
-      const what = `${a.proto ?? "all"}${a.port ? `/${a.port}` : ""}`;
+      const what = `${a.proto ?? "all"}${a.port ? `/${a.port}` : ""}${a.family ? ` ${a.family}` : ""}`;
       fault = { id, description: `${a.kind} ${what} ${from.name} ${a.bothWays ? "<->" : "->"} ${to.name}`, undo };
       break;
     }
@@ -94,6 +97,12 @@ export async function injectFault(a: FaultArgs): Promise<Fault> {
       fault = { id, description: `apiserver-down ${cluster}`, undo: [], restart: { cluster, what: "apiserver" } };
       break;
     }
+    case "dns-down": {
+      // The cluster DNS stand-in stops answering (both clusters share it); heal starts it again.
+      await stop([state.daemons.dns].filter((p): p is number => !!p));
+      fault = { id, description: "dns-down (the cluster DNS server does not answer)", undo: [], restart: { what: "dns" } };
+      break;
+    }
     case "link-down": {
       const node = need(a.node, "--node");
       inNetns(node.netns, ["ip", "link", "set", "eth0", "down"]);
@@ -131,6 +140,8 @@ export async function heal(): Promise<Fault[]> {
     if (f.restart?.what === "listener") {
       const node = findNode(t, f.restart.node);
       (state.nodes[node.name] ??= {}).listener = startListener(node);
+    } else if (f.restart?.what === "dns") {
+      state.daemons.dns = startDns(t);
     } else if (f.restart?.what === "apiserver") {
       state.daemons[`apiserver-${f.restart.cluster}`] = await restartApiserver(f.restart.cluster);
     }

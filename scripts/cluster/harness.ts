@@ -35,7 +35,7 @@ export interface Fault {
   /** Commands that undo it, run in reverse order by heal. */
   undo: string[][];
   /** Processes to restart on heal (listener-down, kubelet-down). */
-  restart?: { node: string; what: "listener" } | { cluster: "a" | "b"; what: "apiserver" };
+  restart?: { node: string; what: "listener" } | { cluster: "a" | "b"; what: "apiserver" } | { what: "dns" };
   /** A node whose link to bring back up, with its routes (link-down). */
   relink?: string;
 }
@@ -200,7 +200,7 @@ function prepareNodeFiles(t: Topology): void {
   }
 }
 
-function startDns(t: Topology): number {
+export function startDns(t: Topology): number {
   const args = t.clusters.map((c) => `${c.dnsIP}=${join(STATE_DIR, `dns-${c.id}.json`)}`);
   return daemon([process.execPath, join(import.meta.dir, "dns-server.ts"), ...args], join(STATE_DIR, "logs", "dns.log"));
 }

@@ -1,6 +1,6 @@
 // scripts/testcluster (scripts/cluster/main.ts): the local test cluster's command line.
 //   up [--nodes N] [--clusters 1|2] [--scale N] | down | status [-o json] | kubeconfig
-//   fault drop|reject --from NODE --to NODE [--both-ways] [--proto icmp|tcp|udp] [--port P]
+//   fault drop|reject --from NODE --to NODE [--both-ways] [--proto icmp|tcp|udp] [--port P] [--family ipv4|ipv6]
 //   fault reply-drop --from NODE --to NODE | fault listener-down|link-down|kubelet-down --node NODE
 //   fault mtu --node NODE --mtu M | heal [all]
 import { parseArgs } from "node:util";
@@ -10,11 +10,12 @@ import { alive } from "./sh.ts";
 import { MAX_SCALE_NODES } from "./topology.ts";
 
 const USAGE = `usage: scripts/testcluster up [--nodes N] [--clusters 1|2] [--scale N] | down | status [-o json] | kubeconfig
-       scripts/testcluster fault drop|reject --from NODE --to NODE [--both-ways] [--proto icmp|tcp|udp] [--port P]
+       scripts/testcluster fault drop|reject --from NODE --to NODE [--both-ways] [--proto icmp|tcp|udp] [--port P] [--family ipv4|ipv6]
        scripts/testcluster fault reply-drop --from NODE --to NODE
        scripts/testcluster fault listener-down|link-down|kubelet-down --node NODE
        scripts/testcluster fault mtu --node NODE --mtu M
        scripts/testcluster fault apiserver-down [--cluster a|b]
+       scripts/testcluster fault dns-down
        scripts/testcluster heal [all]`;
 
 async function main(argv: string[]): Promise<number> {
@@ -25,7 +26,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       nodes: { type: "string" }, clusters: { type: "string" }, scale: { type: "string" },
       from: { type: "string" }, to: { type: "string" }, node: { type: "string" }, "both-ways": { type: "boolean" },
-      proto: { type: "string" }, port: { type: "string" }, mtu: { type: "string" }, output: { type: "string", short: "o" },
+      proto: { type: "string" }, family: { type: "string" }, port: { type: "string" }, mtu: { type: "string" }, output: { type: "string", short: "o" },
       cluster: { type: "string" },
     },
   });
@@ -53,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
     case "fault": {
       const f = await injectFault({
         kind: positionals[0] ?? "", from: values.from, to: values.to, node: values.node, bothWays: values["both-ways"],
-        proto: values.proto as "icmp" | "tcp" | "udp" | undefined, port: values.port ? Number(values.port) : undefined,
+        proto: values.proto as "icmp" | "tcp" | "udp" | undefined, family: values.family as "ipv4" | "ipv6" | undefined, port: values.port ? Number(values.port) : undefined,
         mtu: values.mtu ? Number(values.mtu) : undefined, cluster: values.cluster,
       });
       console.log(`fault ${f.id}: ${f.description}`);

@@ -382,12 +382,19 @@ function latencyFindings(results: ResultRecord[], meshIdx: number[], nodeName: (
         evidence: { pairs: idx.length, of: timed.length, examples: idx.slice(0, EXAMPLES).map((k) => pairText(results[k]!)) } });
     }
   }
+  // A link is slow when it is slow both ways: one ping's RTT alone is too easily a busy moment.
   const slowLinks = timed.filter((k) => slow(results[k]!.rttMs!) && !slowNodes.has(nodeKey(results[k]!.target)) && !slowNodes.has(nodeKey(results[k]!.source)));
-  for (const idx of groupIdx(slowLinks, (k) => `${nodeKey(results[k]!.source)}\u0000${nodeKey(results[k]!.target)}`).values()) {
+  const byLink = groupIdx(slowLinks, (k) => {
+    const [x, y] = [nodeKey(results[k]!.source), nodeKey(results[k]!.target)];
+    return x < y ? `${x}\u0000${y}` : `${y}\u0000${x}`;
+  });
+  for (const idx of byLink.values()) {
     const r = results[idx[0]!]!;
+    if (!idx.some((k) => nodeKey(results[k]!.source) !== nodeKey(r.source))) continue;
     const rtt = Math.max(...idx.map((k) => results[k]!.rttMs!));
-    out.push({ kind: "latency-link", severity: "warning", subject: { from: nodeName(r.source.cluster, r.source.node), to: nodeName(r.target.cluster, r.target.node) },
-      explanation: `the link from ${nodeName(r.source.cluster, r.source.node)} to ${nodeName(r.target.cluster, r.target.node)} is slow: RTT ${rtt.toFixed(1)} ms against a median of ${all.toFixed(1)} ms`,
+    const [x, y] = [nodeName(r.source.cluster, r.source.node), nodeName(r.target.cluster, r.target.node)];
+    out.push({ kind: "latency-link", severity: "warning", subject: { from: x, to: y, bothWays: true },
+      explanation: `the link between ${x} and ${y} is slow: RTT up to ${rtt.toFixed(1)} ms against a median of ${all.toFixed(1)} ms`,
       evidence: { pairs: idx.length, of: timed.length, examples: idx.slice(0, EXAMPLES).map((k) => pairText(results[k]!)) } });
   }
   return out;
