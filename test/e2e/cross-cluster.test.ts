@@ -47,6 +47,7 @@ describe("cross-cluster check", () => {
     const doc = json(r);
     expect(pairs(doc, "Failed")).toEqual(["netdoctor-a/node-a1->netdoctor-b/node-b2 icmp", "netdoctor-a/node-a1->netdoctor-b/node-b2 tcp"]);
     expect(doc.summary.directions[1]).toMatchObject({ from: "netdoctor-b", failed: 0 });
+    expect(doc.findings.map((f: any) => `${f.kind} ${f.subject.from} -> ${f.subject.to} ${f.evidence.pairs}`)).toEqual(["link netdoctor-a/node-a1 -> netdoctor-b/node-b2 2"]);
     const table = await runPlugin(["check", ...both(), "--results", join(dir, "drop-table.json")]);
     expect(table.stdout).toContain("netdoctor-a -> netdoctor-b: 8 pairs, 6 succeeded, 2 failed");
     expect(table.stdout).toMatch(/netdoctor-a\/node-a1 .*netdoctor-b\/node-b2/);
@@ -55,6 +56,15 @@ describe("cross-cluster check", () => {
     expect(resumed.code).toBe(0);
     expect(json(resumed).resume).toMatchObject({ pairs: 2 });
     expect(json(resumed).resume.fixed).toHaveLength(2);
+  });
+
+  test("everything between the clusters dropped: one interconnect finding, both ways", async () => {
+    for (const a of ["node-a1", "node-a2"]) for (const b of ["node-b1", "node-b2"]) await injectFault({ kind: "drop", from: a, to: b, bothWays: true });
+    const r = await runPlugin(["check", ...both(), "-o", "json", "--results", join(dir, "interconnect.json")]);
+    expect(r.code).toBe(1);
+    const doc = json(r);
+    expect(doc.findings.map((f: any) => `${f.kind} ${JSON.stringify(f.subject)} ${f.evidence.pairs}/${f.evidence.of}`))
+      .toEqual([`interconnect {"from":"netdoctor-a","to":"netdoctor-b","bothWays":true} 16/16`]);
   });
 
   test("--direction a-to-b probes one way; the default results name the context pair", async () => {
