@@ -9,6 +9,7 @@ import type { ReasonCode } from "../probe/reasons.ts";
 
 export type FindingKind =
   | "node-not-ready"
+  | "not-rechecked"
   | "node-exec-failed"
   | "probe-error"
   | "family-broken"
@@ -105,7 +106,15 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
     });
   }
 
-  // 2. Probes that could not run: a node whose execs fail, then errors of one kind everywhere.
+  // 2. Pairs a resume could not re-check keep a stale verdict: said as such, never analysed as news.
+  const stale: number[] = [];
+  for (let k = 0; k < results.length; k++) if (code(results[k]!) === "not-rechecked") stale.push(k);
+  if (stale.length) {
+    add({ kind: "not-rechecked", severity: "error", subject: {},
+      explanation: `${plural(stale.length, "pair")} of the last run could not be re-checked; their last verdicts are kept: ${results[stale[0]!]!.reason}` }, stale, stale.length);
+  }
+
+  // 3. Probes that could not run: a node whose execs fail, then errors of one kind everywhere.
   const bySource = group(results, (r) => nodeKey(r.source));
   for (const idx of bySource.values()) {
     const failedExec = idx.filter((k) => execFailed(results[k]!));
@@ -127,7 +136,7 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
     }, idx, idx.length);
   }
 
-  // 3. A whole address family failing while the other works.
+  // 4. A whole address family failing while the other works.
   const meshIdx: number[] = [];
   for (let k = 0; k < results.length; k++) if (isMesh(results[k]!)) meshIdx.push(k);
   const byFamily = groupIdx(meshIdx, (k) => results[k]!.family);
@@ -146,7 +155,7 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
     }
   }
 
-  // 4. Cross-cluster: everything between the clusters failing while each is healthy inside.
+  // 5. Cross-cluster: everything between the clusters failing while each is healthy inside.
   if (crossCluster) {
     const byDirection = groupIdx(meshIdx, (k) => `${results[k]!.source.cluster}\u0000${results[k]!.target.cluster}`);
     const ratio = (key: string) => {
@@ -177,10 +186,10 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
     }
   }
 
-  // 5. Nodes: nearly all pairs into (or out of) a node fail, per protocol/family layer.
+  // 6. Nodes: nearly all pairs into (or out of) a node fail, per protocol/family layer.
   nodeFindings(results, meshIdx, claimed, nodeName, add);
 
-  // 6. Links: what fails between two nodes and is not explained by either node.
+  // 7. Links: what fails between two nodes and is not explained by either node.
   const linkIdx = meshIdx.filter((k) => !claimed[k] && isFailure(results[k]!));
   const byLink = groupIdx(linkIdx, (k) => {
     const [x, y] = [nodeKey(results[k]!.source), nodeKey(results[k]!.target)];
@@ -202,7 +211,7 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
     }, [...forward, ...backward], idx.length);
   }
 
-  // 7. DNS: a server failing for (nearly) every node, a name that does not resolve, or one node.
+  // 8. DNS: a server failing for (nearly) every node, a name that does not resolve, or one node.
   const dnsIdx: number[] = [];
   for (let k = 0; k < results.length; k++) if (results[k]!.protocol === "dns" && !claimed[k]) dnsIdx.push(k);
   for (const [server, idx] of groupIdx(dnsIdx, (k) => results[k]!.target.ip)) {
@@ -228,7 +237,7 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
     }
   }
 
-  // 8. Custom targets unreachable from (nearly) every node.
+  // 9. Custom targets unreachable from (nearly) every node.
   const customIdx: number[] = [];
   for (let k = 0; k < results.length; k++) if (results[k]!.custom && !claimed[k]) customIdx.push(k);
   for (const [target, idx] of groupIdx(customIdx, (k) => `${results[k]!.target.ip}:${results[k]!.target.port ?? ""}`)) {
@@ -239,7 +248,7 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
     }
   }
 
-  // 9. Whatever no rule explains.
+  // 10. Whatever no rule explains.
   const rest: number[] = [];
   for (let k = 0; k < results.length; k++) if (!claimed[k] && isFailure(results[k]!)) rest.push(k);
   if (rest.length) {
@@ -247,7 +256,7 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
       explanation: `${plural(rest.length, "failing pair")} fit no pattern: see the table` }, rest, rest.length);
   }
 
-  // 10. Latency outliers (warnings: they do not fail the run).
+  // 11. Latency outliers (warnings: they do not fail the run).
   findings.push(...latencyFindings(results, meshIdx, nodeName));
 
   const rank: Record<Severity, number> = { error: 0, warning: 1, info: 2 };

@@ -6,7 +6,7 @@ import type { KubeApi } from "../kube/client.ts";
 import { createExec } from "../kube/exec.ts";
 import { runProbes, type RunStats } from "../probe/run.ts";
 import type { Leg } from "../probe/plan.ts";
-import { bringUpFloaters, chooseNodes, floaterSpec, planFloaters, permissionsProblem, type FloaterPlan, type FloatersUp } from "../floater/session.ts";
+import { accessIn, bringUpFloaters, chooseNodes, floaterSpec, permissionsProblem, type FloaterPlan, type FloatersUp } from "../floater/session.ts";
 import { floaterObjects } from "../floater/manifests.ts";
 import { describeCheck, grantCommand } from "../floater/permissions.ts";
 import { renderDryRun, type DryRunCluster } from "../report/dryrun.ts";
@@ -32,13 +32,20 @@ export function clusterList(c: Clusters): KubeApi[] {
  * run being resumed, whose floaters are not in the way. */
 export async function planRun(clusters: Clusters, settings: Settings, nodes?: string[], keptRun?: string): Promise<FloaterPlan[]> {
   const apis = clusterList(clusters);
-  const choices = nodes
-    ? await Promise.all(apis.map(async (api) => {
-      const all = (await api.listNodes()).map((n) => n.metadata!.name!);
-      return { all, selected: all.filter((n) => nodes.includes(n)) };
-    }))
-    : await chooseNodes(apis, settings);
-  return Promise.all(apis.map((api, k) => planFloaters(api, settings, choices[k]!, keptRun)));
+  // Permissions first: without them even listing the nodes fails, and all that is missing in
+  // every cluster is to be said at once.
+  const access = await Promise.all(apis.map((api) => accessIn(api, settings, keptRun)));
+  const nodesKnown = access.every((a) => !a.missing.some((c) => c.resource === "nodes"));
+  const unknown = { all: [], selected: [] };
+  const choices = !nodesKnown
+    ? apis.map(() => unknown)
+    : nodes
+      ? await Promise.all(apis.map(async (api) => {
+        const all = (await api.listNodes()).map((n) => n.metadata!.name!);
+        return { all, selected: all.filter((n) => nodes.includes(n)) };
+      }))
+      : await chooseNodes(apis, settings);
+  return apis.map((api, k) => ({ api, ...access[k]!, nodes: choices[k]!, nodesKnown }));
 }
 
 /** Stop before anything is created when a permission is missing in any cluster. */
@@ -110,6 +117,7 @@ export function showDryRun(plans: FloaterPlan[], settings: Settings, runId: stri
       serviceAccount: objects.serviceAccount,
       daemonSets: objects.daemonSets,
       nodes: plan.nodes.selected,
+      nodesKnown: plan.nodesKnown,
       missing: plan.missing.map(describeCheck),
       ...(plan.missing.length ? { grant: grantCommand(plan.missing, plan.user, plan.namespaceExists) } : {}),
     };

@@ -44,10 +44,8 @@ export async function chooseNodes(apis: KubeApi[], settings: Settings): Promise<
   });
 }
 
-/** What a run would do in one cluster, found out without changing anything. */
-export interface FloaterPlan {
-  api: KubeApi;
-  nodes: NodeChoice;
+/** What a run may do in one cluster, and the namespace's state. */
+export interface Access {
   namespaceExists: boolean;
   /** Permissions the run needs and the user lacks (all of them, not the first). */
   missing: AccessCheck[];
@@ -55,9 +53,17 @@ export interface FloaterPlan {
   user?: string;
 }
 
-/** Read-only: the namespace's state, the permissions a run needs, and no other run in the way
- * (`keptRun`: the --keep run a resume reuses). */
-export async function planFloaters(api: KubeApi, settings: Settings, nodes: NodeChoice, keptRun?: string): Promise<FloaterPlan> {
+/** What a run would do in one cluster, found out without changing anything. */
+export interface FloaterPlan extends Access {
+  api: KubeApi;
+  nodes: NodeChoice;
+  /** False when the nodes could not be listed (that permission is missing). */
+  nodesKnown: boolean;
+}
+
+/** Read-only, asked first: the permissions a run needs, the namespace's state, and no other run
+ * in the way (`keptRun`: the --keep run a resume reuses). */
+export async function accessIn(api: KubeApi, settings: Settings, keptRun?: string): Promise<Access> {
   const namespace = settings.namespace;
   // Whether the namespace exists decides what is needed; without "get namespaces" it cannot be
   // known, so everything a new namespace needs is asked for.
@@ -65,7 +71,7 @@ export async function planFloaters(api: KubeApi, settings: Settings, nodes: Node
   const canRead = !all.some((c) => c.resource === "namespaces" && c.verb === "get");
   const namespaceExists = canRead ? await namespaceUsable(api, namespace) : false;
   const missing = namespaceExists ? await api.missingPermissions(requiredPermissions(namespace, true)) : all;
-  if (missing.length) return { api, nodes, namespaceExists, missing, user: await api.whoAmI() };
+  if (missing.length) return { namespaceExists, missing, user: await api.whoAmI() };
   if (namespaceExists) {
     // A resumed --keep run's own floaters are not in the way: they are reused.
     const others = (await otherRunsIn(api, namespace)).filter((id) => id !== keptRun);
@@ -76,7 +82,7 @@ export async function planFloaters(api: KubeApi, settings: Settings, nodes: Node
       );
     }
   }
-  return { api, nodes, namespaceExists, missing };
+  return { namespaceExists, missing };
 }
 
 /** Every permission missing in every cluster, in one message with the RBAC that grants it. */

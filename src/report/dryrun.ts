@@ -13,6 +13,8 @@ export interface DryRunCluster {
   serviceAccount: V1ServiceAccount;
   daemonSets: V1DaemonSet[];
   nodes: string[];
+  /** False when the nodes could not be listed (missing permission). */
+  nodesKnown: boolean;
   /** Missing permissions, described, and the grant for them. */
   missing: string[];
   grant?: string;
@@ -28,7 +30,9 @@ export function renderDryRun(clusters: DryRunCluster[], output: Output): string 
   for (const c of clusters) {
     const ns = c.serviceAccount.metadata!.namespace!;
     lines.push(`context '${c.context}' (${c.server}):`);
-    if (c.nodes.length === 0) {
+    if (!c.nodesKnown) {
+      lines.push("  the nodes could not be listed (permission missing): what would be created is not known");
+    } else if (c.nodes.length === 0) {
       lines.push("  nothing to create: no node to check");
     } else {
       lines.push(c.namespace ? `  would create namespace ${ns} (and delete it afterwards)` : `  namespace ${ns} exists`);

@@ -92,6 +92,10 @@ describe("findings", () => {
     expect(brief(f)).toEqual([`node-exec-failed {"cluster":"a","node":"a2"} 6/6`, `node-not-ready {"cluster":"a","node":"a9"} 0/0`]);
     expect(f[1]!.explanation).toContain("Pending");
   });
+  test("pairs a resume could not re-check: one finding, not mistaken for a broken link", () => {
+    const rs = mesh(3, { faults: [(r) => (r.source.node === "a1" && r.target.node === "a2" ? { reasonCode: "not-rechecked", reason: "not re-checked (node 'a1' is not in the cluster); last run: timeout" } : undefined)] });
+    expect(brief(analyze(doc(rs)))).toEqual(["not-rechecked {} 2/2"]);
+  });
   test("ping not permitted everywhere: one probe-error finding", () => {
     const rs = mesh(3, { faults: [(r) => (r.protocol === "icmp" ? { reasonCode: "not-permitted", status: "Error", reason: "ping is not permitted in the floater (it needs CAP_NET_RAW)" } : undefined)] });
     expect(brief(analyze(doc(rs)))).toEqual([`probe-error {"protocols":["icmp"]} 6/6`]);

@@ -1,6 +1,6 @@
 // kubectl netdoctor resume: re-check only what failed last time (by node names, so re-created
 // floaters are found again), say what changed, and update the saved results.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SETTING_KEYS, type Settings } from "../../config/settings.ts";
 import { ExitCode } from "../../errors.ts";
@@ -97,10 +97,12 @@ function describeOutcome(o: RecheckOutcome): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** The default results, else netctl's ./resume.json when that is all there is. */
+/** The default results, or netctl's ./resume.json when there is no other or it is newer (netctl
+ * was just run here). */
 function defaultResultsFile(ours: string, cwd: string): string {
   const netctl = join(cwd, "resume.json");
-  return !existsSync(ours) && existsSync(netctl) ? netctl : ours;
+  if (!existsSync(netctl)) return ours;
+  return !existsSync(ours) || statSync(netctl).mtimeMs > statSync(ours).mtimeMs ? netctl : ours;
 }
 
 function pick(s: Settings, keys: (keyof Settings)[]): Partial<Settings> {
