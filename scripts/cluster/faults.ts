@@ -1,6 +1,7 @@
 // Fault injection, all inside the node namespaces (so deleting them undoes everything), and heal.
 import { addPeerRoutes } from "./network.ts";
 import { readState, restartApiserver, startDns, startListener, topologyFromState, writeState, type Fault, type State } from "./harness.ts";
+import { cleanupKubeProxy, startKubeProxy, waitServiceRules } from "./services.ts";
 import { inNetns, run, stop } from "./sh.ts";
 import { findNode, KUBELET_PORT, type NodeLayout } from "./topology.ts";
 
@@ -18,7 +19,7 @@ export interface FaultArgs {
   cluster?: string;
 }
 
-const FAULT_KINDS = ["drop", "reject", "reply-drop", "listener-down", "link-down", "kubelet-down", "mtu", "apiserver-down", "dns-down"];
+const FAULT_KINDS = ["drop", "reject", "reply-drop", "listener-down", "link-down", "kubelet-down", "kube-proxy-down", "mtu", "apiserver-down", "dns-down"];
 
 export async function injectFault(a: FaultArgs): Promise<Fault> {
   const state = mustState();
@@ -97,6 +98,15 @@ export async function injectFault(a: FaultArgs): Promise<Fault> {
       fault = { id, description: `apiserver-down ${cluster}`, undo: [], restart: { cluster, what: "apiserver" } };
       break;
     }
+    case "kube-proxy-down": {
+      // The node's kube-proxy stops and its Service rules go: Services (and DNS through its
+      // Service) fail from it, its NodePort stops answering; pod IPs still work.
+      const node = need(a.node, "--node");
+      await stop([state.nodes[node.name]?.proxy].filter((p): p is number => !!p));
+      cleanupKubeProxy(node);
+      fault = { id, description: `kube-proxy-down ${node.name}`, undo: [], restart: { node: node.name, what: "kube-proxy" } };
+      break;
+    }
     case "dns-down": {
       // The cluster DNS stand-in stops answering (both clusters share it); heal starts it again.
       await stop([state.daemons.dns].filter((p): p is number => !!p));
@@ -140,6 +150,11 @@ export async function heal(): Promise<Fault[]> {
     if (f.restart?.what === "listener") {
       const node = findNode(t, f.restart.node);
       (state.nodes[node.name] ??= {}).listener = startListener(node);
+    } else if (f.restart?.what === "kube-proxy") {
+      const node = findNode(t, f.restart.node);
+      const cluster = t.clusters.find((c) => c.id === node.cluster)!;
+      (state.nodes[node.name] ??= {}).proxy = startKubeProxy(node, cluster);
+      await waitServiceRules(node, cluster);
     } else if (f.restart?.what === "dns") {
       state.daemons.dns = startDns(t);
     } else if (f.restart?.what === "apiserver") {

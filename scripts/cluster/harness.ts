@@ -8,6 +8,7 @@ import { dump } from "js-yaml";
 import { AdminApi } from "./api.ts";
 import { createNetwork, leftovers, pidsInOurNetns, removeNetwork } from "./network.ts";
 import { ensurePki, type Pki } from "./pki.ts";
+import { createDnsService, startKubeProxy, waitServiceRules } from "./services.ts";
 import { alive, daemon, run, stop, waitFor } from "./sh.ts";
 import {
   BRIDGE_IP, ETCD_CLIENT_PORT, ETCD_PEER_PORT, FLOATER_PORT, KUBELET_PORT,
@@ -35,7 +36,7 @@ export interface Fault {
   /** Commands that undo it, run in reverse order by heal. */
   undo: string[][];
   /** Processes to restart on heal (listener-down, kubelet-down). */
-  restart?: { node: string; what: "listener" } | { cluster: "a" | "b"; what: "apiserver" } | { what: "dns" };
+  restart?: { node: string; what: "listener" | "kube-proxy" } | { cluster: "a" | "b"; what: "apiserver" } | { what: "dns" };
   /** A node whose link to bring back up, with its routes (link-down). */
   relink?: string;
 }
@@ -45,8 +46,8 @@ export interface State {
   kubeconfig: string;
   /** Root-namespace daemons by role. */
   daemons: Record<string, number>;
-  /** Per node: its kwok and listener PIDs. */
-  nodes: Record<string, { kwok?: number; listener?: number }>;
+  /** Per node: its kwok, listener and kube-proxy PIDs. */
+  nodes: Record<string, { kwok?: number; listener?: number; proxy?: number }>;
   faults: Fault[];
   startedAt: string;
 }
@@ -70,6 +71,7 @@ export function binaries() {
     apiserver: join(CACHE, `kubernetes-${K8S_VERSION}`, "kube-apiserver"),
     controllerManager: join(CACHE, `kubernetes-${K8S_VERSION}`, "kube-controller-manager"),
     scheduler: join(CACHE, `kubernetes-${K8S_VERSION}`, "kube-scheduler"),
+    kubeProxy: join(CACHE, `kubernetes-${K8S_VERSION}`, "kube-proxy"),
     kwok: join(CACHE, `kwok-${KWOK_VERSION}`, "kwok"),
     stages: join(CACHE, `kwok-${KWOK_VERSION}`, "stages"),
     busybox: join(CACHE, `busybox-${BUSYBOX_VERSION}`, "busybox"),
@@ -79,7 +81,7 @@ export function binaries() {
 /** Build whatever binary is missing (the script skips what is cached). */
 export function ensureBinaries(): void {
   const b = binaries();
-  if ([b.etcd, b.apiserver, b.controllerManager, b.scheduler, b.kwok, b.busybox].every(existsSync)) return;
+  if ([b.etcd, b.apiserver, b.controllerManager, b.scheduler, b.kubeProxy, b.kwok, b.busybox].every(existsSync)) return;
   log("building the cluster binaries from Go modules and busybox's source (first run on this machine; cached afterwards)");
   const r = Bun.spawnSync([join(ROOT, "scripts", "build-cluster-binaries")], { stdout: "inherit", stderr: "inherit" });
   if (r.exitCode !== 0) throw new Error("building the test cluster binaries failed (see the output above)");
@@ -130,6 +132,13 @@ export async function up(options: UpOptions): Promise<State> {
   writeState(state);
 
   await Promise.all(t.clusters.map((c) => waitNodesReady(c, pki, t)));
+  // Scale mode leaves Services out: hundreds of kube-proxies would starve the probes of CPU.
+  if (!t.scale) {
+    for (const c of t.clusters) await createDnsService(c, pki);
+    for (const c of t.clusters) for (const node of c.nodes) state.nodes[node.name]!.proxy = startKubeProxy(node, c);
+    writeState(state);
+    await Promise.all(t.clusters.flatMap((c) => c.nodes.map((node) => waitServiceRules(node, c))));
+  }
   log(`up: ${t.clusters.length} cluster(s), ${allNodes(t).length + (t.scale?.nodes.length ?? 0)} nodes ready in ${((Date.now() - started) / 1000).toFixed(1)}s; kubeconfig ${state.kubeconfig}`);
   return state;
 }
@@ -138,7 +147,7 @@ export async function down(opts: { quiet?: boolean } = {}): Promise<void> {
   const state = readState();
   const pids = [
     ...Object.values(state?.daemons ?? {}),
-    ...Object.values(state?.nodes ?? {}).flatMap((n) => [n.kwok, n.listener]),
+    ...Object.values(state?.nodes ?? {}).flatMap((n) => [n.kwok, n.listener, n.proxy]),
   ].filter((p): p is number => typeof p === "number");
   // Anything still running inside our namespaces belongs to the harness too.
   await stop([...pids, ...pidsInOurNetns()]);
@@ -167,7 +176,7 @@ function writeKubeconfigs(t: Topology, pki: Pki): void {
   }
 }
 
-const componentKubeconfig = (c: ClusterLayout) => join(STATE_DIR, `admin-${c.id}.kubeconfig`);
+export const componentKubeconfig = (c: ClusterLayout) => join(STATE_DIR, `admin-${c.id}.kubeconfig`);
 
 /** Tool directory (busybox applets, as in the floater image), resolv.conf and kwok config. */
 function prepareNodeFiles(t: Topology): void {
@@ -192,7 +201,8 @@ function prepareNodeFiles(t: Topology): void {
   });
   writeFileSync(join(STATE_DIR, "kwok.yaml"), [...stageFiles.map((f) => readFileSync(f, "utf8")), exec].join("\n---\n"));
   for (const c of t.clusters) {
-    writeFileSync(join(STATE_DIR, `resolv-${c.id}.conf`), `nameserver ${c.dnsIP}\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n`);
+    // The kube-dns Service, as a kubelet writes it (scale mode has no kube-proxy: the server itself).
+    writeFileSync(join(STATE_DIR, `resolv-${c.id}.conf`), `nameserver ${t.scale ? c.dnsIP : c.dnsServiceIP}\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n`);
     writeFileSync(join(STATE_DIR, `dns-${c.id}.json`), JSON.stringify({
       suffix: "cluster.local",
       records: { "kubernetes.default.svc.cluster.local": c.kubernetesServiceIP },

@@ -1,7 +1,7 @@
 // scripts/testcluster (scripts/cluster/main.ts): the local test cluster's command line.
 //   up [--nodes N] [--clusters 1|2] [--scale N] | down | status [-o json] | kubeconfig
 //   fault drop|reject --from NODE --to NODE [--both-ways] [--proto icmp|tcp|udp] [--port P] [--family ipv4|ipv6]
-//   fault reply-drop --from NODE --to NODE | fault listener-down|link-down|kubelet-down --node NODE
+//   fault reply-drop --from NODE --to NODE | fault listener-down|link-down|kubelet-down|kube-proxy-down --node NODE
 //   fault mtu --node NODE --mtu M | heal [all]
 import { parseArgs } from "node:util";
 import { daemonsAlive, down, readState, STATE_DIR, topologyFromState, up } from "./harness.ts";
@@ -12,7 +12,7 @@ import { MAX_SCALE_NODES } from "./topology.ts";
 const USAGE = `usage: scripts/testcluster up [--nodes N] [--clusters 1|2] [--scale N] | down | status [-o json] | kubeconfig
        scripts/testcluster fault drop|reject --from NODE --to NODE [--both-ways] [--proto icmp|tcp|udp] [--port P] [--family ipv4|ipv6]
        scripts/testcluster fault reply-drop --from NODE --to NODE
-       scripts/testcluster fault listener-down|link-down|kubelet-down --node NODE
+       scripts/testcluster fault listener-down|link-down|kubelet-down|kube-proxy-down --node NODE
        scripts/testcluster fault mtu --node NODE --mtu M
        scripts/testcluster fault apiserver-down [--cluster a|b]
        scripts/testcluster fault dns-down

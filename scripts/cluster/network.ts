@@ -1,7 +1,7 @@
 // The test cluster's network: a bridge in the root namespace, one namespace per node with a veth
 // into it, pod CIDRs answered locally (AnyIP) in each node and routed between nodes, no default
 // route anywhere inside, and blackhole routes so no test address can leave the machine.
-import { BRIDGE, BRIDGE_IP, BRIDGE_IP6, PREFIX, SUPERNETS, SUPERNETS6, type NodeLayout, type Topology, allNodes } from "./topology.ts";
+import { BRIDGE, BRIDGE_IP, BRIDGE_IP6, PREFIX, SERVICE_SUPERNET, SUPERNETS, SUPERNETS6, type NodeLayout, type Topology, allNodes } from "./topology.ts";
 import { inNetns, run } from "./sh.ts";
 
 export function createNetwork(t: Topology): void {
@@ -59,6 +59,8 @@ export function addPeerRoutes(node: NodeLayout, t: Topology): void {
     inNetns(node.netns, ["ip", "-6", "route", "replace", peer.podCIDR6, "via", peer.ip6]);
     pinNeighbour(node.netns, peer.ip, peer.ip6);
   }
+  // Service ClusterIPs need a route to be sent at all; kube-proxy's DNAT then rewrites them.
+  inNetns(node.netns, ["ip", "route", "replace", SERVICE_SUPERNET, "via", BRIDGE_IP]);
 }
 
 /** Every node's eth0 has a MAC derived from its address (all are on the bridge's /24). */

@@ -11,6 +11,9 @@ export const ETCD_PEER_PORT = 23800;
 /** Everything the test cluster uses lives in these; the root namespace blackholes them. */
 export const SUPERNETS = ["10.200.0.0/16", "10.201.0.0/16", "10.244.0.0/15", "10.128.0.0/16", "10.96.0.0/15"];
 export const SUPERNETS6 = ["fd7e:6e64::/32"];
+/** Every cluster's Service CIDR (10.96.0.0/16, 10.97.0.0/16): routed from the nodes to the bridge,
+ * where the root namespace blackholes it; kube-proxy's DNAT in the node rewrites it first. */
+export const SERVICE_SUPERNET = "10.96.0.0/15";
 export const BRIDGE_IP6 = "fd7e:6e64:200::1";
 
 export type ClusterId = "a" | "b";
@@ -37,6 +40,8 @@ export interface ClusterLayout {
   serviceCIDR: string;
   /** The `kubernetes` Service's ClusterIP, first address of serviceCIDR. */
   kubernetesServiceIP: string;
+  /** The kube-dns Service's ClusterIP: the nodes' resolver, in front of dnsIP (kube-proxy). */
+  dnsServiceIP: string;
   /** The address of this cluster's DNS server (a secondary address on the bridge). */
   dnsIP: string;
   nodes: NodeLayout[];
@@ -82,6 +87,7 @@ export function topology(opts: { clusters: 1 | 2; nodes: number; scale?: number 
       etcdPrefix: `/registry-${id}`,
       serviceCIDR: `10.${96 + c}.0.0/16`,
       kubernetesServiceIP: `10.${96 + c}.0.1`,
+      dnsServiceIP: `10.${96 + c}.0.10`,
       dnsIP: `10.200.0.${2 + c}`,
       nodes: Array.from({ length: count }, (_, i) => ({
         name: `node-${id}${i + 1}`,

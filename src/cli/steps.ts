@@ -116,6 +116,7 @@ export function showDryRun(plans: FloaterPlan[], settings: Settings, runId: stri
       ...(plan.namespaceExists ? {} : { namespace: objects.namespace }),
       serviceAccount: objects.serviceAccount,
       daemonSets: objects.daemonSets,
+      services: objects.services,
       nodes: plan.nodes.selected,
       nodesKnown: plan.nodesKnown,
       missing: plan.missing.map(describeCheck),

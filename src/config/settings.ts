@@ -3,7 +3,7 @@
 // setting is declared once.
 
 export const MODES = ["pod", "node", "node-to-pod", "pod-to-node"] as const;
-export const PROTOCOLS = ["icmp", "tcp", "dns"] as const;
+export const PROTOCOLS = ["icmp", "tcp", "dns", "svc", "nodeport", "mtu"] as const;
 export const IP_FAMILIES = ["ipv4", "ipv6", "dual"] as const;
 export const OUTPUTS = ["table", "wide", "json", "yaml"] as const;
 export const STRATEGIES = ["fanout", "pair"] as const;

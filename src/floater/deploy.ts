@@ -23,7 +23,7 @@ export async function otherRunsIn(api: KubeApi, namespace: string): Promise<stri
   return [...new Set(sets.map((d) => d.metadata?.labels?.[RUN_ID]).filter((r): r is string => !!r))];
 }
 
-/** Create namespace (if missing), service account and daemonsets. `onCreated` fires before the
+/** Create namespace (if missing), service account, daemonsets and services. `onCreated` fires before the
  * first create, so a cleanup is registered even if a later create fails. */
 export async function deployFloaters(api: KubeApi, spec: FloaterSpec, namespaceExists: boolean, onCreated: (d: Deployment) => void): Promise<Deployment> {
   const objects = floaterObjects(spec);
@@ -32,6 +32,7 @@ export async function deployFloaters(api: KubeApi, spec: FloaterSpec, namespaceE
   if (!namespaceExists) await api.createNamespace(objects.namespace);
   await api.createServiceAccount(spec.namespace, objects.serviceAccount);
   for (const ds of objects.daemonSets) await api.createDaemonSet(spec.namespace, ds);
+  for (const svc of objects.services) await api.createService(spec.namespace, svc);
   return deployment;
 }
 
@@ -44,6 +45,7 @@ export async function removeDeployment(d: Deployment, timeoutMs = 90_000): Promi
   const ns = d.createdNamespace ? await d.api.readNamespace(d.namespace) : undefined;
   const ownsNamespace = ns?.metadata?.labels?.[CREATED_NS] === "true" && ns.metadata.labels[RUN_ID] === d.runId;
   for (const ds of await d.api.listDaemonSets(d.namespace, selector)) await d.api.deleteDaemonSet(d.namespace, ds.metadata!.name!);
+  for (const svc of await d.api.listServices(d.namespace, selector)) await d.api.deleteService(d.namespace, svc.metadata!.name!);
   // Directly: the namespace controller would get to the pods only seconds later.
   await d.api.deletePods(d.namespace, selector);
   if (ownsNamespace) await d.api.deleteNamespace(d.namespace);

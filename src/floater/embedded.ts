@@ -3,5 +3,6 @@
 import namespace from "../../embedded-manifests/namespace.yaml" with { type: "text" };
 import serviceAccount from "../../embedded-manifests/serviceaccount.yaml" with { type: "text" };
 import daemonSet from "../../embedded-manifests/floater-daemonset.yaml" with { type: "text" };
+import service from "../../embedded-manifests/floater-service.yaml" with { type: "text" };
 
-export const MANIFESTS = { namespace, serviceAccount, daemonSet } as const;
+export const MANIFESTS = { namespace, serviceAccount, daemonSet, service } as const;

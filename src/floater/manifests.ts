@@ -1,5 +1,5 @@
 // The objects a run deploys, built from the embedded YAML and the run's settings. Pure.
-import type { V1DaemonSet, V1Namespace, V1ServiceAccount } from "@kubernetes/client-node";
+import type { V1DaemonSet, V1Namespace, V1Service, V1ServiceAccount } from "@kubernetes/client-node";
 import { load } from "js-yaml";
 import { MANIFESTS } from "./embedded.ts";
 
@@ -21,13 +21,23 @@ export interface FloaterSpec {
   /** Restrict to these nodes; undefined means every node. */
   nodeNames?: string[];
   imagePullSecret?: string;
+  /** Services in front of the floaters of one network (the probes' targets), by kind. */
+  services?: { network: FloaterNetwork; kinds: ServiceKind[] };
 }
+
+/** cluster: a plain ClusterIP; local: internalTrafficPolicy Local (a node's request is answered
+ * by its own floater only); nodeport: a NodePort with externalTrafficPolicy Local (each node's
+ * NodePort answers with its own floater). */
+export type ServiceKind = "cluster" | "local" | "nodeport";
 
 export interface FloaterObjects {
   namespace: V1Namespace;
   serviceAccount: V1ServiceAccount;
   daemonSets: V1DaemonSet[];
+  services: V1Service[];
 }
+
+export const serviceName = (runId: string, kind: ServiceKind) => `netdoctor-${runId}${kind === "cluster" ? "" : `-${kind}`}`;
 
 export const managedSelector = `${MANAGED_BY}=${MANAGER}`;
 export const runSelector = (runId: string) => `${managedSelector},${RUN_ID}=${runId}`;
@@ -52,7 +62,22 @@ export function floaterObjects(spec: FloaterSpec): FloaterObjects {
   serviceAccount.metadata!.labels = { ...serviceAccount.metadata!.labels, ...runLabels };
 
   const daemonSets = spec.networks.map((network) => daemonSet(spec, network, serviceAccount.metadata!.name!, runLabels));
-  return { namespace, serviceAccount, daemonSets };
+  const services = (spec.services?.kinds ?? []).map((kind) => service(spec, spec.services!.network, kind, runLabels));
+  return { namespace, serviceAccount, daemonSets, services };
+}
+
+function service(spec: FloaterSpec, network: FloaterNetwork, kind: ServiceKind, runLabels: Record<string, string>): V1Service {
+  const svc = load(MANIFESTS.service) as V1Service;
+  svc.metadata = { ...svc.metadata, name: serviceName(spec.runId, kind), namespace: spec.namespace, labels: { ...svc.metadata!.labels, ...runLabels } };
+  const s = svc.spec!;
+  s.selector = { [RUN_ID]: spec.runId, [NETWORK]: network };
+  s.ports = [{ ...s.ports![0]!, port: spec.port }];
+  if (kind === "local") s.internalTrafficPolicy = "Local";
+  if (kind === "nodeport") {
+    s.type = "NodePort";
+    s.externalTrafficPolicy = "Local";
+  }
+  return svc;
 }
 
 function daemonSet(spec: FloaterSpec, network: FloaterNetwork, serviceAccount: string, runLabels: Record<string, string>): V1DaemonSet {

@@ -4,7 +4,7 @@ import type { AccessCheck } from "../kube/client.ts";
 
 /** Every API call a run makes, as access checks. `namespaceExists`: else the run creates it (and
  * deletes it again). Optional shortcuts (deleting pods as a collection) are left out. */
-export function requiredPermissions(namespace: string, namespaceExists: boolean): AccessCheck[] {
+export function requiredPermissions(namespace: string, namespaceExists: boolean, withServices = false): AccessCheck[] {
   return [
     { verb: "list", resource: "nodes" },
     { verb: "get", resource: "namespaces" },
@@ -19,6 +19,15 @@ export function requiredPermissions(namespace: string, namespaceExists: boolean)
     // WebSocket exec is authorised as "get" by some API servers and "create" by others.
     { verb: "create", resource: "pods", subresource: "exec", namespace },
     { verb: "get", resource: "pods", subresource: "exec", namespace },
+    // svc and nodeport probes: the run's Services, and their endpoints to know when they serve.
+    ...(withServices
+      ? [
+        { verb: "create", resource: "services", namespace },
+        { verb: "list", resource: "services", namespace },
+        { verb: "delete", resource: "services", namespace },
+        { verb: "list", resource: "endpointslices", group: "discovery.k8s.io", namespace },
+      ]
+      : []),
   ];
 }
 

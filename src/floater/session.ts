@@ -4,7 +4,8 @@ import type { Settings } from "../config/settings.ts";
 import { ClusterError, UsageError } from "../errors.ts";
 import type { AccessCheck, KubeApi } from "../kube/client.ts";
 import type { Lifecycle } from "../runtime/lifecycle.ts";
-import { networksOf } from "../probe/plan.ts";
+import { networksOf, type RunServices } from "../probe/plan.ts";
+import { runServices, serviceKinds } from "./services.ts";
 import type { Progress } from "../report/progress.ts";
 import { deployFloaters, namespaceUsable, otherRunsIn, removeDeployment } from "./deploy.ts";
 import { imageWithRepository, runSelector, type FloaterNetwork, type FloaterSpec } from "./manifests.ts";
@@ -16,6 +17,8 @@ export interface FloatersUp extends WaitResult {
   runId: string;
   nodesTotal: number;
   nodesSelected: string[];
+  /** The run's Services in this cluster (svc and nodeport probes). */
+  services?: RunServices;
 }
 
 export interface NodeChoice {
@@ -67,10 +70,11 @@ export async function accessIn(api: KubeApi, settings: Settings, keptRun?: strin
   const namespace = settings.namespace;
   // Whether the namespace exists decides what is needed; without "get namespaces" it cannot be
   // known, so everything a new namespace needs is asked for.
-  const all = await api.missingPermissions(requiredPermissions(namespace, false));
+  const services = serviceKinds(settings).length > 0;
+  const all = await api.missingPermissions(requiredPermissions(namespace, false, services));
   const canRead = !all.some((c) => c.resource === "namespaces" && c.verb === "get");
   const namespaceExists = canRead ? await namespaceUsable(api, namespace) : false;
-  const missing = namespaceExists ? await api.missingPermissions(requiredPermissions(namespace, true)) : all;
+  const missing = namespaceExists ? await api.missingPermissions(requiredPermissions(namespace, true, services)) : all;
   if (missing.length) return { namespaceExists, missing, user: await api.whoAmI() };
   if (namespaceExists) {
     // A resumed --keep run's own floaters are not in the way: they are reused.
@@ -138,7 +142,23 @@ export async function bringUpFloaters(
     onProgress: (ready, total) => progress.update(`waiting for floaters: ${ready}/${total} ready`),
   });
   progress.done(`${waited.ready.length} floaters ready${waited.notReady.length ? `, ${waited.notReady.length} not ready` : ""}`);
-  return { ...waited, runId, nodesTotal: plan.nodes.all.length, nodesSelected: nodes };
+  const services = await servicesOf(api, settings, runId, waited, progress, life.signal);
+  return { ...waited, runId, nodesTotal: plan.nodes.all.length, nodesSelected: nodes, ...(services ? { services } : {}) };
+}
+
+/** The run's Services, once their endpoints are its ready floaters (svc and nodeport probes). */
+export async function servicesOf(api: KubeApi, settings: Settings, runId: string, waited: WaitResult, progress: Progress, signal?: AbortSignal): Promise<RunServices | undefined> {
+  const kinds = serviceKinds(settings);
+  if (!kinds.length) return undefined;
+  const target = networksOf(settings.mode).target;
+  progress.phase("waiting for the run's Services to list the floaters as endpoints");
+  const services = await runServices(api, {
+    namespace: settings.namespace, runId, kinds, port: settings.port, signal,
+    ready: waited.ready.filter((f) => f.network === target).length,
+    timeoutMs: Math.min(60, settings.podWaitTimeout) * 1000,
+  });
+  progress.done();
+  return services;
 }
 
 /** The objects a run creates in one cluster (what --dry-run shows). */
@@ -153,6 +173,7 @@ export function floaterSpec(plan: FloaterPlan, settings: Settings, o: { runId: s
     networks: [...new Set<FloaterNetwork>([source, target])],
     nodeNames: nodes.length === plan.nodes.all.length ? undefined : nodes,
     imagePullSecret: settings.imagePullSecret || undefined,
+    services: { network: target, kinds: serviceKinds(settings) },
   };
 }
 

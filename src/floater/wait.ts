@@ -50,6 +50,7 @@ export function floaterOf(pod: V1Pod, cluster: string): Floater {
     namespace: pod.metadata!.namespace!,
     network: (pod.metadata?.labels?.[NETWORK] as FloaterNetwork) ?? "pod",
     ips: ips.length ? ips : [pod.status!.podIP!],
+    hostIps: pod.status?.hostIPs?.map((h) => h.ip).filter((ip): ip is string => !!ip) ?? (pod.status?.hostIP ? [pod.status.hostIP] : []),
   };
 }
 

@@ -11,7 +11,10 @@ import {
   type V1DaemonSet,
   type V1Namespace,
   type V1Node,
+  DiscoveryV1Api,
+  type V1EndpointSlice,
   type V1Pod,
+  type V1Service,
   type V1ServiceAccount,
 } from "@kubernetes/client-node";
 import { ClusterError } from "../errors.ts";
@@ -45,6 +48,11 @@ export interface KubeApi {
   listDaemonSets(ns: string | undefined, labelSelector: string): Promise<V1DaemonSet[]>;
   deleteDaemonSet(ns: string, name: string): Promise<void>;
   listPods(ns: string | undefined, labelSelector: string): Promise<V1Pod[]>;
+  createService(ns: string, svc: V1Service): Promise<V1Service>;
+  listServices(ns: string | undefined, labelSelector: string): Promise<V1Service[]>;
+  deleteService(ns: string, name: string): Promise<void>;
+  /** The EndpointSlices of a Service. */
+  listEndpointSlices(ns: string, service: string): Promise<V1EndpointSlice[]>;
   /** Remove the pod object at once (grace period 0): for floaters on a node that is gone. */
   forceDeletePod(ns: string, name: string): Promise<void>;
   /** Graceful (each pod's own grace period). Only a shortcut: without permission to delete pods
@@ -73,6 +81,7 @@ export function createKubeApi(target: ClusterTarget): KubeApi {
   const apps = new AppsV1Api(config);
   const authz = new AuthorizationV1Api(config);
   const authn = new AuthenticationV1Api(config);
+  const discovery = new DiscoveryV1Api(config);
   const version = new VersionApi(config);
 
   /** Run one API call. A failure with one of the `expected` HTTP statuses gives undefined; any
@@ -137,6 +146,15 @@ export function createKubeApi(target: ClusterTarget): KubeApi {
       call("listing pods", async () =>
         ns ? (await core.listNamespacedPod({ namespace: ns, labelSelector })).items : (await core.listPodForAllNamespaces({ labelSelector })).items,
       ),
+    createService: (ns, svc) => call(`creating service ${ns}/${svc.metadata?.name}`, () => core.createNamespacedService({ namespace: ns, body: svc })),
+    listServices: (ns, labelSelector) =>
+      call("listing services", async () =>
+        ns ? (await core.listNamespacedService({ namespace: ns, labelSelector })).items : (await core.listServiceForAllNamespaces({ labelSelector })).items,
+      ),
+    deleteService: (ns, name) => remove(`deleting service ${ns}/${name}`, () => core.deleteNamespacedService({ namespace: ns, name })),
+    listEndpointSlices: (ns, service) =>
+      call(`listing the endpoints of service ${ns}/${service}`, async () =>
+        (await discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: `kubernetes.io/service-name=${service}` })).items),
     deletePods: async (ns, labelSelector) => void (await attempt(`deleting pods ${labelSelector} in ${ns}`, () => core.deleteCollectionNamespacedPod({ namespace: ns, labelSelector }), [403])),
     forceDeletePod: (ns, name) => remove(`deleting pod ${ns}/${name}`, () => core.deleteNamespacedPod({ namespace: ns, name, gracePeriodSeconds: 0 })),
   };

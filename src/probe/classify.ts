@@ -16,6 +16,11 @@ export function classify(probe: Probe, raw: RawOutcome | undefined, timeoutSec: 
       return classifyPing(probe, raw, timeoutSec);
     case "tcp":
       return probe.custom ? classifyConnect(probe, raw, timeoutSec) : classifyFloaterTcp(probe, raw, timeoutSec);
+    case "svc":
+    case "nodeport":
+      return classifyFloaterTcp(probe, raw, timeoutSec);
+    case "mtu":
+      return classifyMtu(probe, raw);
     case "dns":
       return classifyDns(probe, raw, timeoutSec);
   }
@@ -96,6 +101,18 @@ function classifyConnect(probe: Probe, raw: RawOutcome, timeoutSec: number): Ver
   if (raw.exitCode === 0) return ok(probe);
   const common = commonNetworkFailure(raw.output, timeoutSec);
   return common ? fail(probe, common.code, common.reason) : fail(probe, "other", raw.output || `nc exited ${raw.exitCode}`);
+}
+
+/** The script's "MTU <mtu> SIZE <payload> OK | LOST SMALL LOST | LOST LARGEST <payload>". */
+function classifyMtu(probe: Probe, raw: RawOutcome): Verdict {
+  const m = /MTU (\d+) SIZE (\d+) (OK|LOST SMALL LOST|LOST LARGEST (\d+))/.exec(raw.output);
+  if (!m) return error(probe, "wrong-answer", `unrecognised mtu probe output: ${raw.output || "(none)"}`);
+  const header = probe.family === "ipv6" ? 48 : 28;
+  const [mtu, size] = [Number(m[1]), Number(m[2]) + header];
+  if (m[3] === "OK") return ok(probe);
+  if (m[3] === "LOST SMALL LOST") return fail(probe, "timeout", `no reply to full-size (${size} bytes) nor to small pings: the path is down, not an MTU problem`);
+  const largest = Number(m[4]) + header;
+  return fail(probe, "mtu-blackhole", `MTU black hole: ${size}-byte packets (the source's MTU ${mtu}, Don't Fragment) are lost while small ones pass; the largest that passes is about ${largest} bytes`);
 }
 
 function classifyDns(probe: Probe, raw: RawOutcome, timeoutSec: number): Verdict {

@@ -38,44 +38,71 @@ export function familiesOf(ipFamily: IpFamily): Family[] {
   return ipFamily === "dual" ? ["ipv4", "ipv6"] : [ipFamily];
 }
 
+/** A run's Services in one cluster, for the svc and nodeport probes. */
+export interface RunServices {
+  port: number;
+  /** ClusterIPs of the Service of every floater (any endpoint answers). */
+  clusterIPs: string[];
+  /** ClusterIPs of the internalTrafficPolicy: Local Service: only the source's own floater
+   * answers, so a failure is the source node's own Service rules. */
+  localIPs: string[];
+  /** The NodePort (externalTrafficPolicy: Local: each node answers with its own floater). */
+  nodePort?: number;
+}
+
+/** Protocols probed for every (source, target node) pair at the target floater's address. */
+const PAIR_PROTOCOLS = ["icmp", "tcp", "mtu"] as const;
+
 /**
  * sources and targets: the ready floaters of the source and target networks (for a cross-cluster
  * check, targets are the other cluster's). Pairs on the same node (and cluster) are skipped.
+ * `services`: the run's Services in the sources' own cluster (none across clusters).
  */
-export function planProbes(opts: PlanOptions, sources: Floater[], targets: Floater[]): SourcePlan[] {
+export function planProbes(opts: PlanOptions, sources: Floater[], targets: Floater[], services?: RunServices): SourcePlan[] {
   const families = familiesOf(opts.ipFamily);
-  const pairProtocols = opts.protocols.filter((p): p is "icmp" | "tcp" => p !== "dns");
+  const wanted = (ip: string) => families.includes(familyOf(ip));
+  const pairProtocols = PAIR_PROTOCOLS.filter((p) => opts.protocols.includes(p));
+  const nodePort = opts.protocols.includes("nodeport") ? services?.nodePort : undefined;
   const dnsName = opts.dnsName || "kubernetes.default.svc.cluster.local";
   const customTargets = opts.targets.map((t) => parseTarget(t)!);
   // Endpoints are made once and shared by every probe (and result) that names them.
   const byNode = (a: Floater, b: Floater) => NODE_ORDER.compare(a.node, b.node);
   const targetEndpoints = [...targets].sort(byNode).map((t) => ({
     floater: t,
-    addresses: t.ips.filter((ip) => families.includes(familyOf(ip))).map((ip) => ({
+    addresses: t.ips.filter(wanted).map((ip) => ({
       family: familyOf(ip),
       plain: { cluster: t.cluster, node: t.node, ip },
       withPort: { cluster: t.cluster, node: t.node, ip, port: opts.port },
     })),
+    nodePorts: nodePort === undefined ? [] : t.hostIps.filter(wanted).map((ip) => ({ family: familyOf(ip), endpoint: { cluster: t.cluster, node: t.node, ip, port: nodePort } })),
   }));
-  const perSourceExtras = (opts.protocols.includes("dns") ? 1 : 0) + customTargets.length;
+  const serviceEndpoints = !services || !opts.protocols.includes("svc") ? [] : [
+    ...services.clusterIPs.filter(wanted).map((ip) => ({ family: familyOf(ip), endpoint: { cluster: "", node: "", ip, port: services.port, name: "service" } })),
+    ...services.localIPs.filter(wanted).map((ip) => ({ family: familyOf(ip), endpoint: { cluster: "", node: "", ip, port: services.port, name: "service-local" } })),
+  ];
+  const perSourceExtras = (opts.protocols.includes("dns") ? 1 : 0) + customTargets.length + serviceEndpoints.length;
   const isSelf = (source: Floater, target: Floater) => target.node === source.node && target.cluster === source.cluster;
 
   return [...sources].sort(byNode).map((source, index) => {
     const endpoint = (family: Family) => ({ cluster: source.cluster, node: source.node, ip: source.ips.find((ip) => familyOf(ip) === family) ?? "" });
-    const count = targetEndpoints.reduce((n, t) => n + (isSelf(source, t.floater) ? 0 : t.addresses.length * pairProtocols.length), 0) + perSourceExtras;
+    const count = targetEndpoints.reduce((n, t) => n + (isSelf(source, t.floater) ? 0 : t.addresses.length * pairProtocols.length + t.nodePorts.length), 0) + perSourceExtras;
     const probes = (): Probe[] => {
       let id = 1;
       const fromByFamily = new Map(families.map((f) => [f, endpoint(f)]));
       const from = (family: Family) => fromByFamily.get(family) ?? endpoint(family);
       // Ids follow node order (results are reported in it); the probes run in another order.
-      const byTarget = targetEndpoints.map(({ floater: target, addresses }) =>
-        isSelf(source, target) ? [] : addresses.flatMap((a) =>
-          pairProtocols.map((protocol): Probe => ({ id: id++, protocol, family: a.family, source: from(a.family), target: protocol === "tcp" ? a.withPort : a.plain }))));
+      const byTarget = targetEndpoints.map(({ floater: target, addresses, nodePorts }) =>
+        isSelf(source, target) ? [] : [
+          ...addresses.flatMap((a) =>
+            pairProtocols.map((protocol): Probe => ({ id: id++, protocol, family: a.family, source: from(a.family), target: protocol === "tcp" ? a.withPort : a.plain }))),
+          ...nodePorts.map((n): Probe => ({ id: id++, protocol: "nodeport", family: n.family, source: from(n.family), target: n.endpoint })),
+        ]);
       // Each source starts its sweep at its own place in the target list (source i at target
       // i+1): sources probing at the same time then reach different targets, instead of all
       // knocking on the first floater at once (its listen backlog overflowed at 500 nodes).
       const start = (index + 1) % Math.max(1, byTarget.length);
       const out: Probe[] = [...byTarget.slice(start), ...byTarget.slice(0, start)].flat();
+      for (const svc of serviceEndpoints) out.push({ id: id++, protocol: "svc", family: svc.family, source: from(svc.family), target: svc.endpoint });
       if (opts.protocols.includes("dns")) {
         const family = opts.dnsServer ? familyOf(opts.dnsServer) : families[0]!;
         out.push({ id: id++, protocol: "dns", family, source: from(family), target: { cluster: "", node: "", ip: opts.dnsServer, name: dnsName } });
@@ -96,6 +123,8 @@ export function planProbes(opts: PlanOptions, sources: Floater[], targets: Float
 export interface ClusterFloaters {
   context: string;
   floaters: Floater[];
+  /** The run's Services in this cluster, when svc or nodeport is probed. */
+  services?: RunServices;
 }
 
 /** The probes of one cluster's API: its source floaters and the targets they aim at. */
@@ -111,8 +140,9 @@ export interface Leg {
 export function planLegs(opts: PlanOptions, direction: Direction, source: ClusterFloaters, destination?: ClusterFloaters): Leg[] {
   const { source: from, target: to } = networksOf(opts.mode);
   const pick = (c: ClusterFloaters, network: "pod" | "host") => c.floaters.filter((f) => f.network === network);
-  if (!destination) return [{ context: source.context, plans: planProbes(opts, pick(source, from), pick(source, to)) }];
+  if (!destination) return [{ context: source.context, plans: planProbes(opts, pick(source, from), pick(source, to), source.services) }];
   const legs: Leg[] = [];
+  // A cluster's Services are probed from inside it only: across clusters, pod and node IPs.
   const leg = (a: ClusterFloaters, b: ClusterFloaters) => legs.push({ context: a.context, plans: planProbes(opts, pick(a, from), pick(b, to)) });
   if (direction !== "b-to-a") leg(source, destination);
   if (direction !== "a-to-b") leg(destination, source);

@@ -18,6 +18,8 @@ export const REASON_CODES = [
   "blocked",
   /** Connected, but the floater's answer did not come back. */
   "no-answer",
+  /** Full-size packets (Don't Fragment) are lost while small ones pass: an MTU black hole. */
+  "mtu-blackhole",
   /** DNS: the name does not exist. */
   "nxdomain",
   /** DNS: the server answered SERVFAIL or REFUSED. */

@@ -16,7 +16,7 @@ export interface ScriptOptions {
 export const RESULT_MARK = "@@";
 
 /** Shell functions: each runs one probe and reports it; `$1` is the probe id. */
-function prelude(o: ScriptOptions): string {
+function prelude(o: ScriptOptions, withMtu: boolean): string {
   const w = Math.max(1, Math.ceil(o.timeout));
   return [
     "set -f",
@@ -41,7 +41,22 @@ function prelude(o: ScriptOptions): string {
     `t(){ o=$(nc $V -w ${w} $2 $3 <$R 2>&1); r=$?; case "$r$o" in 0*OK*) ;; 0*) o=$(nc $V -w ${w} $2 $3 <$R 2>&1); r=$?;; esac; case "$r$o" in 0*OK*) o=OK;; esac; e $1 $r $o; }`,
     `c(){ o=$(nc $V -w ${w} $2 $3 </dev/null 2>&1); e $1 $? $o; }`,
     `d(){ o=$(timeout ${w} nslookup $2 $3 2>&1); e $1 $? $o; }`,
+    ...(withMtu ? mtuPrelude(w) : []),
   ].join("\n");
+}
+
+/** The mtu probe: full-size pings (the source interface's MTU, less the IP and ICMP headers: $3)
+ * with Don't Fragment (a raw socket's default, IP_PMTUDISC_WANT). When they are lost, small ones
+ * tell a black hole from a dead path, and a bisection (1 s per step, to 16 bytes) finds the
+ * largest size that passes. Two pings per size: one lost alone is not a verdict. */
+function mtuPrelude(w: number): string[] {
+  return [
+    // The pod's own interface (eth0), else the first that is not loopback (host network).
+    `U=; set +f; for f in /sys/class/net/eth0/mtu /sys/class/net/*/mtu; do case $f in */lo/mtu) ;; *) [ -r $f ] && { read U <$f; break; };; esac; done; set -f; [ -n "$U" ] || U=1500`,
+    `q(){ ping -q -c 2 -i 0.05 -s $2 -W $3 -w $3 $1 >/dev/null 2>&1; r=$?; }`,
+    `m(){ s=$((U-$3)); q $2 $s ${w}; [ $r = 0 ] && { e $1 0 MTU $U SIZE $s OK; return; }; q $2 56 ${w}; [ $r = 0 ] || { e $1 1 MTU $U SIZE $s LOST SMALL LOST; return; }; ` +
+      `l=56 h=$s; while [ $((h-l)) -gt 16 ]; do k=$(((l+h)/2)); q $2 $k 1; if [ $r = 0 ]; then l=$k; else h=$k; fi; done; e $1 1 MTU $U SIZE $s LOST LARGEST $l; }`,
+  ];
 }
 
 function call(p: Probe): string {
@@ -49,8 +64,13 @@ function call(p: Probe): string {
   switch (p.protocol) {
     case "icmp":
       return `i ${p.id} ${host}`;
+    case "mtu":
+      return `m ${p.id} ${host} ${p.family === "ipv6" ? 48 : 28}`;
     case "tcp":
       return `${p.custom ? "c" : "t"} ${p.id} ${host} ${p.target.port}`;
+    case "svc":
+    case "nodeport":
+      return `t ${p.id} ${host} ${p.target.port}`;
     case "dns":
       return `d ${p.id} ${p.target.name}${host ? ` ${host}` : ""}`;
   }
@@ -66,12 +86,14 @@ function randomToken(): string {
  * in a 100-node check); at 8, none in 1600. */
 export const ICMP_IN_FLIGHT = 8;
 
+const isPing = (p: Probe) => p.protocol === "icmp" || p.protocol === "mtu";
+
 /** Which probes run one after another in each lane: pings in at most ICMP_IN_FLIGHT lanes, the
  * other probes in the remaining lanes (or in all of them, when there are few). */
 export function lanesOf(probes: Probe[], lanes: number): Probe[][] {
   const total = Math.max(1, Math.min(lanes, probes.length));
-  const pings = probes.filter((p) => p.protocol === "icmp");
-  const others = probes.filter((p) => p.protocol !== "icmp");
+  const pings = probes.filter(isPing);
+  const others = probes.filter((p) => !isPing(p));
   const pingLanes = Math.min(total, ICMP_IN_FLIGHT, pings.length);
   const otherFrom = pingLanes < total ? pingLanes : 0;
   const byLane: Probe[][] = Array.from({ length: total }, () => []);
@@ -82,16 +104,26 @@ export function lanesOf(probes: Probe[], lanes: number): Probe[][] {
 
 export function probeScript(probes: Probe[], o: ScriptOptions): string {
   const body = lanesOf(probes, o.lanes).map((lane) => `(${lane.map(call).join(";")})&`).join("\n");
-  return `${prelude(o)}\n${body}\nwait\nrm -f $R\n`;
+  return `${prelude(o, probes.some((p) => p.protocol === "mtu"))}\n${body}\nwait\nrm -f $R\n`;
 }
 
 /** How long a probe may take at worst, in units of its timeout: a ping twice (a lost burst is
  * confirmed by a second one); the image's nc waits up to twice -w on a connection that stays
  * silent (measured on busybox 1.37.0), and a floater probe connects twice when unanswered. */
 function worstCase(p: Probe): number {
-  if (p.protocol === "icmp") return 2;
-  if (p.protocol === "tcp") return p.custom ? 2 : 4;
-  return 1;
+  switch (p.protocol) {
+    case "icmp":
+      return 2;
+    case "tcp":
+      return p.custom ? 2 : 4;
+    case "svc":
+    case "nodeport":
+      return 4;
+    case "mtu":
+      return 2 + 6; // full size, small, then up to 6 bisection steps of 1 s
+    case "dns":
+      return 1;
+  }
 }
 
 /** How long the exec of a script may take before it is given up on: its slowest lane with every

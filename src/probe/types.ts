@@ -2,7 +2,7 @@
 import type { ReasonCode } from "./reasons.ts";
 
 export type Family = "ipv4" | "ipv6";
-export type ProbeProtocol = "icmp" | "tcp" | "dns";
+export type ProbeProtocol = "icmp" | "tcp" | "dns" | "svc" | "nodeport" | "mtu";
 export type Status = "Succeeded" | "Failed" | "Error";
 
 /** A ready floater pod: where probes run from, and what they aim at. */
@@ -14,6 +14,8 @@ export interface Floater {
   namespace: string;
   network: "pod" | "host";
   ips: string[];
+  /** The node's own addresses (the pod's hostIPs): where its NodePort answers. */
+  hostIps: string[];
 }
 
 export interface Endpoint {

@@ -2,7 +2,7 @@
 // permissions it lacks. -o json|yaml prints the objects themselves (a v1 List, as kubectl's
 // --dry-run=client -o yaml does). Pure.
 import { dump } from "js-yaml";
-import type { V1DaemonSet, V1Namespace, V1ServiceAccount } from "@kubernetes/client-node";
+import type { V1DaemonSet, V1Namespace, V1Service, V1ServiceAccount } from "@kubernetes/client-node";
 import type { Output } from "../config/settings.ts";
 
 export interface DryRunCluster {
@@ -12,6 +12,7 @@ export interface DryRunCluster {
   namespace?: V1Namespace;
   serviceAccount: V1ServiceAccount;
   daemonSets: V1DaemonSet[];
+  services: V1Service[];
   nodes: string[];
   /** False when the nodes could not be listed (missing permission). */
   nodesKnown: boolean;
@@ -22,7 +23,7 @@ export interface DryRunCluster {
 
 export function renderDryRun(clusters: DryRunCluster[], output: Output): string {
   if (output === "json" || output === "yaml") {
-    const items = clusters.flatMap((c) => [...(c.namespace ? [c.namespace] : []), c.serviceAccount, ...c.daemonSets]);
+    const items = clusters.flatMap((c) => [...(c.namespace ? [c.namespace] : []), c.serviceAccount, ...c.daemonSets, ...c.services]);
     const list = { apiVersion: "v1", kind: "List", items };
     return output === "json" ? `${JSON.stringify(list, null, 2)}\n` : dump(list, { noRefs: true, lineWidth: -1 });
   }
@@ -39,6 +40,7 @@ export function renderDryRun(clusters: DryRunCluster[], output: Output): string 
       lines.push(`  would create serviceaccount ${ns}/${c.serviceAccount.metadata!.name}`);
       const sample = c.nodes.slice(0, 8).join(", ") + (c.nodes.length > 8 ? `, ... (${c.nodes.length - 8} more)` : "");
       for (const ds of c.daemonSets) lines.push(`  would create daemonset ${ns}/${ds.metadata!.name} on ${c.nodes.length} node${c.nodes.length === 1 ? "" : "s"}: ${sample}`);
+      for (const svc of c.services) lines.push(`  would create service ${ns}/${svc.metadata!.name} (${svc.spec!.type ?? "ClusterIP"})`);
     }
     if (c.missing.length) {
       lines.push(`  missing permissions: ${c.missing.join(", ")}`);

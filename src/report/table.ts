@@ -17,6 +17,7 @@ export function statusText(status: ResultRecord["status"], color: boolean): stri
 
 function targetText(r: ResultRecord): string {
   if (r.protocol === "dns") return `${r.target.name ?? ""}${r.target.ip ? ` @${r.target.ip}` : ""}`;
+  if (r.protocol === "svc") return `${r.target.name ?? "service"} ${r.target.ip.includes(":") ? `[${r.target.ip}]` : r.target.ip}:${r.target.port ?? ""}`;
   return r.target.port ? `${r.target.ip.includes(":") ? `[${r.target.ip}]` : r.target.ip}:${r.target.port}` : r.target.ip;
 }
 

@@ -10,6 +10,8 @@ type PairLike = Pick<ResultRecord, "source" | "target" | "protocol" | "family" |
 export function pairKey(p: PairLike): string {
   const from = `${p.source.cluster}/${p.source.node}`;
   if (p.protocol === "dns") return `${from} dns ${p.target.name ?? ""}@${p.target.ip}`;
+  // A run's Services are new each run: known by their kind, not their ClusterIP.
+  if (p.protocol === "svc") return `${from} svc ${p.target.name ?? ""}/${p.family}`;
   if (p.custom) return `${from} -> ${p.target.ip}:${p.target.port ?? ""} ${p.protocol}`;
   return `${from} -> ${p.target.cluster}/${p.target.node} ${p.protocol}/${p.family}`;
 }

@@ -13,7 +13,7 @@ import { notReadyReason } from "../../src/floater/wait.ts";
 const target = { contextName: "prod", server: "https://10.0.0.1:6443", files: ["/home/u/.kube/config"] } as ClusterTarget;
 const io: Io = { out: () => {}, err: () => {}, env: {}, cwd: "/", stdoutIsTTY: false, stderrIsTTY: false, columns: 80 };
 const plan: SourcePlan = {
-  source: { cluster: "c", node: "n1", pod: "p1", namespace: "ns", network: "pod", ips: ["10.0.0.1"] },
+  source: { cluster: "c", node: "n1", pod: "p1", namespace: "ns", network: "pod", ips: ["10.0.0.1"], hostIps: ["192.168.0.1"] },
   count: 1,
   probes: () => [{ id: 0, protocol: "tcp", family: "ipv4", source: { cluster: "c", node: "n1", ip: "10.0.0.1" }, target: { cluster: "c", node: "n2", ip: "10.0.0.2", port: 8889 } }],
 };

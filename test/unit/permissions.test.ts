@@ -37,7 +37,7 @@ describe("permissions", () => {
 
 describe("dry run", () => {
   const objects = floaterObjects({ namespace: "nd", runId: "abc123", image: "busybox", port: 8889, networks: ["pod"] });
-  const cluster = { context: "a", server: "https://s", namespace: objects.namespace, serviceAccount: objects.serviceAccount, daemonSets: objects.daemonSets, nodes: ["n1", "n2"], nodesKnown: true, missing: [] };
+  const cluster = { context: "a", server: "https://s", namespace: objects.namespace, serviceAccount: objects.serviceAccount, daemonSets: objects.daemonSets, services: objects.services, nodes: ["n1", "n2"], nodesKnown: true, missing: [] };
   test("text: what would be created, where, and the permissions", () => {
     const text = renderDryRun([cluster, { ...cluster, context: "b", namespace: undefined, missing: ["list nodes"], grant: "kubectl apply -f - <<'EOF'\nX\nEOF" }], "table");
     expect(text).toContain("dry run: nothing was created or changed");

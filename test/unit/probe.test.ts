@@ -7,7 +7,7 @@ import { runProbes, unitsOf } from "../../src/probe/run.ts";
 import { ICMP_IN_FLIGHT, lanesOf, probeScript, scriptDeadlineMs } from "../../src/probe/script.ts";
 import type { Floater, Probe } from "../../src/probe/types.ts";
 
-const floater = (node: string, ip: string, network: "pod" | "host" = "pod"): Floater => ({ cluster: "c", node, pod: `p-${node}`, namespace: "ns", network, ips: [ip] });
+const floater = (node: string, ip: string, network: "pod" | "host" = "pod"): Floater => ({ cluster: "c", node, pod: `p-${node}`, namespace: "ns", network, ips: [ip], hostIps: [`192.168.0.${node.slice(1)}`] });
 const floaters = [floater("n1", "10.0.1.1"), floater("n2", "10.0.2.1"), floater("n3", "10.0.3.1")];
 const opts: PlanOptions = { mode: "pod", protocols: ["icmp", "tcp"], ipFamily: "ipv4", port: 8889, targets: [], dnsName: "", dnsServer: "" };
 

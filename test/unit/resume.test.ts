@@ -15,7 +15,7 @@ function doc(results: ResultRecord[], skipped: string[] = []): ResultsDocument {
     summary: { nodesTotal: 3, nodesChecked: 3 - skipped.length, pairs: results.length, succeeded: 0, failed: 0, errors: 0, skippedNodes: skipped.length, execs: 0, retries: 0, durationMs: 0 },
   };
 }
-const floater = (node: string, ip: string): Floater => ({ cluster: "c", node, pod: `p-${node}`, namespace: "ns", network: "pod", ips: [ip] });
+const floater = (node: string, ip: string): Floater => ({ cluster: "c", node, pod: `p-${node}`, namespace: "ns", network: "pod", ips: [ip], hostIps: [] });
 
 describe("resume", () => {
   test("pairs are known by node names, not IPs", () => {

@@ -26,8 +26,8 @@ export default async function check(args: Args, io: Io): Promise<ExitCode> {
 
   return new Lifecycle(io).run(async (life) => {
     const [here, there] = await floatersUp(plans, settings, life, progress, runId);
-    const legs = planLegs(settings, settings.direction, { context: source.target.contextName, floaters: here!.ready },
-      there && destination ? { context: destination.target.contextName, floaters: there.ready } : undefined);
+    const legs = planLegs(settings, settings.direction, { context: source.target.contextName, floaters: here!.ready, services: here!.services },
+      there && destination ? { context: destination.target.contextName, floaters: there.ready, services: there.services } : undefined);
     const { batches, stats } = await probeAll(legs, clusters, settings, life, progress);
     const doc = buildDocument({
       settings, startedAt, partial: life.interrupted, clusters: clusterList(clusters).map((c) => c.target),

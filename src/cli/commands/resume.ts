@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { SETTING_KEYS, type Settings } from "../../config/settings.ts";
 import { ExitCode } from "../../errors.ts";
 import { newRunId } from "../../floater/deploy.ts";
-import { keptFloaters, type FloaterPlan } from "../../floater/session.ts";
+import { keptFloaters, servicesOf, type FloaterPlan } from "../../floater/session.ts";
 import type { WaitResult } from "../../floater/wait.ts";
-import { narrowPlans, networksOf, planLegs } from "../../probe/plan.ts";
+import { narrowPlans, networksOf, planLegs, type RunServices } from "../../probe/plan.ts";
 import { createProgress, type Progress } from "../../report/progress.ts";
 import type { ResultsDocument } from "../../results/document.ts";
 import { compare, isDue, isEmpty, merge, whatToRecheck, type RecheckOutcome } from "../../results/resume.ts";
@@ -53,8 +53,8 @@ export default async function resume(args: Args, io: Io): Promise<ExitCode> {
   return new Lifecycle(io).run(async (life) => {
     const floaters = (kept && (await reuseKept(plans, kept, previous.doc.run.namespace, settings, life, progress))) || (await floatersUp(plans, settings, life, progress, runId));
     const [here, there] = floaters;
-    const legs = planLegs(settings, settings.direction, { context: targets.source.contextName, floaters: here!.ready },
-      there && targets.destination ? { context: targets.destination.contextName, floaters: there.ready } : undefined)
+    const legs = planLegs(settings, settings.direction, { context: targets.source.contextName, floaters: here!.ready, services: here!.services },
+      there && targets.destination ? { context: targets.destination.contextName, floaters: there.ready, services: there.services } : undefined)
       .map((leg) => ({ ...leg, plans: narrowPlans(leg.plans, isDue(recheck)) }));
     const { batches, stats } = await probeAll(legs, clusters, settings, life, progress);
     const rechecked = batches.flat();
@@ -71,7 +71,7 @@ export default async function resume(args: Args, io: Io): Promise<ExitCode> {
 }
 
 /** The floaters a --keep run left, in every cluster, if its DaemonSets are all still there. */
-async function reuseKept(plans: FloaterPlan[], runId: string, namespace: string, settings: Settings, life: Lifecycle, progress: Progress): Promise<WaitResult[] | undefined> {
+async function reuseKept(plans: FloaterPlan[], runId: string, namespace: string, settings: Settings, life: Lifecycle, progress: Progress): Promise<(WaitResult & { services?: RunServices })[] | undefined> {
   const { source: from, target: to } = networksOf(settings.mode);
   progress.phase(`waiting for the kept floaters of run ${runId} (up to ${settings.podWaitTimeout}s)`);
   const found = await Promise.all(plans.map((plan) =>
@@ -80,7 +80,9 @@ async function reuseKept(plans: FloaterPlan[], runId: string, namespace: string,
       timeoutMs: settings.podWaitTimeout * 1000, signal: life.signal, onProgress: (ready, total) => progress.update(`waiting for the kept floaters: ${ready}/${total} ready`),
     })));
   progress.done();
-  return found.every((f) => f !== undefined) ? (found as WaitResult[]) : undefined;
+  if (!found.every((f) => f !== undefined)) return undefined;
+  // The kept run's Services (svc, nodeport) are kept with it.
+  return Promise.all(found.map(async (waited, k) => ({ ...waited!, services: await servicesOf(plans[k]!.api, { ...settings, namespace }, runId, waited!, progress, life.signal) })));
 }
 
 /** At most this many pairs are named per kind; the results file has them all. */
