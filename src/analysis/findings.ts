@@ -19,6 +19,8 @@ export type FindingKind =
   | "node-cannot-reach"
   | "protocol-to-node"
   | "protocol-from-node"
+  | "service-cluster"
+  | "service-node"
   | "link"
   | "dns-server"
   | "dns-name"
@@ -92,9 +94,11 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
     for (const k of indices) claimed[k] = 1;
   };
   const examples = (indices: number[]) => indices.slice(0, EXAMPLES).map((k) => pairText(results[k]!));
-  const add = (f: Omit<Finding, "evidence">, explained: number[], of: number) => {
-    findings.push({ ...f, evidence: { pairs: explained.length, of, examples: examples(explained) } });
+  const add: Add = (f, explained, of) => {
+    const finding = { ...f, evidence: { pairs: explained.length, of, examples: examples(explained) } };
+    findings.push(finding);
     claim(explained);
+    return finding;
   };
 
   // 1. Nodes that could not take part.
@@ -186,10 +190,23 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
     }
   }
 
-  // 6. Nodes: nearly all pairs into (or out of) a node fail, per protocol/family layer.
-  nodeFindings(results, meshIdx, claimed, nodeName, add);
+  // 6. The Service path: a node whose Service rules (kube-proxy) fail while its pod network works.
+  serviceFindings(results, meshIdx, claimed, nodeName, add);
 
-  // 7. Links: what fails between two nodes and is not explained by either node.
+  // 7. Nodes: nearly all pairs into (or out of) a node fail, per protocol/family layer.
+  const blamed = nodeFindings(results, meshIdx, claimed, nodeName, add);
+  // What a blamed node's own Service and DNS probes lost is that node's failure too.
+  for (let k = 0; k < results.length; k++) {
+    const r = results[k]!;
+    if (claimed[k] || !isFailure(r) || !viaService(r)) continue;
+    const f = blamed.get(nodeKey(r.source));
+    if (!f) continue;
+    f.evidence.pairs++;
+    f.evidence.of++;
+    claimed[k] = 1;
+  }
+
+  // 8. Links: what fails between two nodes and is not explained by either node.
   const linkIdx = meshIdx.filter((k) => !claimed[k] && isFailure(results[k]!));
   const byLink = groupIdx(linkIdx, (k) => {
     const [x, y] = [nodeKey(results[k]!.source), nodeKey(results[k]!.target)];
@@ -205,13 +222,15 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
     const reasons = [...new Set(idx.map((k) => code(results[k]!) ?? "other"))].join(", ");
     add({
       kind: "link", severity: "error", subject: { from, to, bothWays, protocols },
-      explanation: bothWays
+      explanation: protocols.every((p) => p.startsWith("mtu/"))
+        ? `MTU black hole ${bothWays ? `between ${from} and ${to}` : `from ${from} to ${to}`}: full-size packets are lost while small ones pass (${results[idx[0]!]!.reason})`
+        : bothWays
         ? `the link between ${from} and ${to} is broken both ways (${protocols.join(", ")}: ${reasons}); both nodes work with every other node`
         : `the link from ${from} to ${to} is broken one way (${protocols.join(", ")}: ${reasons}); ${to} -> ${from} works, and both nodes work with every other node`,
     }, [...forward, ...backward], idx.length);
   }
 
-  // 8. DNS: a server failing for (nearly) every node, a name that does not resolve, or one node.
+  // 9. DNS: a server failing for (nearly) every node, a name that does not resolve, or one node.
   const dnsIdx: number[] = [];
   for (let k = 0; k < results.length; k++) if (results[k]!.protocol === "dns" && !claimed[k]) dnsIdx.push(k);
   for (const [server, idx] of groupIdx(dnsIdx, (k) => results[k]!.target.ip)) {
@@ -237,7 +256,7 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
     }
   }
 
-  // 9. Custom targets unreachable from (nearly) every node.
+  // 10. Custom targets unreachable from (nearly) every node.
   const customIdx: number[] = [];
   for (let k = 0; k < results.length; k++) if (results[k]!.custom && !claimed[k]) customIdx.push(k);
   for (const [target, idx] of groupIdx(customIdx, (k) => `${results[k]!.target.ip}:${results[k]!.target.port ?? ""}`)) {
@@ -248,7 +267,7 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
     }
   }
 
-  // 10. Whatever no rule explains.
+  // 11. Whatever no rule explains.
   const rest: number[] = [];
   for (let k = 0; k < results.length; k++) if (!claimed[k] && isFailure(results[k]!)) rest.push(k);
   if (rest.length) {
@@ -256,20 +275,89 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
       explanation: `${plural(rest.length, "failing pair")} fit no pattern: see the table` }, rest, rest.length);
   }
 
-  // 11. Latency outliers (warnings: they do not fail the run).
+  // 12. Latency outliers (warnings: they do not fail the run).
   findings.push(...latencyFindings(results, meshIdx, nodeName));
 
   const rank: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
   return findings.sort((x, y) => rank[x.severity] - rank[y.severity] || y.evidence.pairs - x.evidence.pairs);
 }
 
-type Add = (f: Omit<Finding, "evidence">, explained: number[], of: number) => void;
+type Add = (f: Omit<Finding, "evidence">, explained: number[], of: number) => Finding;
+
+/** A probe that goes through the source node's Service rules: the run's Services, and DNS asked
+ * of the pod's resolver (the cluster DNS Service). */
+const viaService = (r: ResultRecord) => r.protocol === "svc" || (r.protocol === "dns" && r.target.ip === "");
+
+/** The Service path. If the run's Services fail from nearly every node: one cluster-wide finding.
+ * Else, per node whose pod network works (at most HEALTHY of its icmp/tcp pairs in and out fail):
+ * its Services failing from it (nearly all its svc probes) and its NodePort failing from its
+ * peers (nearly all, at least two) are its own Service rules (kube-proxy): one finding, which
+ * also explains its DNS through the cluster DNS Service. */
+function serviceFindings(results: ResultRecord[], meshIdx: number[], claimed: Uint8Array, nodeName: (c: string, n: string) => string, add: Add): void {
+  const svcBySource = new Map<string, number[]>();
+  const dnsBySource = new Map<string, number[]>();
+  const portByTarget = new Map<string, number[]>();
+  const push = (m: Map<string, number[]>, key: string, k: number) => (m.get(key) ?? m.set(key, []).get(key)!).push(k);
+  for (let k = 0; k < results.length; k++) {
+    const r = results[k]!;
+    if (claimed[k]) continue;
+    if (r.protocol === "svc") push(svcBySource, nodeKey(r.source), k);
+    else if (viaService(r)) push(dnsBySource, nodeKey(r.source), k);
+    else if (r.protocol === "nodeport") push(portByTarget, nodeKey(r.target), k);
+  }
+  if (svcBySource.size === 0 && portByTarget.size === 0) return;
+  const bad = (idx: number[]) => idx.filter((k) => isFailure(results[k]!));
+
+  const sources = [...svcBySource.values()];
+  const allSvc = sources.flat();
+  const failingSources = sources.filter((idx) => bad(idx).length >= MOST * idx.length && bad(idx).length > 0).length;
+  if (sources.length >= 2 && failingSources >= MOST * sources.length) {
+    const r = results[bad(allSvc)[0]!]!;
+    add({ kind: "service-cluster", severity: "error", subject: { protocols: ["svc"] },
+      explanation: `the run's Service fails from ${failingSources} of ${sources.length} nodes (${r.reason}): no ready endpoints, or Service rules broken everywhere` },
+    bad(allSvc), allSvc.length);
+  }
+
+  // Pod network health per node, from its icmp/tcp pairs in and out.
+  const pod = new Map<string, { pairs: number; failed: number }>();
+  for (const k of meshIdx) {
+    const r = results[k]!;
+    if (r.protocol !== "icmp" && r.protocol !== "tcp") continue;
+    for (const key of [nodeKey(r.source), nodeKey(r.target)]) {
+      const c = pod.get(key) ?? pod.set(key, { pairs: 0, failed: 0 }).get(key)!;
+      c.pairs++;
+      if (isFailure(r)) c.failed++;
+    }
+  }
+  const podNetworkWorks = (key: string) => {
+    const c = pod.get(key);
+    return !c || c.failed <= HEALTHY * c.pairs;
+  };
+  for (const key of new Set([...svcBySource.keys(), ...portByTarget.keys()])) {
+    if (!podNetworkWorks(key)) continue;
+    const svc = (svcBySource.get(key) ?? []).filter((k) => !claimed[k]);
+    const port = portByTarget.get(key) ?? [];
+    const svcBad = bad(svc).length > 0 && bad(svc).length >= MOST * svc.length ? bad(svc) : [];
+    const portBad = port.length >= 2 && bad(port).length >= MOST * port.length ? bad(port) : [];
+    if (!svcBad.length && !portBad.length) continue;
+    const dns = svcBad.length ? bad(dnsBySource.get(key) ?? []) : [];
+    const [cluster, node] = splitKey(key);
+    const who = nodeName(cluster, node);
+    const what = svcBad.length && portBad.length
+      ? `Services fail from node ${who} and its NodePort does not answer its peers`
+      : svcBad.length ? `Services fail from node ${who}${dns.length ? " (DNS through the cluster DNS Service too)" : ""}` : `the NodePort of node ${who} does not answer its peers`;
+    add({ kind: "service-node", severity: "error", subject: { cluster, node, protocols: [...(svcBad.length ? ["svc"] : []), ...(portBad.length ? ["nodeport"] : [])] },
+      explanation: `${what}, while its pod network works: the Service rules on ${who} (kube-proxy or its replacement) are broken (${results[(svcBad[0] ?? portBad[0])!]!.reason})` },
+    [...svcBad, ...portBad, ...dns], svc.length + port.length + dns.length);
+  }
+}
 
 /** Per node and layer: pairs in and out, and how many fail (unclaimed). A node is blamed for a
  * layer when at least MOST of its pairs there fail and it has at least two peers there (with one
  * peer a node and a link cannot be told apart). All layers in and out: isolated; all in:
  * unreachable; all out: cannot reach; some protocols while the others are healthy: protocol. */
-function nodeFindings(results: ResultRecord[], meshIdx: number[], claimed: Uint8Array, nodeName: (c: string, n: string) => string, add: Add): void {
+function nodeFindings(results: ResultRecord[], meshIdx: number[], claimed: Uint8Array, nodeName: (c: string, n: string) => string, add: Add): Map<string, Finding> {
+  const outbound = new Map<string, Finding>();
   const nodes = new Map<string, number>();
   const layers = new Map<string, number>();
   const nodeOf = (e: { cluster: string; node: string }) => {
@@ -306,6 +394,7 @@ function nodeFindings(results: ResultRecord[], meshIdx: number[], claimed: Uint8
   }
   const layerNames = [...layers.keys()];
   const blamed: { node: number; inLayers: number[]; outLayers: number[] }[] = [];
+
   for (let n = 0; n < nodes.size; n++) {
     const bad = (dir: number) => {
       const out: number[] = [];
@@ -320,7 +409,7 @@ function nodeFindings(results: ResultRecord[], meshIdx: number[], claimed: Uint8
     const outLayers = bad(1);
     if (inLayers.length || outLayers.length) blamed.push({ node: n, inLayers, outLayers });
   }
-  if (!blamed.length) return;
+  if (!blamed.length) return outbound;
   // Pairs of the blamed nodes, by node, direction and layer, to claim them.
   const byNode = new Map<number, { in: number[][]; out: number[][] }>(blamed.map((b) => [b.node, { in: Array.from({ length: L }, () => []), out: Array.from({ length: L }, () => []) }]));
   for (const k of meshIdx) {
@@ -331,6 +420,7 @@ function nodeFindings(results: ResultRecord[], meshIdx: number[], claimed: Uint8
     byNode.get(nodeOf(r.source))?.out[l]!.push(k);
   }
   const names = [...nodes.keys()];
+  const firstReason = (idx: number[]) => (idx.length ? results[idx[0]!]!.reason : "");
   const testedLayers = (n: number, dir: number) => layerNames.map((_, l) => l).filter((l) => counts[at(n, l, dir, 0)]! > 0);
   for (const b of blamed) {
     const [cluster, node] = splitKey(names[b.node]!);
@@ -343,9 +433,9 @@ function nodeFindings(results: ResultRecord[], meshIdx: number[], claimed: Uint8
     const healthyOthers = (dir: number, ls: number[]) => testedLayers(b.node, dir).filter((l) => !ls.includes(l)).every((l) => counts[at(b.node, l, dir, 1)]! <= HEALTHY * counts[at(b.node, l, dir, 0)]!);
     if (allIn && allOut) {
       const pairs = [...pairsOf("in", b.inLayers), ...pairsOf("out", b.outLayers)];
-      add({ kind: "node-isolated", severity: "error", subject: { cluster, node },
+      outbound.set(names[b.node]!, add({ kind: "node-isolated", severity: "error", subject: { cluster, node },
         explanation: `node ${who} is isolated: it neither answers its peers nor reaches them (${plural(pairs.length, "failing pair")})` },
-      pairs, total(0, b.inLayers) + total(1, b.outLayers));
+      pairs, total(0, b.inLayers) + total(1, b.outLayers)));
       continue;
     }
     if (allIn) {
@@ -355,13 +445,15 @@ function nodeFindings(results: ResultRecord[], meshIdx: number[], claimed: Uint8
     } else if (b.inLayers.length && healthyOthers(0, b.inLayers)) {
       const protocols = protocolsOf(b.inLayers);
       add({ kind: "protocol-to-node", severity: "error", subject: { cluster, node, protocols },
-        explanation: `${protocols.join(", ")} to node ${who} fails from (nearly) every peer while its other probes pass: a listener or firewall on ${who}` },
+        explanation: protocols.every((p) => p.startsWith("mtu/"))
+          ? `MTU black hole to node ${who}: full-size packets from (nearly) every peer are lost while small ones pass (${firstReason(pairsOf("in", b.inLayers))})`
+          : `${protocols.join(", ")} to node ${who} fails from (nearly) every peer while its other probes pass: a listener or firewall on ${who}` },
       pairsOf("in", b.inLayers), total(0, b.inLayers));
     }
     if (allOut) {
-      add({ kind: "node-cannot-reach", severity: "error", subject: { cluster, node },
+      outbound.set(names[b.node]!, add({ kind: "node-cannot-reach", severity: "error", subject: { cluster, node },
         explanation: `node ${who} cannot reach (nearly) any peer, over ${protocolsOf(b.outLayers).join(", ")}, while they reach each other` },
-      pairsOf("out", b.outLayers), total(1, b.outLayers));
+      pairsOf("out", b.outLayers), total(1, b.outLayers)));
     } else if (b.outLayers.length && healthyOthers(1, b.outLayers)) {
       const protocols = protocolsOf(b.outLayers);
       add({ kind: "protocol-from-node", severity: "error", subject: { cluster, node, protocols },
@@ -369,6 +461,7 @@ function nodeFindings(results: ResultRecord[], meshIdx: number[], claimed: Uint8
       pairsOf("out", b.outLayers), total(1, b.outLayers));
     }
   }
+  return outbound;
 }
 
 /** Nodes whose inbound median RTT, and links whose RTT, are outliers against the cluster's median. */

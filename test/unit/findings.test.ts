@@ -142,6 +142,37 @@ describe("findings", () => {
   }, 60_000);
 });
 
+describe("findings on the Service path and MTU", () => {
+  const svc = (node: string, name: string, status: ResultRecord["status"], reasonCode: ReasonCode = status === "Succeeded" ? "ok" : "timeout"): ResultRecord =>
+    ({ source: { cluster: "a", node, ip: "x" }, target: { cluster: "", node: "", ip: "10.96.0.5", port: 8889, name }, protocol: "svc", family: "ipv4", status, reason: reasonCode, reasonCode });
+  const dnsVia = (node: string, ok: boolean): ResultRecord =>
+    ({ source: { cluster: "a", node, ip: "x" }, target: { cluster: "", node: "", ip: "", name: "kubernetes.default.svc.cluster.local" }, protocol: "dns", family: "ipv4", status: ok ? "Succeeded" : "Failed", reason: "", reasonCode: ok ? "ok" : "dns-timeout" });
+  const nodes = ["a1", "a2", "a3", "a4"];
+  test("kube-proxy down on a node: its Services, its NodePort and its DNS through the Service: one finding", () => {
+    const mesh4 = mesh(4, { protocols: ["icmp", "tcp"] });
+    const nodeports = mesh(4, { protocols: ["tcp"], faults: [(r) => (r.target.node === "a3" ? { reasonCode: "refused" } : undefined)] }).map((r) => ({ ...r, protocol: "nodeport" as const }));
+    const svcs = nodes.flatMap((n) => ["service", "service-local"].map((name) => svc(n, name, n === "a3" ? "Failed" : "Succeeded")));
+    const dns = nodes.map((n) => dnsVia(n, n !== "a3"));
+    const f = analyze(doc([...mesh4, ...nodeports, ...svcs, ...dns]));
+    expect(brief(f)).toEqual([`service-node {"cluster":"a","node":"a3","protocols":["svc","nodeport"]} 6/6`]);
+    expect(f[0]!.explanation).toContain("Services fail from node a3 and its NodePort does not answer its peers, while its pod network works");
+  });
+  test("the Service failing from every node: one cluster-wide finding", () => {
+    const f = analyze(doc([...mesh(4), ...nodes.flatMap((n) => [svc(n, "service", "Failed", "refused"), svc(n, "service-local", "Failed", "refused")])]));
+    expect(brief(f)).toEqual([`service-cluster {"protocols":["svc"]} 8/8`]);
+  });
+  test("an isolated node's Service probes are part of its finding", () => {
+    const rs = [...mesh(4, { faults: [(r) => (r.source.node === "a2" || r.target.node === "a2" ? timeout : undefined)] }), ...nodes.map((n) => svc(n, "service", n === "a2" ? "Failed" : "Succeeded"))];
+    expect(brief(analyze(doc(rs)))).toEqual([`node-isolated {"cluster":"a","node":"a2"} 13/13`]);
+  });
+  test("an MTU black hole to a node: one finding, in MTU words", () => {
+    const rs = mesh(4, { protocols: ["icmp", "tcp", "mtu" as never], faults: [(r) => ((r.protocol as string) === "mtu" && r.target.node === "a4" ? { reasonCode: "mtu-blackhole", reason: "MTU black hole: 1500-byte packets ... largest about 1400 bytes" } : undefined)] });
+    const f = analyze(doc(rs));
+    expect(brief(f)).toEqual([`protocol-to-node {"cluster":"a","node":"a4","protocols":["mtu/ipv4"]} 3/3`]);
+    expect(f[0]!.explanation).toStartWith("MTU black hole to node a4: full-size packets from (nearly) every peer are lost while small ones pass");
+  });
+});
+
 describe("findings in the report", () => {
   test("first, most important first, a line each, at most ten", async () => {
     const { renderFindings, MAX_FINDINGS_SHOWN } = await import("../../src/report/findings.ts");
