@@ -223,7 +223,7 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
     add({
       kind: "link", severity: "error", subject: { from, to, bothWays, protocols },
       explanation: protocols.every((p) => p.startsWith("mtu/"))
-        ? `MTU black hole ${bothWays ? `between ${from} and ${to}` : `from ${from} to ${to}`}: full-size packets are lost while small ones pass (${results[idx[0]!]!.reason})`
+        ? `MTU black hole ${bothWays ? `between ${from} and ${to}` : `from ${from} to ${to}`}: full-size packets are lost while small ones pass${largestPassing(results[idx[0]!]!.reason)}`
         : bothWays
         ? `the link between ${from} and ${to} is broken both ways (${protocols.join(", ")}: ${reasons}); both nodes work with every other node`
         : `the link from ${from} to ${to} is broken one way (${protocols.join(", ")}: ${reasons}); ${to} -> ${from} works, and both nodes work with every other node`,
@@ -236,7 +236,7 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
   for (const [server, idx] of groupIdx(dnsIdx, (k) => results[k]!.target.ip)) {
     const bad = idx.filter((k) => isFailure(results[k]!));
     if (bad.length === 0) continue;
-    const label = server || "the pods' resolver";
+    const label = server || "the cluster DNS Service (the pods' resolver)";
     if (bad.length >= MOST * idx.length && idx.length >= 2) {
       const nx = bad.filter((k) => code(results[k]!) === "nxdomain" || results[k]!.reason.startsWith("NXDOMAIN"));
       const name = results[bad[0]!]!.target.name ?? "";
@@ -446,7 +446,7 @@ function nodeFindings(results: ResultRecord[], meshIdx: number[], claimed: Uint8
       const protocols = protocolsOf(b.inLayers);
       add({ kind: "protocol-to-node", severity: "error", subject: { cluster, node, protocols },
         explanation: protocols.every((p) => p.startsWith("mtu/"))
-          ? `MTU black hole to node ${who}: full-size packets from (nearly) every peer are lost while small ones pass (${firstReason(pairsOf("in", b.inLayers))})`
+          ? `MTU black hole to node ${who}: full-size packets from (nearly) every peer are lost while small ones pass${largestPassing(firstReason(pairsOf("in", b.inLayers)))}`
           : `${protocols.join(", ")} to node ${who} fails from (nearly) every peer while its other probes pass: a listener or firewall on ${who}` },
       pairsOf("in", b.inLayers), total(0, b.inLayers));
     }
@@ -502,6 +502,12 @@ function latencyFindings(results: ResultRecord[], meshIdx: number[], nodeName: (
       evidence: { pairs: idx.length, of: timed.length, examples: idx.slice(0, EXAMPLES).map((k) => pairText(results[k]!)) } });
   }
   return out;
+}
+
+/** "; the largest that passes is about N bytes", from an mtu verdict's reason. */
+function largestPassing(reason: string): string {
+  const m = /largest that passes is about (\d+) bytes/.exec(reason);
+  return m ? `; the largest that passes is about ${m[1]} bytes` : "";
 }
 
 function splitKey(key: string): [string, string] {

@@ -71,7 +71,7 @@ export interface SettingSpec {
 export const SETTING_SPECS: readonly SettingSpec[] = [
   { key: "namespace", kind: "string", alias: "n", default: "netdoctor", describe: "Namespace for the floater pods (created, and deleted after the run, if it does not exist)" },
   { key: "mode", kind: "enum", choices: MODES, default: "pod", describe: "Which addresses are probed: pod (pod->pod), node (host->host), node-to-pod, pod-to-node" },
-  { key: "protocols", kind: "enumList", choices: PROTOCOLS, default: ["icmp", "tcp"], describe: "Probes to run for every pair (comma-separated)" },
+  { key: "protocols", kind: "enumList", choices: PROTOCOLS, default: ["icmp", "tcp"], describe: "Probes to run (comma-separated, or all): icmp, tcp and mtu per node pair; nodeport per node pair at the node's address; svc and dns per node" },
   { key: "ipFamily", kind: "enum", choices: IP_FAMILIES, default: "ipv4", describe: "Address family to probe; dual probes both" },
   { key: "port", kind: "int", min: 1, max: 65535, default: 8889, describe: "TCP port the floaters listen on" },
   { key: "timeout", kind: "seconds", min: 0.1, max: 300, default: 3, describe: "Time limit of one probe, in seconds" },

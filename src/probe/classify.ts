@@ -86,8 +86,16 @@ function classifyFloaterTcp(probe: Probe, raw: RawOutcome, timeoutSec: number): 
     return fail(probe, "no-answer", `connected, but the floater's answer did not come back (got: ${got ? got.slice(0, 80) : "nothing"})`);
   }
   const common = commonNetworkFailure(text, timeoutSec);
-  if (common) return fail(probe, common.code, common.code === "refused" ? `connection refused on port ${probe.target.port} (floater not listening, or a reject rule)` : common.reason);
+  if (common) return fail(probe, common.code, common.code === "refused" ? refusedWords(probe) : common.reason);
   return fail(probe, "other", text || `nc exited ${raw.exitCode}`);
+}
+
+/** Who refused: the floater, the node's NodePort rule, or the Service's. */
+function refusedWords(probe: Probe): string {
+  const port = probe.target.port;
+  if (probe.protocol === "nodeport") return `connection refused on NodePort ${port}: the node has no rule for it (its kube-proxy?)`;
+  if (probe.protocol === "svc") return `connection refused by the Service's ClusterIP ${probe.target.ip}:${port}: no ready endpoint, or no rule for it on this node`;
+  return `connection refused on port ${port} (floater not listening, or a reject rule)`;
 }
 
 /** What the listener sent, without what nc -vv says around it: "HOST (IP:PORT) open" first; after
@@ -120,11 +128,14 @@ function classifyDns(probe: Probe, raw: RawOutcome, timeoutSec: number): Verdict
   // The answer section follows the server's own "Address:" line, after "Name:".
   const answer = /Name:\s*\S+\s+Address(?: \d+)?:\s*([0-9a-fA-F.:]+)/.exec(text);
   if (raw.exitCode === 0 && answer) return ok(probe);
-  if (/NXDOMAIN|can't find/i.test(text)) return fail(probe, "nxdomain", `NXDOMAIN: ${probe.target.name} does not resolve`);
+  // The pod's resolver is the cluster DNS Service: a timeout there is the path to it (or the
+  // server behind it); an answer, even a bad one, proves the path works.
+  const server = probe.target.ip ? `DNS server ${probe.target.ip}` : "the pod's resolver (the cluster DNS Service)";
+  if (/NXDOMAIN|can't find/i.test(text)) return fail(probe, "nxdomain", `NXDOMAIN: ${probe.target.name} does not resolve (${server} answers: the name is missing)`);
   if (/no servers could be reached|timed out/i.test(text) || raw.exitCode === 143 || raw.exitCode === 124) {
-    return fail(probe, "dns-timeout", `DNS server ${probe.target.ip || "of the pod"} did not answer within ${timeoutSec}s`);
+    return fail(probe, "dns-timeout", `${server} did not answer within ${timeoutSec}s: unreachable from this node, or down`);
   }
-  if (/SERVFAIL|REFUSED/i.test(text)) return fail(probe, "servfail", `DNS server answered ${/SERVFAIL/i.test(text) ? "SERVFAIL" : "REFUSED"}`);
+  if (/SERVFAIL|REFUSED/i.test(text)) return fail(probe, "servfail", `${server} answered ${/SERVFAIL/i.test(text) ? "SERVFAIL" : "REFUSED"}: reachable, but it answers wrong`);
   return fail(probe, "other", text || `nslookup exited ${raw.exitCode}`);
 }
 

@@ -33,8 +33,8 @@ const EXPECTED: Record<string, [Status, string]> = {
   // A custom target is a plain connect: a listener that closes at once still accepted it.
   "custom connected, closed at once": ["Succeeded", ""],
   "dns success": ["Succeeded", ""],
-  "dns NXDOMAIN": ["Failed", "NXDOMAIN: nope.default.svc.cluster.local does not resolve"],
-  "dns no server answering": ["Failed", "DNS server 10.250.0.3 did not answer within 2s"],
+  "dns NXDOMAIN": ["Failed", "NXDOMAIN: nope.default.svc.cluster.local does not resolve (DNS server 10.250.0.2 answers: the name is missing)"],
+  "dns no server answering": ["Failed", "DNS server 10.250.0.3 did not answer within 2s: unreachable from this node, or down"],
   "ping success": ["Succeeded", ""],
   "ping loss (silent drop)": ["Failed", "timeout: no reply to 6 pings"],
   // busybox ping ignores ICMP errors: a rejected ping reads as lost, on every build.
