@@ -25,6 +25,7 @@ async function snapshot(cluster: "a" | "b"): Promise<{ names: string[]; terminat
     ["daemonset", "/apis/apps/v1/daemonsets"],
     ["serviceaccount", "/api/v1/serviceaccounts"],
     ["pod", "/api/v1/pods"],
+    ["service", "/api/v1/services"],
   ] as const) {
     const list = await api.ok("GET", `${path}?labelSelector=${SELECTOR}`);
     for (const item of list.items) {
