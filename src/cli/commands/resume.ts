@@ -1,7 +1,5 @@
 // kubectl netdoctor resume: re-check only what failed last time (by node names, so re-created
 // floaters are found again), say what changed, and update the saved results.
-import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { SETTING_KEYS, type Settings } from "../../config/settings.ts";
 import { ExitCode } from "../../errors.ts";
 import { newRunId } from "../../floater/deploy.ts";
@@ -11,7 +9,7 @@ import { narrowPlans, networksOf, planLegs } from "../../probe/plan.ts";
 import { createProgress, type Progress } from "../../report/progress.ts";
 import type { ResultsDocument } from "../../results/document.ts";
 import { compare, isDue, isEmpty, merge, whatToRecheck, type RecheckOutcome } from "../../results/resume.ts";
-import { defaultResultsPath, loadPrevious } from "../../results/store.ts";
+import { defaultResultsPath, lastResultsFile, loadPrevious } from "../../results/store.ts";
 import type { Args } from "../index.ts";
 import type { Io } from "../../runtime/io.ts";
 import { Lifecycle } from "../../runtime/lifecycle.ts";
@@ -22,7 +20,7 @@ import { assertPermitted, finishRun, floatersUp, planRun, probeAll, showDryRun }
 export default async function resume(args: Args, io: Io): Promise<ExitCode> {
   const current = loadSettings(args, io, SETTING_KEYS);
   const given = resolveTargets(args, current, io);
-  const file = current.results || defaultResultsFile(defaultResultsPath(given.source, given.destination), io.cwd);
+  const file = lastResultsFile(current.results, given, io.cwd);
   const previous = loadPrevious(file, { context: given.source.contextName, server: given.source.server, settings: current });
   // The settings of the run being resumed, with only the flags given now on top.
   const settings: Settings = { ...previous.doc.settings, ...pick(current, Object.keys(settingFlagsFrom(args, SETTING_KEYS)) as (keyof Settings)[]) };
@@ -95,14 +93,6 @@ function describeOutcome(o: RecheckOutcome): string {
     if (keys.length > LISTED) lines.push(`  ... and ${keys.length - LISTED} more ${label}`);
   }
   return `${lines.join("\n")}\n`;
-}
-
-/** The default results, or netctl's ./resume.json when there is no other or it is newer (netctl
- * was just run here). */
-function defaultResultsFile(ours: string, cwd: string): string {
-  const netctl = join(cwd, "resume.json");
-  if (!existsSync(netctl)) return ours;
-  return !existsSync(ours) || statSync(netctl).mtimeMs > statSync(ours).mtimeMs ? netctl : ours;
 }
 
 function pick(s: Settings, keys: (keyof Settings)[]): Partial<Settings> {
