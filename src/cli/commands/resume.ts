@@ -7,6 +7,7 @@ import { keptFloaters, type FloaterPlan } from "../../floater/session.ts";
 import type { WaitResult } from "../../floater/wait.ts";
 import { narrowPlans, networksOf, planLegs } from "../../probe/plan.ts";
 import { createProgress, type Progress } from "../../report/progress.ts";
+import { renderRecheck } from "../../report/changes.ts";
 import type { ResultsDocument } from "../../results/document.ts";
 import { compare, isDue, isEmpty, merge, whatToRecheck, type RecheckOutcome } from "../../results/resume.ts";
 import { defaultResultsPath, lastResultsFile, loadPrevious } from "../../results/store.ts";
@@ -14,10 +15,13 @@ import type { Args } from "../index.ts";
 import type { Io } from "../../runtime/io.ts";
 import { Lifecycle } from "../../runtime/lifecycle.ts";
 import { connect, loadSettings, resolveTargets } from "../prepare.ts";
-import { settingFlagsFrom } from "../flags.ts";
+import { reportFilesFrom, settingFlagsFrom } from "../flags.ts";
+import { assertWritable } from "../../report/render.ts";
 import { assertPermitted, finishRun, floatersUp, planRun, probeAll, showDryRun } from "../steps.ts";
 
 export default async function resume(args: Args, io: Io): Promise<ExitCode> {
+  const files = reportFilesFrom(args);
+  for (const path of Object.values(files)) assertWritable(path);
   const current = loadSettings(args, io, SETTING_KEYS);
   const given = resolveTargets(args, current, io);
   const file = lastResultsFile(current.results, given, io.cwd);
@@ -64,7 +68,7 @@ export default async function resume(args: Args, io: Io): Promise<ExitCode> {
       settings,
       resume: outcome,
     } satisfies ResultsDocument & { resume: RecheckOutcome };
-    return finishRun(doc, saveTo, settings.output, io, describeOutcome(outcome));
+    return finishRun(doc, saveTo, settings.output, io, files, renderRecheck(outcome));
   });
 }
 
@@ -79,20 +83,6 @@ async function reuseKept(plans: FloaterPlan[], runId: string, namespace: string,
     })));
   progress.done();
   return found.every((f) => f !== undefined) ? (found as WaitResult[]) : undefined;
-}
-
-/** At most this many pairs are named per kind; the results file has them all. */
-const LISTED = 20;
-
-function describeOutcome(o: RecheckOutcome): string {
-  const lines = [`re-checked ${o.pairs} pairs: ${o.fixed.length} fixed, ${o.stillFailing.length} still failing, ${o.newlyFailing.length} newly failing` +
-    (o.notRechecked.length ? `, ${o.notRechecked.length} not re-checked` : "")];
-  if (o.missingNodes.length) lines.push(`  not in the cluster any more: ${o.missingNodes.join(", ")}`);
-  for (const [label, keys] of [["fixed", o.fixed], ["still failing", o.stillFailing], ["newly failing", o.newlyFailing], ["not re-checked", o.notRechecked]] as const) {
-    for (const k of keys.slice(0, LISTED)) lines.push(`  ${label}: ${k}`);
-    if (keys.length > LISTED) lines.push(`  ... and ${keys.length - LISTED} more ${label}`);
-  }
-  return `${lines.join("\n")}\n`;
 }
 
 function pick(s: Settings, keys: (keyof Settings)[]): Partial<Settings> {
