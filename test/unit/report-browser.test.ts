@@ -19,16 +19,17 @@ interface Page {
   requests: string[];
 }
 
-let browser: ReturnType<typeof Bun.spawn> | undefined;
+let browser: { kill(): void } | undefined;
 let port = 0;
 
 beforeAll(async () => {
   if (!CHROMIUM) throw new Error("chromium is missing: run scripts/setup (or apt-get install -y chromium)");
-  browser = Bun.spawn([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+  const proc = Bun.spawn([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-extensions", `--user-data-dir=${join(dir, "profile")}`,
-    "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "about:blank"], { stdout: "ignore", stderr: "pipe" });
+    "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "about:blank"], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  browser = proc;
   // Chromium says on stderr where its DevTools endpoint listens (a port it chose, on loopback).
-  const reader = browser.stderr!.getReader();
+  const reader = proc.stderr.getReader();
   let text = "";
   const deadline = Date.now() + 30_000;
   while (!port && Date.now() < deadline) {
