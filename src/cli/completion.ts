@@ -1,17 +1,17 @@
 // Shell completion in Cobra's `__complete` protocol, which kubectl uses for plugins
 // (kubectl_complete-netdoctor) and our own bash/zsh/fish scripts call too: candidates one per line,
 // then ":<directive>". Pure: the caller supplies the context names.
-import { flagName, OUTPUTS, SETTING_SPECS } from "../config/settings.ts";
+import { flagName, OUTPUTS, REPORT_FORMATS, SETTING_SPECS } from "../config/settings.ts";
 import { KUBE_FLAG_SPECS } from "../kube/kubeconfig.ts";
-import { CLEAN_SETTINGS, KUBE_FLAG_NAMES } from "./flags.ts";
+import { CLEAN_SETTINGS, KUBE_FLAG_NAMES, REPORT_SETTINGS } from "./flags.ts";
 
-export const COMMANDS = ["init", "check", "resume", "clean", "version", "completion"] as const;
+export const COMMANDS = ["init", "check", "resume", "report", "clean", "version", "completion"] as const;
 
 /** Cobra's ShellCompDirective values that we use. */
 const DEFAULT = 0; // let the shell complete file names
 const NO_FILES = 4;
 
-const FILE_FLAGS = new Set(["kubeconfig", "dst-kubeconfig", "config", "results", ...KUBE_FLAG_SPECS.filter((f) => f.kind === "file").map((f) => flagName(f.key))]);
+const FILE_FLAGS = new Set(["kubeconfig", "dst-kubeconfig", "config", "results", "html", "junit", "out", "compare", ...KUBE_FLAG_SPECS.filter((f) => f.kind === "file").map((f) => flagName(f.key))]);
 const CONTEXT_FLAGS = new Set(["context", "dst-context"]);
 const BOOL_FLAGS = new Set([
   "all-namespaces", "force", "help", "dry-run",
@@ -24,7 +24,9 @@ function flagsOf(command: string): string[] {
   switch (command) {
     case "check":
     case "resume":
-      return [...KUBE_FLAG_NAMES, ...settings, "no-progress", "dry-run"];
+      return [...KUBE_FLAG_NAMES, ...settings, "no-progress", "dry-run", "html", "junit"];
+    case "report":
+      return ["config", ...REPORT_SETTINGS.map(flagName), "output", "out", "compare"];
     case "clean":
       return [...KUBE_FLAG_NAMES, ...CLEAN_SETTINGS.map(flagName), "all-namespaces", "no-progress", "dry-run"];
     case "init":
@@ -36,10 +38,10 @@ function flagsOf(command: string): string[] {
   }
 }
 
-function valuesOf(flag: string, contexts: string[]): { values: string[]; directive: number } {
+function valuesOf(flag: string, contexts: string[], command: string): { values: string[]; directive: number } {
   if (FILE_FLAGS.has(flag)) return { values: [], directive: DEFAULT };
   if (CONTEXT_FLAGS.has(flag)) return { values: contexts, directive: NO_FILES };
-  if (flag === "output") return { values: [...OUTPUTS], directive: NO_FILES };
+  if (flag === "output") return { values: [...(command === "report" ? REPORT_FORMATS : OUTPUTS)], directive: NO_FILES };
   const spec = SETTING_SPECS.find((s) => flagName(s.key) === flag);
   return { values: spec?.choices ? [...spec.choices] : [], directive: NO_FILES };
 }
@@ -54,10 +56,10 @@ export function complete(words: string[], contexts: string[]): string {
   let directive = NO_FILES;
 
   if (previous?.startsWith("--") && !previous.includes("=") && !BOOL_FLAGS.has(previous.slice(2)) && command && previous !== command) {
-    ({ values, directive } = valuesOf(previous.slice(2), contexts));
+    ({ values, directive } = valuesOf(previous.slice(2), contexts, command));
   } else if (current.startsWith("--") && current.includes("=")) {
     const [flag, partial] = [current.slice(2, current.indexOf("=")), current.slice(current.indexOf("=") + 1)];
-    const found = valuesOf(flag, contexts);
+    const found = valuesOf(flag, contexts, command ?? "");
     values = found.values.filter((v) => v.startsWith(partial)).map((v) => `--${flag}=${v}`);
     directive = found.directive;
   } else if (current.startsWith("-")) {
@@ -66,6 +68,10 @@ export function complete(words: string[], contexts: string[]): string {
     values = [...COMMANDS];
   } else if (command === "completion") {
     values = ["bash", "zsh", "fish"];
+  } else if (command === "report") {
+    // report [FILE]: a results file.
+    values = [];
+    directive = DEFAULT;
   } else {
     values = [];
   }

@@ -8,6 +8,9 @@ import { KUBE_FLAG_SPECS, type KubeFlags } from "../kube/kubeconfig.ts";
 /** Every connection flag by its command-line name (--kubeconfig and --context are settings). */
 export const KUBE_FLAG_NAMES: readonly string[] = ["config", ...KUBE_FLAG_SPECS.map((f) => flagName(f.key))];
 
+/** report only needs to know which results are the last ones (it never contacts a cluster). */
+export const REPORT_SETTINGS: readonly SettingKey[] = ["kubeconfig", "context", "dstKubeconfig", "dstContext"];
+
 /** clean only needs to know where to look. */
 export const CLEAN_SETTINGS: readonly SettingKey[] = ["namespace", "kubeconfig", "context", "dstKubeconfig", "dstContext", "progress"];
 
@@ -45,6 +48,24 @@ export function withSettingFlags<T>(y: Argv<T>, keys: readonly SettingKey[]): Ar
 /** --dry-run: a flag of the invocation, never a saved setting. */
 export function withDryRun<T>(y: Argv<T>): Argv<T> {
   return y.option("dry-run", { type: "boolean", describe: "Print what would be created or removed and which permissions are missing; change nothing" });
+}
+
+/** Report files a run writes beside its normal output: flags of the invocation, never saved settings. */
+export interface ReportFiles {
+  html?: string;
+  junit?: string;
+}
+
+export function withReportFiles<T>(y: Argv<T>): Argv<T> {
+  return y
+    .option("html", { type: "string", describe: "Also write the HTML report (matrices, findings) to FILE" })
+    .option("junit", { type: "string", describe: "Also write JUnit XML (a testcase per pair) to FILE, for CI" });
+}
+
+export function reportFilesFrom(args: ParsedArgs): ReportFiles {
+  const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+  const [html, junit] = [str(args.html), str(args.junit)];
+  return { ...(html ? { html } : {}), ...(junit ? { junit } : {}) };
 }
 
 /** Singular spellings users reach for first, and netctl's terms. */

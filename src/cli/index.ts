@@ -2,9 +2,9 @@
 // plugin was invoked. Handlers are imported lazily so `--help` and `version` stay fast.
 import yargs, { type Argv } from "yargs";
 import { ExitCode, UsageError } from "../errors.ts";
-import { SETTING_KEYS, type SettingKey } from "../config/settings.ts";
+import { REPORT_FORMATS, SETTING_KEYS, type SettingKey } from "../config/settings.ts";
 import { commandName, type Io } from "../runtime/io.ts";
-import { CLEAN_SETTINGS, withDryRun, withKubeFlags, withSettingFlags } from "./flags.ts";
+import { CLEAN_SETTINGS, REPORT_SETTINGS, withDryRun, withKubeFlags, withReportFiles, withSettingFlags } from "./flags.ts";
 import { buildInfo } from "../version.ts";
 
 /** The parsed command line. Settings and connection flags are read through their tables
@@ -46,11 +46,22 @@ export async function runCli(argv: string[], io: Io): Promise<ExitCode> {
         .option("config", { type: "string", describe: "Where to write (default ./netdoctor.yaml)" }),
       run(() => import("./commands/init.ts")))
     .command("check", "Deploy floaters and probe every node pair", (y) =>
-      withDryRun(withSettingFlags(withKubeFlags(y), RUN_SETTINGS)).epilog(EXIT_CODES),
+      withReportFiles(withDryRun(withSettingFlags(withKubeFlags(y), RUN_SETTINGS))).epilog(EXIT_CODES),
       run(() => import("./commands/check.ts")))
     .command("resume", "Re-check only the pairs that failed in the last run", (y) =>
-      withDryRun(withSettingFlags(withKubeFlags(y), RUN_SETTINGS)).epilog(EXIT_CODES),
+      withReportFiles(withDryRun(withSettingFlags(withKubeFlags(y), RUN_SETTINGS))).epilog(EXIT_CODES),
       run(() => import("./commands/resume.ts")))
+    .command("report [file]", "Show saved results again (table, json, yaml, html, junit), or compare two runs; no cluster is contacted", (y) =>
+      withSettingFlags(y, REPORT_SETTINGS)
+        .positional("file", { type: "string", describe: "Results file (default: the last results for the context, as resume finds them)" })
+        .option("config", { type: "string", describe: "Settings file (default ./netdoctor.yaml, else netctl's ./config.json)" })
+        .option("output", { alias: "o", choices: REPORT_FORMATS, describe: "Output format (html: one self-contained page; junit: XML for CI)" })
+        .option("out", { type: "string", describe: "Write to FILE instead of stdout" })
+        .option("compare", { type: "string", describe: "Compare the results in OLD with FILE: fixed, newly failing, still failing, nodes added or gone (exit 1 when something newly fails)" })
+        .example(`${name} report -o html --out report.html`, "the last results as a page to open in a browser")
+        .example(`${name} report --compare before.json`, "what changed since before.json")
+        .epilog(EXIT_CODES),
+      run(() => import("./commands/report.ts")))
     .command("clean", "Remove everything netdoctor created", (y) =>
       withDryRun(withSettingFlags(withKubeFlags(y), CLEAN_SETTINGS))
         .option("all-namespaces", { alias: "A", type: "boolean", describe: "Find netdoctor objects in every namespace" }),
@@ -63,7 +74,7 @@ export async function runCli(argv: string[], io: Io): Promise<ExitCode> {
       run(() => import("./commands/completion.ts")))
     // Cobra's protocol, used by kubectl_complete-netdoctor and the completion scripts.
     .command("__complete", false, (y) => y.strict(false), run(() => import("./commands/complete.ts")))
-    .demandCommand(1, `${name}: a command is needed (init, check, resume, clean, version, completion)`)
+    .demandCommand(1, `${name}: a command is needed (init, check, resume, report, clean, version, completion)`)
     .recommendCommands()
     .strict()
     .help()

@@ -11,11 +11,12 @@ import { floaterObjects } from "../floater/manifests.ts";
 import { describeCheck, grantCommand } from "../floater/permissions.ts";
 import { renderDryRun, type DryRunCluster } from "../report/dryrun.ts";
 import type { Progress } from "../report/progress.ts";
-import { writeReport } from "../report/render.ts";
+import { writeReport, writeReportFile } from "../report/render.ts";
 import { problemsFound, recordOf, type ResultRecord, type ResultsDocument } from "../results/document.ts";
 import { saveResults } from "../results/store.ts";
 import { useColor, type Io } from "../runtime/io.ts";
 import type { Lifecycle } from "../runtime/lifecycle.ts";
+import type { ReportFiles } from "./flags.ts";
 
 /** The clusters of a run: one, or two for a cross-cluster check. */
 export interface Clusters {
@@ -95,11 +96,18 @@ export async function probeAll(legs: Leg[], clusters: Clusters, settings: Settin
   return { batches, stats: { execs: stats.reduce((n, s) => n + s.execs, 0), retries: stats.reduce((n, s) => n + s.retries, 0) } };
 }
 
-/** Save, print, and say whether something is broken. `extra` is printed after the report. */
-export function finishRun(doc: ResultsDocument, file: string, output: Settings["output"], io: Io, extra = ""): ExitCode {
+/** Save, write the report files asked for, print, and say whether something is broken. `extra`
+ * is printed after the report. */
+export function finishRun(doc: ResultsDocument, file: string, output: Settings["output"], io: Io, files: ReportFiles, extra = ""): ExitCode {
   saveResults(file, doc);
   // Said before the report, so a large report on a shared pipe (2>&1) is never split by it.
   io.err(`results saved to ${file}\n`);
+  for (const format of ["html", "junit"] as const) {
+    const path = files[format];
+    if (!path) continue;
+    writeReportFile(doc, format, path);
+    io.err(`${format === "html" ? "HTML report" : "JUnit XML"} written to ${path}\n`);
+  }
   writeReport(doc, output, { write: io.out }, { columns: io.columns, color: useColor(io) });
   if (output === "table" || output === "wide") io.out(extra);
   return problemsFound(doc) ? ExitCode.ProblemsFound : ExitCode.Ok;

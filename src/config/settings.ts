@@ -6,6 +6,8 @@ export const MODES = ["pod", "node", "node-to-pod", "pod-to-node"] as const;
 export const PROTOCOLS = ["icmp", "tcp", "dns", "svc", "nodeport", "mtu"] as const;
 export const IP_FAMILIES = ["ipv4", "ipv6", "dual"] as const;
 export const OUTPUTS = ["table", "wide", "json", "yaml"] as const;
+/** `report -o`: the outputs above, and the two made for files (HTML page, JUnit XML). */
+export const REPORT_FORMATS = [...OUTPUTS, "html", "junit"] as const;
 export const STRATEGIES = ["fanout", "pair"] as const;
 export const DIRECTIONS = ["a-to-b", "b-to-a", "both"] as const;
 
@@ -13,6 +15,7 @@ export type Mode = (typeof MODES)[number];
 export type Protocol = (typeof PROTOCOLS)[number];
 export type IpFamily = (typeof IP_FAMILIES)[number];
 export type Output = (typeof OUTPUTS)[number];
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
 export type Strategy = (typeof STRATEGIES)[number];
 export type Direction = (typeof DIRECTIONS)[number];
 

@@ -3,18 +3,10 @@
 // re-created). Pure.
 import type { Settings } from "../config/settings.ts";
 import { analyze } from "../analysis/findings.ts";
+import { diffPairs, pairKey, type PairChange } from "./compare.ts";
 import { sortResults, RESULTS_API_VERSION, RESULTS_KIND, summarize, type ResultRecord, type ResultsDocument } from "./document.ts";
 
 type PairLike = Pick<ResultRecord, "source" | "target" | "protocol" | "family" | "custom">;
-
-export function pairKey(p: PairLike): string {
-  const from = `${p.source.cluster}/${p.source.node}`;
-  if (p.protocol === "dns") return `${from} dns ${p.target.name ?? ""}@${p.target.ip}`;
-  // A run's Services are new each run: known by their kind, not their ClusterIP.
-  if (p.protocol === "svc") return `${from} svc ${p.target.name ?? ""}/${p.family}`;
-  if (p.custom) return `${from} -> ${p.target.ip}:${p.target.port ?? ""} ${p.protocol}`;
-  return `${from} -> ${p.target.cluster}/${p.target.node} ${p.protocol}/${p.family}`;
-}
 
 export interface Recheck {
   keys: Set<string>;
@@ -60,20 +52,13 @@ export interface RecheckOutcome {
 }
 
 export function compare(before: ResultRecord[], after: ResultRecord[], due: Recheck, missingNodes: string[]): RecheckOutcome {
-  const previous = new Map(before.map((r) => [pairKey(r), r]));
-  const out: RecheckOutcome = { pairs: after.length, fixed: [], stillFailing: [], newlyFailing: [], notRechecked: [], missingNodes };
-  const seen = new Set<string>();
-  for (const r of after) {
-    const key = pairKey(r);
-    seen.add(key);
-    const was = previous.get(key);
-    if (r.status === "Succeeded") {
-      if (was) out.fixed.push(key);
-    } else if (was && was.status === r.status) out.stillFailing.push(key);
-    else out.newlyFailing.push(key);
-  }
-  out.notRechecked = [...due.keys].filter((k) => !seen.has(k)).sort();
-  return out;
+  const changes = diffPairs(before, after);
+  const keys = (cs: PairChange[]) => cs.map((c) => c.pair);
+  const seen = new Set(after.map(pairKey));
+  return {
+    pairs: after.length, fixed: keys(changes.fixed), stillFailing: keys(changes.stillFailing), newlyFailing: keys(changes.newlyFailing),
+    notRechecked: [...due.keys].filter((k) => !seen.has(k)).sort(), missingNodes,
+  };
 }
 
 /** Why a due pair was not re-checked, for its kept record. */

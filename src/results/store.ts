@@ -1,7 +1,7 @@
 // Where results live (next to the kubeconfig in use) and how they are written: atomically (temp
 // file, fsync, rename), so a crash never leaves half a file; and read back checked, with a clear
 // error naming the file.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Settings } from "../config/settings.ts";
 import { UsageError } from "../errors.ts";
@@ -15,6 +15,16 @@ export function defaultResultsPath(source: ClusterTarget, destination?: ClusterT
   const dir = join(dirname(source.files[0]!), "netdoctor");
   const name = destination ? `${source.contextName}--${destination.contextName}` : source.contextName;
   return join(dir, `${name.replace(/[^A-Za-z0-9._@-]/g, "_")}.json`);
+}
+
+/** The last results for the clusters, as resume and report find them: --results, else the default
+ * path, else netctl's ./resume.json when there is no other or it is newer (netctl was just run here). */
+export function lastResultsFile(explicit: string, targets: { source: ClusterTarget; destination?: ClusterTarget }, cwd: string): string {
+  if (explicit) return explicit;
+  const ours = defaultResultsPath(targets.source, targets.destination);
+  const netctl = join(cwd, "resume.json");
+  if (!existsSync(netctl)) return ours;
+  return !existsSync(ours) || statSync(netctl).mtimeMs > statSync(ours).mtimeMs ? netctl : ours;
 }
 
 export function saveResults(path: string, doc: ResultsDocument): void {
@@ -62,14 +72,20 @@ export interface PreviousResults {
   writtenBy: "netdoctor" | "netctl";
 }
 
-/** The results a resume starts from: netdoctor's own (checked to be for this context), or
- * netctl's resume.json turned into failed pairs of a run with the given settings. */
-export function loadPrevious(path: string, here: { context: string; server: string; settings: Settings }): PreviousResults {
+/** netdoctor's results, or netctl's resume.json turned into failed pairs of a run in the given
+ * cluster with the given settings. */
+export function loadAnyResults(path: string, here: { context: string; server: string; settings: Settings }): PreviousResults {
   const raw = readJsonFile(path);
   if (isNetctlResume(raw)) return { doc: fromNetctlResume(raw, here), writtenBy: "netctl" };
-  const doc = validateResults(raw, path);
-  if (doc.clusters.source.context !== here.context) {
+  return { doc: validateResults(raw, path), writtenBy: "netdoctor" };
+}
+
+/** The results a resume starts from: as loadAnyResults, netdoctor's own checked to be for this context. */
+export function loadPrevious(path: string, here: { context: string; server: string; settings: Settings }): PreviousResults {
+  const previous = loadAnyResults(path, here);
+  const { doc } = previous;
+  if (previous.writtenBy === "netdoctor" && doc.clusters.source.context !== here.context) {
     throw new UsageError(`results file ${path} is for context '${doc.clusters.source.context}', not '${here.context}' (pass --context or --results)`);
   }
-  return { doc, writtenBy: "netdoctor" };
+  return previous;
 }

@@ -84,7 +84,7 @@ describe("cli", () => {
 
 describe("completion", () => {
   test("commands, flags, and values of enum and context flags", () => {
-    expect(complete([""], [])).toBe("init\ncheck\nresume\nclean\nversion\ncompletion\n:4\n");
+    expect(complete([""], [])).toBe("init\ncheck\nresume\nreport\nclean\nversion\ncompletion\n:4\n");
     expect(complete(["check", "--mo"], [])).toBe("--mode\n:4\n");
     expect(complete(["check", "--mode", "n"], [])).toBe("node\nnode-to-pod\n:4\n");
     expect(complete(["check", "--context", ""], ["prod", "dev"])).toBe("prod\ndev\n:4\n");

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { defaultSettings } from "../../src/config/settings.ts";
 import type { ResultRecord, ResultsDocument } from "../../src/results/document.ts";
-import { compare, fromNetctlResume, isDue, isEmpty, isNetctlResume, merge, pairKey, whatToRecheck } from "../../src/results/resume.ts";
+import { compare, fromNetctlResume, isDue, isEmpty, isNetctlResume, merge, whatToRecheck } from "../../src/results/resume.ts";
+import { pairKey } from "../../src/results/compare.ts";
 import { narrowPlans, planProbes } from "../../src/probe/plan.ts";
 import type { Floater } from "../../src/probe/types.ts";
 

@@ -11,9 +11,13 @@ import type { Args } from "../index.ts";
 import type { Io } from "../../runtime/io.ts";
 import { Lifecycle } from "../../runtime/lifecycle.ts";
 import { prepare } from "../prepare.ts";
+import { reportFilesFrom } from "../flags.ts";
+import { assertWritable } from "../../report/render.ts";
 import { assertPermitted, clusterList, finishRun, floatersUp, planRun, probeAll, showDryRun } from "../steps.ts";
 
 export default async function check(args: Args, io: Io): Promise<ExitCode> {
+  const files = reportFilesFrom(args);
+  for (const path of Object.values(files)) assertWritable(path);
   const { settings, source, destination } = await prepare(args, io, SETTING_KEYS);
   const clusters = { source, destination };
   const resultsFile = settings.results || defaultResultsPath(source.target, destination?.target);
@@ -33,6 +37,6 @@ export default async function check(args: Args, io: Io): Promise<ExitCode> {
       settings, startedAt, partial: life.interrupted, clusters: clusterList(clusters).map((c) => c.target),
       floaters: [here!, ...(there ? [there] : [])], batches, stats,
     });
-    return finishRun(doc, resultsFile, settings.output, io);
+    return finishRun(doc, resultsFile, settings.output, io, files);
   });
 }

@@ -1,7 +1,5 @@
 // kubectl netdoctor resume: re-check only what failed last time (by node names, so re-created
 // floaters are found again), say what changed, and update the saved results.
-import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { SETTING_KEYS, type Settings } from "../../config/settings.ts";
 import { ExitCode } from "../../errors.ts";
 import { newRunId } from "../../floater/deploy.ts";
@@ -9,20 +7,24 @@ import { keptFloaters, servicesOf, type FloaterPlan } from "../../floater/sessio
 import type { WaitResult } from "../../floater/wait.ts";
 import { narrowPlans, networksOf, planLegs, type RunServices } from "../../probe/plan.ts";
 import { createProgress, type Progress } from "../../report/progress.ts";
+import { renderRecheck } from "../../report/changes.ts";
 import type { ResultsDocument } from "../../results/document.ts";
 import { compare, isDue, isEmpty, merge, whatToRecheck, type RecheckOutcome } from "../../results/resume.ts";
-import { defaultResultsPath, loadPrevious } from "../../results/store.ts";
+import { defaultResultsPath, lastResultsFile, loadPrevious } from "../../results/store.ts";
 import type { Args } from "../index.ts";
 import type { Io } from "../../runtime/io.ts";
 import { Lifecycle } from "../../runtime/lifecycle.ts";
 import { connect, loadSettings, resolveTargets } from "../prepare.ts";
-import { settingFlagsFrom } from "../flags.ts";
+import { reportFilesFrom, settingFlagsFrom } from "../flags.ts";
+import { assertWritable } from "../../report/render.ts";
 import { assertPermitted, finishRun, floatersUp, planRun, probeAll, showDryRun } from "../steps.ts";
 
 export default async function resume(args: Args, io: Io): Promise<ExitCode> {
+  const files = reportFilesFrom(args);
+  for (const path of Object.values(files)) assertWritable(path);
   const current = loadSettings(args, io, SETTING_KEYS);
   const given = resolveTargets(args, current, io);
-  const file = current.results || defaultResultsFile(defaultResultsPath(given.source, given.destination), io.cwd);
+  const file = lastResultsFile(current.results, given, io.cwd);
   const previous = loadPrevious(file, { context: given.source.contextName, server: given.source.server, settings: current });
   // The settings of the run being resumed, with only the flags given now on top.
   const settings: Settings = { ...previous.doc.settings, ...pick(current, Object.keys(settingFlagsFrom(args, SETTING_KEYS)) as (keyof Settings)[]) };
@@ -66,7 +68,7 @@ export default async function resume(args: Args, io: Io): Promise<ExitCode> {
       settings,
       resume: outcome,
     } satisfies ResultsDocument & { resume: RecheckOutcome };
-    return finishRun(doc, saveTo, settings.output, io, describeOutcome(outcome));
+    return finishRun(doc, saveTo, settings.output, io, files, renderRecheck(outcome));
   });
 }
 
@@ -83,28 +85,6 @@ async function reuseKept(plans: FloaterPlan[], runId: string, namespace: string,
   if (!found.every((f) => f !== undefined)) return undefined;
   // The kept run's Services (svc, nodeport) are kept with it.
   return Promise.all(found.map(async (waited, k) => ({ ...waited!, services: await servicesOf(plans[k]!.api, { ...settings, namespace }, runId, waited!, progress, life.signal) })));
-}
-
-/** At most this many pairs are named per kind; the results file has them all. */
-const LISTED = 20;
-
-function describeOutcome(o: RecheckOutcome): string {
-  const lines = [`re-checked ${o.pairs} pairs: ${o.fixed.length} fixed, ${o.stillFailing.length} still failing, ${o.newlyFailing.length} newly failing` +
-    (o.notRechecked.length ? `, ${o.notRechecked.length} not re-checked` : "")];
-  if (o.missingNodes.length) lines.push(`  not in the cluster any more: ${o.missingNodes.join(", ")}`);
-  for (const [label, keys] of [["fixed", o.fixed], ["still failing", o.stillFailing], ["newly failing", o.newlyFailing], ["not re-checked", o.notRechecked]] as const) {
-    for (const k of keys.slice(0, LISTED)) lines.push(`  ${label}: ${k}`);
-    if (keys.length > LISTED) lines.push(`  ... and ${keys.length - LISTED} more ${label}`);
-  }
-  return `${lines.join("\n")}\n`;
-}
-
-/** The default results, or netctl's ./resume.json when there is no other or it is newer (netctl
- * was just run here). */
-function defaultResultsFile(ours: string, cwd: string): string {
-  const netctl = join(cwd, "resume.json");
-  if (!existsSync(netctl)) return ours;
-  return !existsSync(ours) || statSync(netctl).mtimeMs > statSync(ours).mtimeMs ? netctl : ours;
 }
 
 function pick(s: Settings, keys: (keyof Settings)[]): Partial<Settings> {

@@ -1,0 +1,147 @@
+// A run's results as matrices, the shape the HTML report draws: the node list once, then per
+// protocol/family a grid of sources x targets with one byte of verdict and two bytes of RTT per
+// cell (250,000 cells per protocol at 500 nodes: typed arrays, not an object per pair). DNS and
+// --target results are grids too, their columns the servers or targets. Pure.
+import { NODE_ORDER } from "../node-order.ts";
+import { REASON_CODES } from "../probe/reasons.ts";
+import type { ResultRecord, ResultsDocument } from "../results/document.ts";
+
+export const STATUS_CODES = { Succeeded: 1, Failed: 2, Error: 3 } as const;
+/** A cell's byte: 0 = not tested, else status << 5 | index of its reasonCode in REASON_CODES
+ * (ABSENT_CODE for results saved before reason codes). */
+export const ABSENT_CODE = 31;
+/** RTT in units of 10 µs; NO_RTT when there is none, RTT_CAP for 655.34 ms and more. */
+export const RTT_UNIT_MS = 0.01;
+export const NO_RTT = 0xffff;
+const RTT_CAP = 0xfffe;
+/** Reason texts are numbered in a dictionary; a cell's index fits two bytes. */
+const MAX_REASONS = 0xffff;
+
+export interface MatrixNode {
+  /** Index into MatrixData.clusters. */
+  cluster: number;
+  name: string;
+}
+
+export interface Panel {
+  /** "tcp/ipv4", "dns/ipv4", "target tcp/ipv4". */
+  id: string;
+  protocol: string;
+  family: string;
+  /** Columns: the node list (a mesh) when absent, else these targets (DNS servers, --target). */
+  targets?: string[];
+  /** Addresses as probed: a source's per row, a target's per column ("" when not tested). */
+  sourceAddresses: string[];
+  targetAddresses: string[];
+  cells: Uint8Array;
+  rtt: Uint16Array;
+  /** Index into MatrixData.reasons per cell; absent when no cell has a reason. */
+  reasons?: Uint16Array;
+}
+
+export interface MatrixData {
+  clusters: string[];
+  /** Rows (and a mesh's columns): the source cluster's nodes, then the destination's, natural order. */
+  nodes: MatrixNode[];
+  panels: Panel[];
+  /** Reason texts; index 0 is "". */
+  reasons: string[];
+}
+
+const isMesh = (r: ResultRecord) => r.target.node !== "" && r.protocol !== "dns" && !r.custom;
+
+function panelId(r: ResultRecord): string {
+  return `${r.custom ? "target " : ""}${r.protocol}/${r.family}`;
+}
+
+function targetLabel(r: ResultRecord): string {
+  if (r.protocol === "dns") return `${r.target.name ?? ""} @${r.target.ip || "resolver"}`;
+  return address(r.target);
+}
+
+function address(e: { ip: string; port?: number }): string {
+  if (!e.port) return e.ip;
+  return `${e.ip.includes(":") ? `[${e.ip}]` : e.ip}:${e.port}`;
+}
+
+/** Mesh panels first (icmp, tcp; IPv4 before IPv6), then DNS, then --target panels. */
+function panelRank(id: string): string {
+  return `${id.startsWith("target ") ? 2 : id.startsWith("dns/") ? 1 : 0}${id}`;
+}
+
+export function buildMatrices(doc: Pick<ResultsDocument, "clusters" | "results" | "skipped">): MatrixData {
+  const clusters = [doc.clusters.source.context, ...(doc.clusters.destination ? [doc.clusters.destination.context] : [])];
+  const clusterIndex = (name: string) => {
+    let k = clusters.indexOf(name);
+    if (k < 0) k = clusters.push(name) - 1;
+    return k;
+  };
+  // Every node the run knew: the ends of its pairs and the nodes it had to skip.
+  const nodeKeys = new Map<string, MatrixNode>();
+  const addNode = (cluster: string, name: string) => {
+    const key = `${cluster}\u0000${name}`;
+    if (!nodeKeys.has(key)) nodeKeys.set(key, { cluster: clusterIndex(cluster), name });
+  };
+  for (const r of doc.results) {
+    addNode(r.source.cluster, r.source.node);
+    if (isMesh(r)) addNode(r.target.cluster, r.target.node);
+  }
+  for (const s of doc.skipped) addNode(s.cluster, s.node);
+  const nodes = [...nodeKeys.values()].sort((a, b) => a.cluster - b.cluster || NODE_ORDER.compare(a.name, b.name));
+  const row = new Map(nodes.map((n, k) => [`${n.cluster}\u0000${n.name}`, k]));
+  const rowOf = (e: { cluster: string; node: string }) => row.get(`${clusterIndex(e.cluster)}\u0000${e.node}`)!;
+
+  const byPanel = new Map<string, ResultRecord[]>();
+  for (const r of doc.results) {
+    const id = panelId(r);
+    const list = byPanel.get(id);
+    if (list) list.push(r);
+    else byPanel.set(id, [r]);
+  }
+  const reasons = [""];
+  const reasonIndex = new Map([["", 0]]);
+  const reasonOf = (text: string) => {
+    const known = reasonIndex.get(text);
+    if (known !== undefined) return known;
+    // Once the dictionary is full, its last entry says where the words are.
+    let k = reasons.length;
+    if (k < MAX_REASONS - 1) reasons.push(text);
+    else reasons[(k = MAX_REASONS - 1)] = "(more reasons than the report holds: see the results file)";
+    reasonIndex.set(text, k);
+    return k;
+  };
+  const codeIndex = new Map<string, number>(REASON_CODES.map((c, k) => [c, k]));
+
+  const panels = [...byPanel.keys()].sort((a, b) => (panelRank(a) < panelRank(b) ? -1 : 1)).map((id): Panel => {
+    const records = byPanel.get(id)!;
+    const first = records[0]!;
+    const mesh = isMesh(first);
+    const targets = mesh ? undefined : [...new Set(records.map(targetLabel))].sort(NODE_ORDER.compare);
+    const column = targets ? new Map(targets.map((t, k) => [t, k])) : undefined;
+    const cols = targets ? targets.length : nodes.length;
+    const cells = new Uint8Array(nodes.length * cols);
+    const rtt = new Uint16Array(nodes.length * cols).fill(NO_RTT);
+    const reasonCells = new Uint16Array(nodes.length * cols);
+    const sourceAddresses = nodes.map(() => "");
+    const targetAddresses = Array.from({ length: cols }, () => "");
+    let anyReason = false;
+    for (const r of records) {
+      const s = rowOf(r.source);
+      const t = column ? column.get(targetLabel(r))! : rowOf(r.target);
+      const k = s * cols + t;
+      cells[k] = (STATUS_CODES[r.status] << 5) | (r.reasonCode === undefined ? ABSENT_CODE : codeIndex.get(r.reasonCode)!);
+      if (r.rttMs !== undefined) rtt[k] = Math.min(RTT_CAP, Math.round(r.rttMs / RTT_UNIT_MS));
+      if (r.reason) {
+        reasonCells[k] = reasonOf(r.reason);
+        anyReason = true;
+      }
+      sourceAddresses[s] ||= r.source.ip;
+      targetAddresses[t] ||= r.protocol === "dns" ? r.target.ip : address(r.target);
+    }
+    return {
+      id, protocol: first.protocol, family: first.family, ...(targets ? { targets } : {}),
+      sourceAddresses, targetAddresses, cells, rtt, ...(anyReason ? { reasons: reasonCells } : {}),
+    };
+  });
+  return { clusters, nodes, panels, reasons };
+}

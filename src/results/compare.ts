@@ -1,0 +1,74 @@
+// What changed between two sets of results: pairs fixed, newly failing, still failing (known by
+// pairKey: node names, protocol and family, never pod IPs), and nodes added or gone. Used by
+// resume (the re-checked pairs against the last run) and `report --compare` (two whole runs). Pure.
+import { NODE_ORDER } from "../node-order.ts";
+import type { ResultRecord, ResultsDocument } from "./document.ts";
+
+/** A pair's identity across runs. */
+export function pairKey(p: Pick<ResultRecord, "source" | "target" | "protocol" | "family" | "custom">): string {
+  const from = `${p.source.cluster}/${p.source.node}`;
+  if (p.protocol === "dns") return `${from} dns ${p.target.name ?? ""}@${p.target.ip}`;
+  // A run's Services are new each run: known by their kind, not their ClusterIP.
+  if (p.protocol === "svc") return `${from} svc ${p.target.name ?? ""}/${p.family}`;
+  if (p.custom) return `${from} -> ${p.target.ip}:${p.target.port ?? ""} ${p.protocol}`;
+  return `${from} -> ${p.target.cluster}/${p.target.node} ${p.protocol}/${p.family}`;
+}
+
+export interface PairChange {
+  pair: string;
+  /** Absent: the pair was not in the earlier results (a node added, a protocol added). */
+  before?: ResultRecord;
+  after: ResultRecord;
+}
+
+export interface PairChanges {
+  fixed: PairChange[];
+  stillFailing: PairChange[];
+  /** Failing now in another way than before (e.g. Error before, Failed now), or never tested before. */
+  newlyFailing: PairChange[];
+}
+
+/** Every pair of `after` that fails, or succeeds after failing, against `before`. */
+export function diffPairs(before: ResultRecord[], after: ResultRecord[]): PairChanges {
+  const previous = new Map(before.map((r) => [pairKey(r), r]));
+  const out: PairChanges = { fixed: [], stillFailing: [], newlyFailing: [] };
+  for (const r of after) {
+    const pair = pairKey(r);
+    const was = previous.get(pair);
+    const change = { pair, ...(was ? { before: was } : {}), after: r };
+    if (r.status === "Succeeded") {
+      if (was && was.status !== "Succeeded") out.fixed.push(change);
+    } else if (was && was.status === r.status) out.stillFailing.push(change);
+    else out.newlyFailing.push(change);
+  }
+  return out;
+}
+
+export interface RunComparison extends PairChanges {
+  /** Nodes (cluster/node) in the new results only, and in the old only. */
+  nodesAdded: string[];
+  nodesGone: string[];
+  /** Pairs of the old results the new ones do not have (a node gone, a protocol dropped). */
+  pairsGone: number;
+}
+
+export function compareRuns(older: ResultsDocument, newer: ResultsDocument): RunComparison {
+  const [was, now] = [nodesOf(older), nodesOf(newer)];
+  const keys = new Set(newer.results.map(pairKey));
+  return {
+    ...diffPairs(older.results, newer.results),
+    nodesAdded: [...now].filter((n) => !was.has(n)).sort(NODE_ORDER.compare),
+    nodesGone: [...was].filter((n) => !now.has(n)).sort(NODE_ORDER.compare),
+    pairsGone: older.results.filter((r) => !keys.has(pairKey(r))).length,
+  };
+}
+
+/** Every node a run knew: the ends of its pairs and the nodes it had to skip. */
+function nodesOf(doc: ResultsDocument): Set<string> {
+  const out = new Set(doc.skipped.map((s) => `${s.cluster}/${s.node}`));
+  for (const r of doc.results) {
+    out.add(`${r.source.cluster}/${r.source.node}`);
+    if (r.target.node) out.add(`${r.target.cluster}/${r.target.node}`);
+  }
+  return out;
+}
