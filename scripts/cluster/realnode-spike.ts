@@ -171,7 +171,7 @@ function startControllers(pki: Pki): void {
 /** What runs in the node's mount namespace: containerd's and the kubelet's paths, all under n.dir. */
 function nodeFiles(n: RealNode, pki: Pki): { containerdConfig: string; kubeletConfig: string; kubeconfig: string; socket: string } {
   const d = (...p: string[]) => join(n.dir, ...p);
-  for (const sub of ["containerd/root", "containerd/state", "cni/net.d", "cni/ipam", "kubelet", "varlog", "run", "sysctl"]) mkdirSync(d(sub), { recursive: true });
+  for (const sub of ["containerd/root", "containerd/state", "cni/net.d", "cni/ipam", "kubelet", "varlog", "varlib", "run", "sysctl"]) mkdirSync(d(sub), { recursive: true });
   const socket = d("containerd", "containerd.sock");
   const containerdConfig = d("containerd", "config.toml");
   writeFileSync(containerdConfig, `version = 3
@@ -298,9 +298,13 @@ async function startNode(n: RealNode, pki: Pki): Promise<void> {
   await waitFor(`${n.name} mount namespace`, 10_000, () => readFileSync(`/proc/${holder}/comm`, "utf8").trim() === "sleep" || undefined);
   const inNode = (cmd: string[]) => ["nsenter", "-t", String(holder), "-m", "-n", ...cmd];
   const setup: string[] = [
-    // containerd's shim sockets (/run/containerd/s) and the kubelet's /var/log/containers links.
+    // containerd's shim sockets (/run/containerd/s) and the kubelet's /var/log/containers links
+    // stay inside the node.
     `mount -t tmpfs -o mode=755,size=64m rn-run /run`,
     `mount --bind '${n.dir}/varlog' /var/log`,
+    // Paths no flag moves: the kubelet's /var/lib/kubelet/device-plugins socket and libcni's
+    // result cache /var/lib/cni (both were written to the machine's /var/lib before this).
+    `mount --bind '${n.dir}/varlib' /var/lib`,
   ];
   for (const [k, v] of Object.entries(KERNEL_TUNABLES)) {
     const file = join(n.dir, "sysctl", k.replace(/\//g, "."));
