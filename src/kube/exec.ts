@@ -98,8 +98,11 @@ export function statusError(status: V1Status, pod: string): ExecTransportError {
   return new ExecTransportError(`exec in ${pod} failed: ${message}`, retryable);
 }
 
-function execConnectError(err: unknown, pod: string): ExecTransportError {
-  const text = err instanceof Error ? err.message : String(err);
+export function execConnectError(err: unknown, pod: string): ExecTransportError {
+  // Bun's WebSocket rejects with an ErrorEvent (not an Error) whose message carries the HTTP
+  // status: a real kubelet that cannot be dialed fails the upgrade with a 500 before any Status.
+  const message = (err as { message?: unknown } | undefined)?.message;
+  const text = typeof message === "string" ? message : String(err);
   const status = /Unexpected server response: (\d+)/.exec(text)?.[1];
   // 429 (throttled) and 5xx may pass; 4xx (forbidden, pod gone) will not.
   const retryable = status === undefined ? true : status === "429" || status.startsWith("5");

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { exitCodeOf, ExecTransportError, statusError } from "../../src/kube/exec.ts";
+import { execConnectError, exitCodeOf, ExecTransportError, statusError } from "../../src/kube/exec.ts";
 import { classify } from "../../src/probe/classify.ts";
 import { parseOutput } from "../../src/probe/parse.ts";
 import { planProbes, type PlanOptions } from "../../src/probe/plan.ts";
@@ -175,6 +175,14 @@ describe("exec status", () => {
     const e = statusError({ status: "Failure", reason: "InternalError", message: 'Internal error occurred: error sending request: Post "https://10.0.0.2:10250/exec/ns/p/floater?command=sh&command=...": dial tcp 10.0.0.2:10250: connect: connection refused' }, "p");
     expect(e.retryable).toBe(true);
     expect(e.message).toBe("exec in p failed: error sending request: Post to the kubelet at 10.0.0.2:10250: dial tcp 10.0.0.2:10250: connect: connection refused");
+  });
+  test("an upgrade refused by the API server (a real kubelet it cannot dial) arrives as an ErrorEvent, not an Error", () => {
+    // What Bun's WebSocket rejects with when the API server answers 500 "error dialing backend".
+    const event = { type: "error", message: "Unexpected server response: 500", error: new Error("Unexpected server response: 500") };
+    const e = execConnectError(event, "p");
+    expect(e.message).toBe("exec in p failed: HTTP 500");
+    expect(e.retryable).toBe(true);
+    expect(execConnectError(new Error("Unexpected server response: 403"), "p").retryable).toBe(false);
   });
 });
 
