@@ -120,6 +120,8 @@ function classifyMtu(probe: Probe, raw: RawOutcome): Verdict {
   if (m[3] === "OK") return ok(probe);
   if (m[3] === "LOST SMALL LOST") return fail(probe, "timeout", `no reply to full-size (${size} bytes) nor to small pings: the path is down, not an MTU problem`);
   const largest = Number(m[4]) + header;
+  // Sizes just below the full one pass: the full-size ones were lost by chance, not by a hole.
+  if (largest >= size - 16) return ok(probe, { reasonCode: "loss", reason: `full-size packets (${size} bytes) were lost twice, but sizes just below pass: not an MTU black hole` });
   return fail(probe, "mtu-blackhole", `MTU black hole: ${size}-byte packets (the source's MTU ${mtu}, Don't Fragment) are lost while small ones pass; the largest that passes is about ${largest} bytes`);
 }
 

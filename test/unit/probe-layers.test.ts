@@ -46,7 +46,7 @@ describe("script", () => {
     expect(probeScript(probes.filter((p) => p.protocol !== "mtu"), { timeout: 2, pingCount: 1, lanes: 4 })).not.toContain("/sys/class/net");
     const lanes = lanesOf(probes, 32);
     expect(lanes.filter((l) => l.some((p) => p.protocol === "mtu")).every((l) => l.every((p) => p.protocol === "mtu"))).toBe(true);
-    expect(scriptDeadlineMs([probes.find((p) => p.protocol === "mtu")!], { timeout: 2, pingCount: 1, lanes: 1 })).toBe((8 * 3 + 15) * 1000);
+    expect(scriptDeadlineMs([probes.find((p) => p.protocol === "mtu")!], { timeout: 2, pingCount: 1, lanes: 1 })).toBe((10 * 3 + 15) * 1000);
   });
 });
 
@@ -61,6 +61,8 @@ describe("classify", () => {
     });
     expect(classify(mtu4!, { exitCode: 1, output: "MTU 1500 SIZE 1472 LOST SMALL LOST" }, 3)).toMatchObject({ status: "Failed", reasonCode: "timeout" });
     expect(classify(mtu4!, { exitCode: 0, output: "garbage" }, 3)).toMatchObject({ status: "Error", reasonCode: "wrong-answer" });
+    // Sizes right below the full one pass: chance loss, not a hole.
+    expect(classify(mtu4!, { exitCode: 1, output: "MTU 1500 SIZE 1472 LOST LARGEST 1461" }, 3)).toMatchObject({ status: "Succeeded", reasonCode: "loss" });
   });
   test("svc: the floater's answer, or why not", () => {
     expect(classify(svc!, { exitCode: 0, output: "HTTP/1.0 200 OK OK" }, 3)).toMatchObject({ status: "Succeeded" });
