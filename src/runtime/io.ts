@@ -15,13 +15,28 @@ export interface Io {
 
 export function processIo(): Io {
   return {
-    out: (chunk) => writeAllSync(1, chunk),
+    out: stdoutWriter(),
     err: (text) => void process.stderr.write(text),
     env: process.env,
     cwd: process.cwd(),
     stdoutIsTTY: Boolean(process.stdout.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
     columns: process.stdout.columns || 120,
+  };
+}
+
+/** Stdout, blocking. A reader that went away (`| head`) ends the output, not the run: the rest
+ * is dropped and the command still saves its results, cleans up and exits with its own code. */
+function stdoutWriter(): (chunk: string | Uint8Array) => void {
+  let closed = false;
+  return (chunk) => {
+    if (closed) return;
+    try {
+      writeAllSync(1, chunk);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EPIPE") throw err;
+      closed = true;
+    }
   };
 }
 
