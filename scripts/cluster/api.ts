@@ -15,7 +15,8 @@ export class AdminApi {
   async request(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
     const res = await fetch(`${this.server}${path}`, {
       method,
-      headers: body ? { "content-type": "application/json" } : {},
+      // PATCH bodies are JSON merge patches.
+      headers: body ? { "content-type": method === "PATCH" ? "application/merge-patch+json" : "application/json" } : {},
       body: body ? JSON.stringify(body) : undefined,
       tls: this.tls,
       signal: AbortSignal.timeout(10_000),

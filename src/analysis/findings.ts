@@ -4,7 +4,7 @@
 // as such. The rules are documented in README "Findings". Pure, one pass of counting per rule
 // family over typed arrays: a 500-node mesh (half a million pairs) is analysed in well under a
 // second.
-import type { ResultRecord, ResultsDocument } from "../results/document.ts";
+import type { ResultRecord, ResultsDocument, Sampled } from "../results/document.ts";
 import type { ReasonCode } from "../probe/reasons.ts";
 
 export type FindingKind =
@@ -28,7 +28,8 @@ export type FindingKind =
   | "target-unreachable"
   | "latency-node"
   | "latency-link"
-  | "unexplained";
+  | "unexplained"
+  | "sampled";
 
 export type Severity = "error" | "warning" | "info";
 
@@ -83,7 +84,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 /** A node-to-node pair (not DNS, not a custom target). */
 const isMesh = (r: ResultRecord) => r.target.node !== "" && r.protocol !== "dns" && !r.custom;
 
-export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clusters">): Finding[] {
+export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clusters"> & { sampled?: Sampled }): Finding[] {
   const results = doc.results;
   const claimed = new Uint8Array(results.length);
   const findings: Finding[] = [];
@@ -277,6 +278,15 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
 
   // 12. Latency outliers (warnings: they do not fail the run).
   findings.push(...latencyFindings(results, meshIdx, nodeName));
+
+  // 13. A sampled run says so: what it did not probe, it cannot vouch for.
+  if (doc.sampled) {
+    const s = doc.sampled;
+    const pct = s.fullMesh ? ((100 * results.length) / s.fullMesh).toFixed(1) : "100";
+    findings.push({ kind: "sampled", severity: "info", subject: {},
+      explanation: `the mesh was sampled (--sample ${s.targetsPerSource}, seed ${s.seed}): ${results.length} of ${s.fullMesh} pairs probed (${pct}%); findings rest on these`,
+      evidence: { pairs: results.length, of: s.fullMesh, examples: [] } });
+  }
 
   const rank: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
   return findings.sort((x, y) => rank[x.severity] - rank[y.severity] || y.evidence.pairs - x.evidence.pairs);

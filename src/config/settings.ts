@@ -53,6 +53,9 @@ export interface Settings {
   output: Output;
   results: string;
   progress: boolean;
+  sample: number;
+  seed: string;
+  sampleZones: boolean;
 }
 
 export type SettingKey = keyof Settings;
@@ -82,6 +85,9 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   { key: "podWaitTimeout", kind: "seconds", min: 1, max: 3600, default: 120, describe: "How long to wait for the floaters to become ready, in seconds" },
   { key: "concurrency", kind: "int", min: 1, max: 1000, default: 10, describe: "Source pods probed at once (one exec each)" },
   { key: "probeConcurrency", kind: "int", min: 1, max: 1000, default: 32, describe: "Targets probed at once inside one source pod" },
+  { key: "sample", kind: "int", min: 0, max: 100000, default: 0, describe: "Probe only this many targets per source, each node a target of about as many sources (0: the full mesh)" },
+  { key: "seed", kind: "string", default: "", describe: "Seed of --sample: the same seed, the same pairs (default: the run id)" },
+  { key: "sampleZones", kind: "bool", default: false, describe: "With --sample: also probe every pair of zones (topology.kubernetes.io/zone) at least once" },
   { key: "strategy", kind: "enum", choices: STRATEGIES, default: "fanout", describe: "fanout: one exec per source pod; pair: one exec per pair (as netctl)" },
   { key: "nodes", kind: "list", default: [], describe: "Check only these nodes (comma-separated names)" },
   { key: "nodeSelector", kind: "string", alias: "l", default: "", describe: "Check only nodes matching this label selector" },

@@ -24,26 +24,35 @@ export interface FloatersUp extends WaitResult {
 export interface NodeChoice {
   all: string[];
   selected: string[];
+  /** Each node's zone (topology.kubernetes.io/zone), where labelled. */
+  zones?: Record<string, string>;
 }
+
+export const ZONE_LABEL = "topology.kubernetes.io/zone";
 
 /** The nodes to check in each cluster. A name given to --nodes/--exclude-nodes must exist in one
  * of the clusters; each cluster applies the names it has (another cluster's names do not narrow it). */
 export async function chooseNodes(apis: KubeApi[], settings: Settings): Promise<NodeChoice[]> {
   const listed = await Promise.all(apis.map(async (api) => {
-    const all = (await api.listNodes()).map((n) => n.metadata!.name!);
+    const nodes = await api.listNodes();
+    const all = nodes.map((n) => n.metadata!.name!);
     const matching = settings.nodeSelector ? (await api.listNodes(settings.nodeSelector)).map((n) => n.metadata!.name!) : all;
-    return { api, all, matching };
+    const zones = Object.fromEntries(nodes.flatMap((n) => {
+      const zone = n.metadata?.labels?.[ZONE_LABEL];
+      return zone ? [[n.metadata!.name!, zone]] : [];
+    }));
+    return { api, all, matching, zones };
   }));
   if (listed.length === 1) {
-    const [{ api, all, matching }] = listed as [(typeof listed)[0]];
-    return [{ all, selected: selectNodes(matching, settings, api.target.contextName) }];
+    const [{ api, all, matching, zones }] = listed as [(typeof listed)[0]];
+    return [{ all, selected: selectNodes(matching, settings, api.target.contextName), zones }];
   }
   const everywhere = new Set(listed.flatMap((l) => l.all));
   const unknown = [...settings.nodes, ...settings.excludeNodes].filter((n) => !everywhere.has(n));
   if (unknown.length) selectNodes([...everywhere], { nodes: unknown, excludeNodes: [] }, listed.map((l) => l.api.target.contextName).join("' or '"));
-  return listed.map(({ api, all, matching }) => {
+  return listed.map(({ api, all, matching, zones }) => {
     const own = (names: string[]) => names.filter((n) => all.includes(n));
-    return { all, selected: selectNodes(matching, { nodes: own(settings.nodes), excludeNodes: own(settings.excludeNodes) }, api.target.contextName) };
+    return { all, selected: selectNodes(matching, { nodes: own(settings.nodes), excludeNodes: own(settings.excludeNodes) }, api.target.contextName), zones };
   });
 }
 

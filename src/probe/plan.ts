@@ -3,6 +3,7 @@
 import { NODE_ORDER } from "../node-order.ts";
 import type { Direction, IpFamily, Mode, Protocol } from "../config/settings.ts";
 import { parseTarget } from "../config/targets.ts";
+import { sampleTargets, type SampleOptions } from "./sample.ts";
 import type { Family, Floater, Probe, SourcePlan } from "./types.ts";
 
 export interface PlanOptions {
@@ -14,6 +15,8 @@ export interface PlanOptions {
   targets: string[];
   dnsName: string;
   dnsServer: string;
+  /** Less than a full mesh (--sample): which targets each source probes. */
+  sampling?: SampleOptions;
 }
 
 /** Which floater network the sources and the targets of a mode use. */
@@ -82,17 +85,21 @@ export function planProbes(opts: PlanOptions, sources: Floater[], targets: Float
   ];
   const perSourceExtras = (opts.protocols.includes("dns") ? 1 : 0) + customTargets.length + serviceEndpoints.length;
   const isSelf = (source: Floater, target: Floater) => target.node === source.node && target.cluster === source.cluster;
+  const key = (f: Floater) => `${f.cluster}/${f.node}`;
+  // Nodes are known to the sampler as "cluster/node" (zoneOf too).
+  const sampled = opts.sampling && sampleTargets(sources.map(key), targets.map(key), opts.sampling);
+  const skip = (source: Floater, target: Floater) => isSelf(source, target) || (sampled !== undefined && !sampled.get(key(source))?.has(key(target)));
 
   return [...sources].sort(byNode).map((source, index) => {
     const endpoint = (family: Family) => ({ cluster: source.cluster, node: source.node, ip: source.ips.find((ip) => familyOf(ip) === family) ?? "" });
-    const count = targetEndpoints.reduce((n, t) => n + (isSelf(source, t.floater) ? 0 : t.addresses.length * pairProtocols.length + t.nodePorts.length), 0) + perSourceExtras;
+    const count = targetEndpoints.reduce((n, t) => n + (skip(source, t.floater) ? 0 : t.addresses.length * pairProtocols.length + t.nodePorts.length), 0) + perSourceExtras;
     const probes = (): Probe[] => {
       let id = 1;
       const fromByFamily = new Map(families.map((f) => [f, endpoint(f)]));
       const from = (family: Family) => fromByFamily.get(family) ?? endpoint(family);
       // Ids follow node order (results are reported in it); the probes run in another order.
       const byTarget = targetEndpoints.map(({ floater: target, addresses, nodePorts }) =>
-        isSelf(source, target) ? [] : [
+        skip(source, target) ? [] : [
           ...addresses.flatMap((a) =>
             pairProtocols.map((protocol): Probe => ({ id: id++, protocol, family: a.family, source: from(a.family), target: protocol === "tcp" ? a.withPort : a.plain }))),
           ...nodePorts.map((n): Probe => ({ id: id++, protocol: "nodeport", family: n.family, source: from(n.family), target: n.endpoint })),

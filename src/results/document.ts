@@ -38,6 +38,15 @@ export interface Summary {
   durationMs: number;
   /** Cross-cluster runs: the same counts for each direction. */
   directions?: DirectionSummary[];
+  /** A sampled run (--sample): how much of the full mesh it covered. */
+  sampled?: Sampled;
+}
+
+export interface Sampled {
+  targetsPerSource: number;
+  seed: string;
+  /** Pairs of the full mesh the run would have probed without sampling. */
+  fullMesh: number;
 }
 
 export interface DirectionSummary {
@@ -92,6 +101,7 @@ export function recordOf(v: Verdict): ResultRecord {
 export function summarize(
   results: ResultRecord[],
   counts: { nodesTotal: number; nodesChecked: number; skippedNodes: number; execs: number; retries: number; durationMs: number },
+  sampled?: Sampled,
 ): Summary {
   const count = (rs: ResultRecord[]) => {
     const by = (s: Status) => rs.filter((r) => r.status === s).length;
@@ -102,7 +112,7 @@ export function summarize(
     const [from, to] = key.split("\u0000") as [string, string];
     return { from, to, ...count(crossing.filter((r) => r.source.cluster === from && r.target.cluster === to)) };
   });
-  return { ...counts, ...count(results), ...(directions.length ? { directions } : {}) };
+  return { ...counts, ...count(results), ...(directions.length ? { directions } : {}), ...(sampled ? { sampled } : {}) };
 }
 
 /** Something is broken when a pair failed or could not be tested, or a node could not take part. */
@@ -129,6 +139,7 @@ export function buildDocument(o: {
   /** Records as they landed, one batch per exec. */
   batches: ResultRecord[][];
   stats: RunStats;
+  sampled?: Sampled;
 }): ResultsDocument {
   const results = sortBatches(o.batches);
   const notReady = o.floaters.flatMap((f) => f.notReady);
@@ -151,8 +162,8 @@ export function buildDocument(o: {
       execs: o.stats.execs,
       retries: o.stats.retries,
       durationMs: Date.now() - o.startedAt.getTime(),
-    }),
-    findings: analyze({ results, skipped: notReady, clusters }),
+    }, o.sampled),
+    findings: analyze({ results, skipped: notReady, clusters, sampled: o.sampled }),
     skipped: notReady,
     results,
   };

@@ -82,7 +82,7 @@ export function validateResults(raw: unknown, file: string): ResultsDocument {
     const s = object(v, `skipped[${k}]`);
     return { cluster: string(s.cluster, `skipped[${k}].cluster`), node: string(s.node, `skipped[${k}].node`), reason: typeof s.reason === "string" ? s.reason : "" };
   });
-  const counts = Object.fromEntries(COUNTS.map((c) => [c, number(summary[c], `summary.${c}`) ?? 0])) as Omit<Summary, "directions">;
+  const counts = Object.fromEntries(COUNTS.map((c) => [c, number(summary[c], `summary.${c}`) ?? 0])) as Omit<Summary, "directions" | "sampled">;
 
   const clustersOf = { source: cluster(clusters.source, "clusters.source"), ...(clusters.destination !== undefined ? { destination: cluster(clusters.destination, "clusters.destination") } : {}) };
   return {
@@ -94,9 +94,13 @@ export function validateResults(raw: unknown, file: string): ResultsDocument {
     clusters: clustersOf,
     run: { id: typeof run.id === "string" ? run.id : "", namespace: typeof run.namespace === "string" ? run.namespace : "", kept: run.kept === true },
     settings: settingsFrom(settings, (key) => `results file ${file}: field settings.${key}`) as Settings,
-    summary: { ...counts, ...(Array.isArray(summary.directions) ? { directions: summary.directions as Summary["directions"] } : {}) },
+    summary: {
+      ...counts,
+      ...(Array.isArray(summary.directions) ? { directions: summary.directions as Summary["directions"] } : {}),
+      ...(summary.sampled ? { sampled: summary.sampled as Summary["sampled"] } : {}),
+    },
     // Findings follow from the results (a file from before findings existed gets them too).
-    findings: analyze({ results, skipped, clusters: clustersOf }),
+    findings: analyze({ results, skipped, clusters: clustersOf, sampled: summary.sampled as Summary["sampled"] }),
     skipped,
     results,
   };

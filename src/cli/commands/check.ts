@@ -3,7 +3,10 @@
 import type { ExitCode } from "../../errors.ts";
 import { SETTING_KEYS } from "../../config/settings.ts";
 import { newRunId } from "../../floater/deploy.ts";
-import { planLegs } from "../../probe/plan.ts";
+import { planLegs, type Leg, type PlanOptions } from "../../probe/plan.ts";
+import type { SampleOptions } from "../../probe/sample.ts";
+import type { Settings } from "../../config/settings.ts";
+import type { FloaterPlan } from "../../floater/session.ts";
 import { createProgress } from "../../report/progress.ts";
 import { buildDocument } from "../../results/document.ts";
 import { defaultResultsPath } from "../../results/store.ts";
@@ -28,15 +31,31 @@ export default async function check(args: Args, io: Io): Promise<ExitCode> {
   const progress = createProgress(io, settings.progress);
   const startedAt = new Date();
 
+  const sampling = samplingOf(settings, runId, plans);
+
   return new Lifecycle(io).run(async (life) => {
     const [here, there] = await floatersUp(plans, settings, life, progress, runId);
-    const legs = planLegs(settings, settings.direction, { context: source.target.contextName, floaters: here!.ready, services: here!.services },
+    const clustersUp = (opts: PlanOptions) => planLegs(opts, settings.direction, { context: source.target.contextName, floaters: here!.ready, services: here!.services },
       there && destination ? { context: destination.target.contextName, floaters: there.ready, services: there.services } : undefined);
+    const legs = clustersUp({ ...settings, sampling });
+    const sampled = sampling && { targetsPerSource: sampling.k, seed: sampling.seed, fullMesh: pairsOf(clustersUp(settings)) };
     const { batches, stats } = await probeAll(legs, clusters, settings, life, progress);
     const doc = buildDocument({
       settings, startedAt, partial: life.interrupted, clusters: clusterList(clusters).map((c) => c.target),
-      floaters: [here!, ...(there ? [there] : [])], batches, stats,
+      floaters: [here!, ...(there ? [there] : [])], batches, stats, sampled,
     });
     return finishRun(doc, resultsFile, settings.output, io, files);
   });
+}
+
+/** --sample: K targets per source, seeded by --seed or the run id; with --sample-zones, every
+ * pair of zones too (zones from the nodes' topology.kubernetes.io/zone labels). */
+function samplingOf(settings: Settings, runId: string, plans: FloaterPlan[]): SampleOptions | undefined {
+  if (settings.sample <= 0) return undefined;
+  const zones = new Map<string, string>(plans.flatMap((p) => Object.entries(p.nodes.zones ?? {}).map(([node, zone]) => [`${p.api.target.contextName}/${node}`, zone] as const)));
+  return { k: settings.sample, seed: settings.seed || runId, ...(settings.sampleZones ? { zoneOf: (node: string) => zones.get(node) } : {}) };
+}
+
+function pairsOf(legs: Leg[]): number {
+  return legs.reduce((n, l) => n + l.plans.reduce((m, p) => m + p.count, 0), 0);
 }
