@@ -2,6 +2,7 @@
 // the plugin's peak RSS and CPU time; and, where it finishes in reasonable time, the same check
 // with --strategy pair at equal concurrency, and the ratio. Needs root (it runs the test cluster).
 //   scripts/bench [--sizes 50,100,200,500] [--pair-sizes 20,50] [--concurrency 10] [--protocols icmp,tcp]
+//   scripts/bench --replay [--sizes 1000,2000,5000] [--protocols icmp]   the plugin alone, no cluster (replay.ts)
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,8 +15,13 @@ const { values } = parseArgs({
     "pair-sizes": { type: "string", default: "20,50" },
     concurrency: { type: "string", default: "10" },
     protocols: { type: "string", default: "icmp,tcp" },
+    replay: { type: "boolean", default: false },
   },
 });
+if (values.replay) {
+  await replayTable(values.sizes!.split(",").map(Number), values.protocols!);
+  process.exit(0);
+}
 const sizes = values.sizes!.split(",").map(Number);
 const pairSizes = new Set(values["pair-sizes"]!.split(",").map(Number));
 const binary = join(import.meta.dir, "..", "dist", "kubectl-netdoctor");
@@ -73,4 +79,37 @@ try {
   }
 } finally {
   await down({ quiet: true });
+}
+
+/** One replay per size, each in its own process (its peak RSS its own), stopped past 4 GB RSS or
+ * 20 minutes: a size that cannot finish says so instead of taking the machine down. */
+async function replayTable(sizes: number[], protocols: string): Promise<void> {
+  console.log("| nodes | pairs | pairs/s (CPU) | CPU s | wall s | peak RSS MB |");
+  console.log("|---|---|---|---|---|---|");
+  for (const nodes of sizes) {
+    const proc = Bun.spawn([process.execPath, join(import.meta.dir, "replay.ts"), "--nodes", String(nodes), "--protocols", protocols], { stdout: "pipe", stderr: "pipe" });
+    let stopped = "";
+    const started = Date.now();
+    const watch = setInterval(() => {
+      const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSyncSafe(`/proc/${proc.pid}/status`))?.[1] ?? 0) / 1024;
+      if (rss > 4096) stopped = `stopped at ${rss.toFixed(0)} MB RSS`;
+      else if (Date.now() - started > 20 * 60_000) stopped = "stopped after 20 min";
+      if (stopped) proc.kill("SIGKILL");
+    }, 500);
+    const out = await new Response(proc.stdout).text();
+    await proc.exited;
+    clearInterval(watch);
+    const r = out.trim() ? JSON.parse(out.trim().split("\n").at(-1)!) : undefined;
+    console.log(r
+      ? `| ${nodes} | ${r.pairs} | ${Math.round(r.pairsPerCpuS)} | ${r.cpuS.toFixed(1)} | ${r.wallS.toFixed(1)} | ${r.peakRssMB.toFixed(0)} |`
+      : `| ${nodes} | ${nodes * (nodes - 1)} | - | - | - | ${stopped || `failed: ${(await new Response(proc.stderr).text()).split("\n")[0]}`} |`);
+  }
+}
+
+function readFileSyncSafe(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
 }
