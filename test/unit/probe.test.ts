@@ -248,3 +248,14 @@ describe("run", () => {
     expect(calls).toBe(1);
   });
 });
+
+describe("classify fast path", () => {
+  test("the healthy mass reads exactly as the full rules would", async () => {
+    const { classify } = await import("../../src/probe/classify.ts");
+    const ping: Probe = { id: 1, protocol: "icmp", family: "ipv4", source: { cluster: "c", node: "a", ip: "1" }, target: { cluster: "c", node: "b", ip: "2" } };
+    const out = "PING 10.0.0.2 (10.0.0.2): 56 data bytes --- 10.0.0.2 ping statistics --- 1 packets transmitted, 1 packets received, 0% packet loss round-trip min/avg/max = 0.099/0.150/0.234 ms";
+    expect(classify(ping, { exitCode: 0, output: out }, 3)).toEqual({ probe: ping, status: "Succeeded", reason: "", reasonCode: "ok", rttMs: 0.15, lossPct: 0 });
+    const lossy = "1 packets transmitted, 0 packets received, 100% packet loss 3 packets transmitted, 3 packets received, 0% packet loss round-trip min/avg/max = 0.1/0.2/0.3 ms";
+    expect(classify(ping, { exitCode: 0, output: lossy }, 3)).toMatchObject({ status: "Succeeded", reasonCode: "loss", lossPct: 25 });
+  });
+});
