@@ -2,7 +2,9 @@
 // register their removal, wait.
 import type { Settings } from "../config/settings.ts";
 import { ClusterError, UsageError } from "../errors.ts";
+import type { V1Node } from "@kubernetes/client-node";
 import type { AccessCheck, KubeApi } from "../kube/client.ts";
+import type { SkippedNode } from "../probe/types.ts";
 import type { Lifecycle } from "../runtime/lifecycle.ts";
 import { networksOf, type RunServices } from "../probe/plan.ts";
 import { runServices, serviceKinds } from "./services.ts";
@@ -23,7 +25,10 @@ export interface FloatersUp extends WaitResult {
 
 export interface NodeChoice {
   all: string[];
+  /** The nodes to check, those already down included (they count as skipped). */
   selected: string[];
+  /** Selected nodes that are NotReady at the start: skipped at once, with the node's reason. */
+  down?: SkippedNode[];
   /** Each node's zone (topology.kubernetes.io/zone), where labelled. */
   zones?: Record<string, string>;
 }
@@ -37,23 +42,45 @@ export async function chooseNodes(apis: KubeApi[], settings: Settings): Promise<
     const nodes = await api.listNodes();
     const all = nodes.map((n) => n.metadata!.name!);
     const matching = settings.nodeSelector ? (await api.listNodes(settings.nodeSelector)).map((n) => n.metadata!.name!) : all;
+    const down = nodes.filter((n) => !nodeReady(n)).map((n) => ({ cluster: api.target.contextName, node: n.metadata!.name!, reason: nodeDownReason(n) }));
     const zones = Object.fromEntries(nodes.flatMap((n) => {
       const zone = n.metadata?.labels?.[ZONE_LABEL];
       return zone ? [[n.metadata!.name!, zone]] : [];
     }));
-    return { api, all, matching, zones };
+    return { api, all, matching, zones, down };
   }));
   if (listed.length === 1) {
-    const [{ api, all, matching, zones }] = listed as [(typeof listed)[0]];
-    return [{ all, selected: selectNodes(matching, settings, api.target.contextName), zones }];
+    const [{ api, all, matching, zones, down }] = listed as [(typeof listed)[0]];
+    const selected = selectNodes(matching, settings, api.target.contextName);
+    return [{ all, selected, zones, down: down.filter((d) => selected.includes(d.node)) }];
   }
   const everywhere = new Set(listed.flatMap((l) => l.all));
   const unknown = [...settings.nodes, ...settings.excludeNodes].filter((n) => !everywhere.has(n));
   if (unknown.length) selectNodes([...everywhere], { nodes: unknown, excludeNodes: [] }, listed.map((l) => l.api.target.contextName).join("' or '"));
-  return listed.map(({ api, all, matching, zones }) => {
+  return listed.map(({ api, all, matching, zones, down }) => {
     const own = (names: string[]) => names.filter((n) => all.includes(n));
-    return { all, selected: selectNodes(matching, { nodes: own(settings.nodes), excludeNodes: own(settings.excludeNodes) }, api.target.contextName), zones };
+    const selected = selectNodes(matching, { nodes: own(settings.nodes), excludeNodes: own(settings.excludeNodes) }, api.target.contextName);
+    return { all, selected, zones, down: down.filter((d) => selected.includes(d.node)) };
   });
+}
+
+/** The selected nodes not already down: those already down are skipped at once, their floaters
+ * would only be waited for in vain. */
+function upNodes(choice: NodeChoice): string[] {
+  const down = new Set((choice.down ?? []).map((d) => d.node));
+  return choice.selected.filter((n) => !down.has(n));
+}
+
+function nodeReady(n: V1Node): boolean {
+  return n.status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
+}
+
+/** Why a node is down, as `kubectl describe node` would say. */
+function nodeDownReason(n: V1Node): string {
+  const ready = n.status?.conditions?.find((c) => c.type === "Ready");
+  if (!ready) return "node has no Ready condition: its kubelet never reported";
+  const since = ready.lastTransitionTime ? ` since ${new Date(ready.lastTransitionTime).toISOString()}` : "";
+  return `node NotReady${since}: ${ready.reason ?? ready.status}${ready.message ? ` (${ready.message})` : ""}`;
 }
 
 /** What a run may do in one cluster, and the namespace's state. */
@@ -123,9 +150,10 @@ export async function bringUpFloaters(
 ): Promise<FloatersUp> {
   const { api, namespaceExists } = plan;
   const context = api.target.contextName;
-  const nodes = plan.nodes.selected;
+  const down = plan.nodes.down ?? [];
+  const nodes = upNodes(plan.nodes);
   const runId = o.runId;
-  if (nodes.length === 0) return { ready: [], notReady: [], runId, nodesTotal: plan.nodes.all.length, nodesSelected: [] };
+  if (nodes.length === 0) return { ready: [], notReady: down, runId, nodesTotal: plan.nodes.all.length, nodesSelected: plan.nodes.selected };
   const { source, target } = networksOf(settings.mode);
   const networks = [...new Set<FloaterNetwork>([source, target])];
 
@@ -152,7 +180,7 @@ export async function bringUpFloaters(
   });
   progress.done(`${waited.ready.length} floaters ready${waited.notReady.length ? `, ${waited.notReady.length} not ready` : ""}`);
   const services = await servicesOf(api, settings, runId, waited, progress, life.signal);
-  return { ...waited, runId, nodesTotal: plan.nodes.all.length, nodesSelected: nodes, ...(services ? { services } : {}) };
+  return { ...waited, notReady: [...down, ...waited.notReady], runId, nodesTotal: plan.nodes.all.length, nodesSelected: plan.nodes.selected, ...(services ? { services } : {}) };
 }
 
 /** The run's Services, once their endpoints are its ready floaters (svc and nodeport probes). */
@@ -173,7 +201,7 @@ export async function servicesOf(api: KubeApi, settings: Settings, runId: string
 /** The objects a run creates in one cluster (what --dry-run shows). */
 export function floaterSpec(plan: FloaterPlan, settings: Settings, o: { runId: string; imageRepository: string }): FloaterSpec {
   const { source, target } = networksOf(settings.mode);
-  const nodes = plan.nodes.selected;
+  const nodes = upNodes(plan.nodes);
   return {
     namespace: settings.namespace,
     runId: o.runId,

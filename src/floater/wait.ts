@@ -37,7 +37,7 @@ export function notReadyReason(pod: V1Pod | undefined): string {
   const unscheduled = pod.status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False");
   if (unscheduled) return `${unscheduled.reason ?? "Unschedulable"}: ${unscheduled.message ?? ""}`.trim();
   if (pod.status?.phase === "Running") return "not Ready: the floater does not answer its readiness probe";
-  if (pod.spec?.nodeName && !pod.status?.containerStatuses) return "Pending: the node's kubelet has not started the pod (node down or unreachable?)";
+  if (pod.spec?.nodeName && !pod.status?.containerStatuses) return "Pending: the node's kubelet never acknowledged the pod (node down or unreachable?)";
   return `pod ${pod.status?.phase ?? "Pending"}`;
 }
 
@@ -54,10 +54,24 @@ export function floaterOf(pod: V1Pod, cluster: string): Floater {
   };
 }
 
+/** A floater whose node's kubelet has not acknowledged it this long after it was placed shows no
+ * sign of life: once every other floater is ready, it is not waited for any longer. A floater
+ * that makes progress (its containers being created, its image pulled) may use the whole
+ * --pod-wait-timeout. */
+export const SILENT_AFTER_MS = 8_000;
+
+/** Placed on a node, but the node's kubelet never reported on it (no container status). */
+export function silentSince(pod: V1Pod, now: number): boolean {
+  if (!pod.spec?.nodeName || pod.status?.containerStatuses?.length) return false;
+  const created = pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp).getTime() : now;
+  return now - created >= SILENT_AFTER_MS;
+}
+
 export async function waitForFloaters(api: KubeApi, o: WaitOptions): Promise<WaitResult> {
   const cluster = api.target.contextName;
   const expected = o.nodes.length * o.networks.length;
   const key = (node: string, network: string) => `${node}/${network}`;
+  const wanted = new Set(o.nodes);
   const { state: byKey } = await poll({
     look: async () => {
       const byKey = new Map<string, V1Pod>();
@@ -68,14 +82,20 @@ export async function waitForFloaters(api: KubeApi, o: WaitOptions): Promise<Wai
       }
       return byKey;
     },
-    done: (byKey) => readyCount(byKey) >= expected,
+    // Done when all are ready, or when all that are not have shown no sign of life for a while.
+    done: (byKey) => {
+      const now = Date.now();
+      const pods = [...byKey.values()].filter((p) => wanted.has(p.spec?.nodeName ?? ""));
+      if (pods.length < expected) return false;
+      return pods.every((p) => isReady(p) || silentSince(p, now));
+    },
     onLook: (byKey) => o.onProgress?.(readyCount(byKey), expected),
     timeoutMs: o.timeoutMs,
     intervalMs: o.pollMs ?? 1000,
     signal: o.signal,
   });
   function readyCount(byKey: Map<string, V1Pod>): number {
-    return [...byKey.values()].filter((p) => isReady(p) && o.nodes.includes(p.spec!.nodeName!)).length;
+    return [...byKey.values()].filter((p) => isReady(p) && wanted.has(p.spec!.nodeName!)).length;
   }
   const result: WaitResult = { ready: [], notReady: [] };
   for (const node of o.nodes) {

@@ -90,6 +90,6 @@ describe("why a floater is not ready", () => {
     expect(notReadyReason({ status: { containerStatuses: [{ name: "f", ready: false, restartCount: 1, image: "", imageID: "", state: { terminated: { exitCode: 1, reason: "Error" } } }] } })).toBe("container exited (Error)");
     expect(notReadyReason({ status: { conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: "0/4 nodes are available" }] } })).toBe("Unschedulable: 0/4 nodes are available");
     expect(notReadyReason({ status: { phase: "Running" } })).toBe("not Ready: the floater does not answer its readiness probe");
-    expect(notReadyReason({ spec: { nodeName: "n1", containers: [] }, status: { phase: "Pending" } })).toContain("kubelet has not started the pod");
+    expect(notReadyReason({ spec: { nodeName: "n1", containers: [] }, status: { phase: "Pending" } })).toContain("kubelet never acknowledged the pod");
   });
 });
