@@ -72,7 +72,7 @@ export async function floatersUp(plans: FloaterPlan[], settings: Settings, life:
 export async function probeAll(legs: Leg[], clusters: Clusters, settings: Settings, life: Lifecycle, progress: Progress): Promise<{ batches: ResultRecord[][]; stats: RunStats }> {
   const total = legs.reduce((n, l) => n + l.plans.reduce((m, p) => m + p.count, 0), 0);
   const sources = legs.reduce((n, l) => n + l.plans.length, 0);
-  if (total === 0) return { batches: [], stats: { execs: 0, retries: 0 } };
+  if (total === 0) return { batches: [], stats: { execs: 0, retries: 0, confirmations: 0 } };
   const how = settings.strategy === "fanout" ? "one exec per source" : "one exec per pair";
   progress.phase(`probing ${total} pairs from ${sources} floaters (${how}, ${settings.concurrency} at a time${legs.length > 1 ? " per cluster" : ""})`);
   const batches: ResultRecord[][] = [];
@@ -93,7 +93,8 @@ export async function probeAll(legs: Leg[], clusters: Clusters, settings: Settin
     progress.probes(done, total, failed);
   })));
   progress.done(`probed ${done} of ${total} pairs`);
-  return { batches, stats: { execs: stats.reduce((n, s) => n + s.execs, 0), retries: stats.reduce((n, s) => n + s.retries, 0) } };
+  const sum = (f: (s: RunStats) => number) => stats.reduce((n, s) => n + f(s), 0);
+  return { batches, stats: { execs: sum((s) => s.execs), retries: sum((s) => s.retries), confirmations: sum((s) => s.confirmations ?? 0) } };
 }
 
 /** Save, write the report files asked for, print, and say whether something is broken. `extra`

@@ -23,6 +23,8 @@ export interface RunOptions {
 export interface RunStats {
   execs: number;
   retries: number;
+  /** Probes whose first failure was confirmed by a second try (passed or not). */
+  confirmations?: number;
 }
 
 /** What one exec runs: a whole source plan (fanout), or one probe of it (pair). */
@@ -39,7 +41,7 @@ export function unitsOf(plans: SourcePlan[], strategy: Strategy): Unit[] {
 
 export async function runProbes(plans: SourcePlan[], exec: ExecFn, opts: RunOptions, onVerdicts: (v: Verdict[]) => void): Promise<RunStats> {
   const units = unitsOf(plans, opts.strategy);
-  const stats: RunStats = { execs: 0, retries: 0 };
+  const stats: RunStats = { execs: 0, retries: 0, confirmations: 0 };
   const backoff = opts.backoffMs ?? ((n) => 500 * 2 ** (n - 1));
   let next = 0;
 
@@ -68,7 +70,11 @@ export async function runProbes(plans: SourcePlan[], exec: ExecFn, opts: RunOpti
       // An exec that ended without some probes' lines (seen once in 500 execs on an overloaded
       // machine: two lanes cut short) runs those probes again rather than report them untested.
       const missing = probes.filter((p) => !raw.has(p.id));
-      for (const p of probes) if (raw.has(p.id) || lastTry) verdicts.push(classify(p, raw.get(p.id), opts.script.timeout));
+      for (const p of probes) {
+        const outcome = raw.get(p.id);
+        if (outcome?.confirmed) stats.confirmations!++;
+        if (outcome || lastTry) verdicts.push(classify(p, outcome, opts.script.timeout));
+      }
       if (missing.length === 0 || lastTry) return inPlanOrder(verdicts);
       probes = missing;
       stats.retries++;

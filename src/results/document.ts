@@ -35,6 +35,8 @@ export interface Summary {
   skippedNodes: number;
   execs: number;
   retries: number;
+  /** Probes whose first failure was tried again to confirm it (absent in older files). */
+  confirmations?: number;
   durationMs: number;
   /** Cross-cluster runs: the same counts for each direction. */
   directions?: DirectionSummary[];
@@ -100,7 +102,7 @@ export function recordOf(v: Verdict): ResultRecord {
 
 export function summarize(
   results: ResultRecord[],
-  counts: { nodesTotal: number; nodesChecked: number; skippedNodes: number; execs: number; retries: number; durationMs: number },
+  counts: { nodesTotal: number; nodesChecked: number; skippedNodes: number; execs: number; retries: number; confirmations?: number; durationMs: number },
   sampled?: Sampled,
 ): Summary {
   const count = (rs: ResultRecord[]) => {
@@ -161,6 +163,7 @@ export function buildDocument(o: {
       skippedNodes,
       execs: o.stats.execs,
       retries: o.stats.retries,
+      confirmations: o.stats.confirmations ?? 0,
       durationMs: Date.now() - o.startedAt.getTime(),
     }, o.sampled),
     findings: analyze({ results, skipped: notReady, clusters, sampled: o.sampled }),

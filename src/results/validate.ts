@@ -82,7 +82,7 @@ export function validateResults(raw: unknown, file: string): ResultsDocument {
     const s = object(v, `skipped[${k}]`);
     return { cluster: string(s.cluster, `skipped[${k}].cluster`), node: string(s.node, `skipped[${k}].node`), reason: typeof s.reason === "string" ? s.reason : "" };
   });
-  const counts = Object.fromEntries(COUNTS.map((c) => [c, number(summary[c], `summary.${c}`) ?? 0])) as Omit<Summary, "directions" | "sampled">;
+  const counts = Object.fromEntries(COUNTS.map((c) => [c, number(summary[c], `summary.${c}`) ?? 0])) as Omit<Summary, "directions" | "sampled" | "confirmations">;
 
   const clustersOf = { source: cluster(clusters.source, "clusters.source"), ...(clusters.destination !== undefined ? { destination: cluster(clusters.destination, "clusters.destination") } : {}) };
   return {
@@ -96,6 +96,7 @@ export function validateResults(raw: unknown, file: string): ResultsDocument {
     settings: settingsFrom(settings, (key) => `results file ${file}: field settings.${key}`) as Settings,
     summary: {
       ...counts,
+      ...(summary.confirmations !== undefined ? { confirmations: number(summary.confirmations, "summary.confirmations") } : {}),
       ...(Array.isArray(summary.directions) ? { directions: summary.directions as Summary["directions"] } : {}),
       ...(summary.sampled ? { sampled: summary.sampled as Summary["sampled"] } : {}),
     },

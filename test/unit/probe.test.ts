@@ -209,7 +209,7 @@ describe("run", () => {
     expect(execs.sort()).toEqual(["p-n1", "p-n2", "p-n3"]);
     expect(maxInFlight).toBe(2);
     expect(got).toEqual(Array(12).fill("Succeeded"));
-    expect(stats).toEqual({ execs: 3, retries: 0 });
+    expect(stats).toEqual({ execs: 3, retries: 0, confirmations: 0 });
   });
   test("transport hiccups are retried a bounded number of times, then Error (never Failed)", async () => {
     let calls = 0;
@@ -236,7 +236,7 @@ describe("run", () => {
     });
     expect(got).toEqual(["Succeeded", "Succeeded", "Succeeded", "Succeeded"]);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
-    expect(stats).toEqual({ execs: 2, retries: 1 });
+    expect(stats).toEqual({ execs: 2, retries: 1, confirmations: 0 });
     expect(scripts[1]!.match(/^\(?[it] \d+/gm)).toHaveLength(2);
   });
   test("non-retryable exec failures are not retried", async () => {
@@ -257,5 +257,21 @@ describe("classify fast path", () => {
     expect(classify(ping, { exitCode: 0, output: out }, 3)).toEqual({ probe: ping, status: "Succeeded", reason: "", reasonCode: "ok", rttMs: 0.15, lossPct: 0 });
     const lossy = "1 packets transmitted, 0 packets received, 100% packet loss 3 packets transmitted, 3 packets received, 0% packet loss round-trip min/avg/max = 0.1/0.2/0.3 ms";
     expect(classify(ping, { exitCode: 0, output: lossy }, 3)).toMatchObject({ status: "Succeeded", reasonCode: "loss", lossPct: 25 });
+  });
+});
+
+describe("confirmation of a lone failure", () => {
+  test("a connect that failed is tried again, unless refused or unreachable; the second try is counted", async () => {
+    const { probeScript } = await import("../../src/probe/script.ts");
+    const script = probeScript([{ id: 1, protocol: "tcp", family: "ipv4", source: { cluster: "c", node: "a", ip: "1" }, target: { cluster: "c", node: "b", ip: "2", port: 8889 } }], { timeout: 2, pingCount: 1, lanes: 1 });
+    expect(script).toContain('case "$r$o" in 0*OK*|*efused*|*nreachable*) ;; *) a="A "');
+    const { parseOutput } = await import("../../src/probe/parse.ts");
+    expect(parseOutput("@@ 1 0 A OK\n@@ 2 1 nc: timed out\n").get(1)).toEqual({ exitCode: 0, output: "OK", confirmed: true });
+    const floater = { cluster: "c", node: "a", pod: "p", namespace: "ns", network: "pod" as const, ips: ["1"], hostIps: [] };
+    const plan = { source: floater, count: 1, probes: () => [{ id: 1, protocol: "tcp" as const, family: "ipv4" as const, source: { cluster: "c", node: "a", ip: "1" }, target: { cluster: "c", node: "b", ip: "2", port: 8889 } }] };
+    const got: string[] = [];
+    const stats = await runProbes([plan], async () => ({ exitCode: 0, stdout: "@@ 1 0 A OK\n", stderr: "" }), { concurrency: 1, strategy: "fanout", script: { timeout: 1, pingCount: 1, lanes: 1 }, retries: 0 }, (v) => got.push(...v.map((x) => x.status)));
+    expect(got).toEqual(["Succeeded"]);
+    expect(stats.confirmations).toBe(1);
   });
 });
