@@ -74,7 +74,7 @@ export async function probeAll(legs: Leg[], clusters: Clusters, settings: Settin
   const sources = legs.reduce((n, l) => n + l.plans.length, 0);
   if (total === 0) return { batches: [], stats: { execs: 0, retries: 0, confirmations: 0 } };
   const how = settings.strategy === "fanout" ? "one exec per source" : "one exec per pair";
-  progress.phase(`probing ${total} pairs from ${sources} floaters (${how}, ${settings.concurrency} at a time${legs.length > 1 ? " per cluster" : ""})`);
+  progress.phase(`probing ${total} pairs from ${sources} floaters (${how}, ${settings.concurrency ? `${settings.concurrency} at a time` : "as many at a time as the API server takes"}${legs.length > 1 ? " per cluster" : ""})`);
   const batches: ResultRecord[][] = [];
   let done = 0;
   let failed = 0;

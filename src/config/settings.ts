@@ -83,7 +83,7 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   { key: "timeout", kind: "seconds", min: 0.1, max: 300, default: 3, describe: "Time limit of one probe, in seconds" },
   { key: "pingCount", kind: "int", min: 1, max: 100, default: 1, describe: "ICMP packets per pair, as netctl's one ping; lost ones are confirmed by a burst of at least 3" },
   { key: "podWaitTimeout", kind: "seconds", min: 1, max: 3600, default: 120, describe: "How long to wait for the floaters to become ready, in seconds" },
-  { key: "concurrency", kind: "int", min: 1, max: 1000, default: 10, describe: "Source pods probed at once (one exec each)" },
+  { key: "concurrency", kind: "int", min: 0, max: 1000, default: 0, describe: "Source pods probed at once (one exec each); 0: adapt to the API server, from 10 up to 64" },
   { key: "probeConcurrency", kind: "int", min: 1, max: 1000, default: 32, describe: "Targets probed at once inside one source pod" },
   { key: "sample", kind: "int", min: 0, max: 100000, default: 0, describe: "Probe only this many targets per source, each node a target of about as many sources (0: the full mesh)" },
   { key: "seed", kind: "string", default: "", describe: "Seed of --sample: the same seed, the same pairs (default: the run id)" },

@@ -9,6 +9,8 @@ export interface ExecResult {
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** How long the API server and the kubelet took to open the stream (paces concurrency). */
+  setupMs?: number;
 }
 
 /** The exec itself failed: nothing can be said about the network from it. */
@@ -17,6 +19,8 @@ export class ExecTransportError extends Error {
     message: string,
     /** True when a retry may help (throttling, a dropped connection), false for e.g. pod gone. */
     readonly retryable: boolean,
+    /** The API server said 429: too many at once. */
+    readonly throttled = false,
   ) {
     super(message);
     this.name = "ExecTransportError";
@@ -54,6 +58,8 @@ export function createExec(target: ClusterTarget): ExecFn {
     const stdout = new Collector();
     const stderr = new Collector();
     let socket: { close(): void; on?(ev: string, fn: (...a: unknown[]) => void): void } | undefined;
+    const started = performance.now();
+    let setupMs: number | undefined;
     return new Promise<ExecResult>((resolve, reject) => {
       let settled = false;
       const finish = (fn: () => void) => {
@@ -74,9 +80,10 @@ export function createExec(target: ClusterTarget): ExecFn {
       exec
         .exec(pod.namespace, pod.name, pod.container, command, stdout, stderr, null, false, (status: V1Status) => {
           const code = exitCodeOf(status);
-          finish(() => (code === undefined ? reject(statusError(status, pod.name)) : resolve({ exitCode: code, stdout: stdout.text(), stderr: stderr.text() })));
+          finish(() => (code === undefined ? reject(statusError(status, pod.name)) : resolve({ exitCode: code, stdout: stdout.text(), stderr: stderr.text(), setupMs })));
         })
         .then((ws) => {
+          setupMs = performance.now() - started;
           socket = ws as unknown as typeof socket;
           if (settled) socket?.close();
           // A socket that closes without a final status: the connection dropped mid-command.
@@ -106,5 +113,5 @@ export function execConnectError(err: unknown, pod: string): ExecTransportError 
   const status = /Unexpected server response: (\d+)/.exec(text)?.[1];
   // 429 (throttled) and 5xx may pass; 4xx (forbidden, pod gone) will not.
   const retryable = status === undefined ? true : status === "429" || status.startsWith("5");
-  return new ExecTransportError(`exec in ${pod} failed: ${status ? `HTTP ${status}` : text.split("\n")[0]}`, retryable);
+  return new ExecTransportError(`exec in ${pod} failed: ${status ? `HTTP ${status}` : text.split("\n")[0]}`, retryable, status === "429");
 }

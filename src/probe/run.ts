@@ -5,11 +5,13 @@
 import type { Strategy } from "../config/settings.ts";
 import { ExecTransportError, type ExecFn } from "../kube/exec.ts";
 import { classify, execFailed } from "./classify.ts";
+import { CAP, Pacer } from "./pace.ts";
 import { parseOutput } from "./parse.ts";
 import { probeScript, scriptDeadlineMs, type ScriptOptions } from "./script.ts";
 import type { Floater, Probe, SourcePlan, Verdict } from "./types.ts";
 
 export interface RunOptions {
+  /** Execs at once; 0: adapted to the API server (pace.ts). */
   concurrency: number;
   strategy: Strategy;
   script: ScriptOptions;
@@ -41,6 +43,7 @@ export function unitsOf(plans: SourcePlan[], strategy: Strategy): Unit[] {
 
 export async function runProbes(plans: SourcePlan[], exec: ExecFn, opts: RunOptions, onVerdicts: (v: Verdict[]) => void): Promise<RunStats> {
   const units = unitsOf(plans, opts.strategy);
+  const pacer = opts.concurrency > 0 ? undefined : new Pacer();
   const stats: RunStats = { execs: 0, retries: 0, confirmations: 0 };
   const backoff = opts.backoffMs ?? ((n) => 500 * 2 ** (n - 1));
   let next = 0;
@@ -58,9 +61,12 @@ export async function runProbes(plans: SourcePlan[], exec: ExecFn, opts: RunOpti
       // verdict); a failure in parsing or classifying is a bug and leaves as one (exit 4).
       let stdout: string;
       try {
-        stdout = (await exec(pod, ["sh", "-c", probeScript(probes, opts.script)], scriptDeadlineMs(probes, opts.script))).stdout;
+        const result = await exec(pod, ["sh", "-c", probeScript(probes, opts.script)], scriptDeadlineMs(probes, opts.script));
+        pacer?.record({ setupMs: result.setupMs });
+        stdout = result.stdout;
       } catch (err) {
         if (!(err instanceof ExecTransportError)) throw err;
+        pacer?.record({ throttled: err.throttled });
         if (!err.retryable || lastTry) return inPlanOrder([...verdicts, ...execFailed(probes, `could not test: ${err.message}`)]);
         stats.retries++;
         await Bun.sleep(backoff(attempt + 1));
@@ -81,15 +87,20 @@ export async function runProbes(plans: SourcePlan[], exec: ExecFn, opts: RunOpti
     }
   };
 
-  const worker = async () => {
+  // Adaptive: CAP workers, of which those numbered below the pacer's limit take work.
+  const worker = async (index: number) => {
     while (next < units.length && !opts.signal?.aborted) {
+      if (pacer && index >= pacer.limit) {
+        await Bun.sleep(50);
+        continue;
+      }
       const unit = units[next++]!;
       const verdicts = await runUnit(unit);
       if (opts.signal?.aborted) return; // partial: the run is being cancelled
       onVerdicts(verdicts);
     }
   };
-  const workers = Array.from({ length: Math.min(opts.concurrency, units.length) }, worker);
+  const workers = Array.from({ length: Math.min(pacer ? CAP : opts.concurrency, units.length) }, (_, k) => worker(k));
   if (opts.signal) {
     // On cancel, stop waiting for execs in flight.
     const aborted = new Promise<void>((resolve) => opts.signal!.addEventListener("abort", () => resolve(), { once: true }));

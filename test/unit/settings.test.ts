@@ -69,8 +69,8 @@ describe("netctl config.json", () => {
     expect(resolveSettings({}, { cwd }).settings.targets).toEqual(["10.1.1.1"]);
   });
   test("errors name the netctl key the user wrote", () => {
-    const cwd = withFile("config.json", '{"maxNum": 0}');
-    expect(fails(() => resolveSettings({}, { cwd }))).toBe(`setting 'maxNum' in ${join(cwd, "config.json")}: 0 is out of range: allowed 1 to 1000`);
+    const cwd = withFile("config.json", '{"maxNum": -1}');
+    expect(fails(() => resolveSettings({}, { cwd }))).toBe(`setting 'maxNum' in ${join(cwd, "config.json")}: -1 is out of range: allowed 0 to 1000`);
   });
 });
 
@@ -78,7 +78,7 @@ describe("validation", () => {
   const cases: [string, Record<string, unknown>, string][] = [
     ["port above range", { port: "70000" }, "flag --port: '70000' is out of range: allowed 1 to 65535"],
     ["port not a number", { port: "http" }, "flag --port: expected a whole number, got 'http'"],
-    ["concurrency 0", { concurrency: "0" }, "flag --concurrency: '0' is out of range: allowed 1 to 1000"],
+    ["concurrency over the cap", { concurrency: "1001" }, "flag --concurrency: '1001' is out of range: allowed 0 to 1000"],
     ["negative concurrency", { concurrency: "-3" }, "out of range"],
     ["unknown mode", { mode: "mesh" }, "flag --mode: 'mesh' is not one of pod, node, node-to-pod, pod-to-node"],
     ["unknown protocol", { protocols: "icmp,udp" }, "flag --protocols: 'udp' is not one of icmp, tcp, dns"],
