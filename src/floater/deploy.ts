@@ -11,6 +11,8 @@ export interface Deployment {
   runId: string;
   /** netdoctor created the namespace, so removing the run removes it too. */
   createdNamespace: boolean;
+  /** The run has Services to remove (only then may it need to list them). */
+  services: boolean;
 }
 
 export function newRunId(): string {
@@ -27,7 +29,7 @@ export async function otherRunsIn(api: KubeApi, namespace: string): Promise<stri
  * first create, so a cleanup is registered even if a later create fails. */
 export async function deployFloaters(api: KubeApi, spec: FloaterSpec, namespaceExists: boolean, onCreated: (d: Deployment) => void): Promise<Deployment> {
   const objects = floaterObjects(spec);
-  const deployment: Deployment = { api, namespace: spec.namespace, runId: spec.runId, createdNamespace: !namespaceExists };
+  const deployment: Deployment = { api, namespace: spec.namespace, runId: spec.runId, createdNamespace: !namespaceExists, services: objects.services.length > 0 };
   onCreated(deployment);
   if (!namespaceExists) await api.createNamespace(objects.namespace);
   await api.createServiceAccount(spec.namespace, objects.serviceAccount);
@@ -45,7 +47,7 @@ export async function removeDeployment(d: Deployment, timeoutMs = 90_000): Promi
   const ns = d.createdNamespace ? await d.api.readNamespace(d.namespace) : undefined;
   const ownsNamespace = ns?.metadata?.labels?.[CREATED_NS] === "true" && ns.metadata.labels[RUN_ID] === d.runId;
   for (const ds of await d.api.listDaemonSets(d.namespace, selector)) await d.api.deleteDaemonSet(d.namespace, ds.metadata!.name!);
-  for (const svc of await d.api.listServices(d.namespace, selector)) await d.api.deleteService(d.namespace, svc.metadata!.name!);
+  if (d.services) for (const svc of await d.api.listServices(d.namespace, selector)) await d.api.deleteService(d.namespace, svc.metadata!.name!);
   // Directly: the namespace controller would get to the pods only seconds later.
   await d.api.deletePods(d.namespace, selector);
   if (ownsNamespace) await d.api.deleteNamespace(d.namespace);
