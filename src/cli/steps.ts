@@ -103,15 +103,20 @@ export function finishRun(doc: ResultsDocument, file: string, output: Settings["
   saveResults(file, doc);
   // Said before the report, so a large report on a shared pipe (2>&1) is never split by it.
   io.err(`results saved to ${file}\n`);
+  writeReportFiles(doc, files, io);
+  writeReport(doc, output, { write: io.out }, { columns: io.columns, color: useColor(io) });
+  if (output === "table" || output === "wide") io.out(extra);
+  return problemsFound(doc) ? ExitCode.ProblemsFound : ExitCode.Ok;
+}
+
+/** --html / --junit: the same results as files beside the normal output. */
+export function writeReportFiles(doc: ResultsDocument, files: ReportFiles, io: Io): void {
   for (const format of ["html", "junit"] as const) {
     const path = files[format];
     if (!path) continue;
     writeReportFile(doc, format, path);
     io.err(`${format === "html" ? "HTML report" : "JUnit XML"} written to ${path}\n`);
   }
-  writeReport(doc, output, { write: io.out }, { columns: io.columns, color: useColor(io) });
-  if (output === "table" || output === "wide") io.out(extra);
-  return problemsFound(doc) ? ExitCode.ProblemsFound : ExitCode.Ok;
 }
 
 /** --dry-run: say what the run would create and which permissions it lacks; change nothing.

@@ -17,7 +17,7 @@ import { Lifecycle } from "../../runtime/lifecycle.ts";
 import { connect, loadSettings, resolveTargets } from "../prepare.ts";
 import { reportFilesFrom, settingFlagsFrom } from "../flags.ts";
 import { assertWritable } from "../../report/render.ts";
-import { assertPermitted, finishRun, floatersUp, planRun, probeAll, showDryRun } from "../steps.ts";
+import { assertPermitted, finishRun, writeReportFiles, floatersUp, planRun, probeAll, showDryRun } from "../steps.ts";
 
 export default async function resume(args: Args, io: Io): Promise<ExitCode> {
   const files = reportFilesFrom(args);
@@ -36,6 +36,8 @@ export default async function resume(args: Args, io: Io): Promise<ExitCode> {
   const recheck = whatToRecheck(previous.doc);
   if (isEmpty(recheck)) {
     io.out(`the last run (${previous.doc.finishedAt}, ${previous.doc.summary.pairs} pairs) found no problems: nothing to re-check\n`);
+    // Asked-for reports still come: of the last run, which stands.
+    writeReportFiles(previous.doc, files, io);
     return ExitCode.Ok;
   }
   const clusters = await connect(targets, io);
