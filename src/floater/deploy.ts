@@ -1,5 +1,6 @@
 // Creating a run's floaters, and removing them (by label, never by fixed names, so one run's
 // cleanup cannot touch another's).
+import type { V1Pod } from "@kubernetes/client-node";
 import { ClusterError } from "../errors.ts";
 import { poll, timeoutMessage } from "../runtime/poll.ts";
 import type { KubeApi } from "../kube/client.ts";
@@ -57,11 +58,13 @@ export async function removeDeployment(d: Deployment, timeoutMs = 90_000): Promi
 }
 
 /** Floater pods still terminating after `afterMs` sit on a node whose kubelet is gone: they would
- * stay forever (and hold the namespace), so they are removed with grace period 0. Returns how
- * many floater pods are left. */
+ * stay forever (and hold the namespace), so they are removed with grace period 0. So, at once,
+ * are those no kubelet ever acknowledged: nothing runs on any node to wait for. Returns how many
+ * floater pods are left. */
 export async function forceStuckPods(api: KubeApi, namespace: string | undefined, selector: string, afterMs = 10_000): Promise<number> {
   const pods = await api.listPods(namespace, selector);
-  const stuck = pods.filter((p) => p.metadata?.deletionTimestamp && Date.now() - new Date(p.metadata.deletionTimestamp).getTime() > afterMs);
+  const neverStarted = (p: V1Pod) => !p.status?.containerStatuses?.length;
+  const stuck = pods.filter((p) => p.metadata?.deletionTimestamp && (neverStarted(p) || Date.now() - new Date(p.metadata.deletionTimestamp).getTime() > afterMs));
   await Promise.all(stuck.map((p) => api.forceDeletePod(p.metadata!.namespace!, p.metadata!.name!)));
   return pods.length;
 }

@@ -58,7 +58,7 @@ export function floaterOf(pod: V1Pod, cluster: string): Floater {
  * sign of life: once every other floater is ready, it is not waited for any longer. A floater
  * that makes progress (its containers being created, its image pulled) may use the whole
  * --pod-wait-timeout. */
-export const SILENT_AFTER_MS = 8_000;
+export const SILENT_AFTER_MS = 6_000;
 
 /** Placed on a node, but the node's kubelet never reported on it (no container status). */
 export function silentSince(pod: V1Pod, now: number): boolean {
