@@ -30,7 +30,7 @@ export function renderSummary(doc: ResultsDocument): string {
   const s = doc.summary;
   const lines = [
     `${doc.partial ? "PARTIAL (interrupted): " : ""}checked ${s.nodesChecked} of ${s.nodesTotal} nodes: ${s.pairs} pairs, ${s.succeeded} succeeded, ${s.failed} failed, ${s.errors} could not be tested` +
-      ` (${s.execs} execs${s.retries ? `, ${s.retries} retried` : ""}${s.confirmations ? `, ${s.confirmations} failures confirmed by a second try` : ""}, ${(s.durationMs / 1000).toFixed(1)}s)`,
+      ` (${s.execs} execs${s.retries ? `, ${s.retries} retried` : ""}${s.confirmations ? `, ${s.confirmations} failure${s.confirmations === 1 ? "" : "s"} confirmed by a second try` : ""}, ${(s.durationMs / 1000).toFixed(1)}s)`,
   ];
   for (const d of s.directions ?? []) {
     lines.push(`  ${d.from} -> ${d.to}: ${d.pairs} pairs, ${d.succeeded} succeeded, ${d.failed} failed, ${d.errors} could not be tested`);
