@@ -54,17 +54,25 @@ export function floaterOf(pod: V1Pod, cluster: string): Floater {
   };
 }
 
-/** A floater whose node's kubelet has not acknowledged it this long after it was placed shows no
- * sign of life: once every other floater is ready, it is not waited for any longer. A floater
- * that makes progress (its containers being created, its image pulled) may use the whole
- * --pod-wait-timeout. */
+/** A floater shows no sign of life when its node's kubelet has not acknowledged it this long
+ * after it was placed, and that kubelet's lease has not been renewed for LEASE_STALE_MS (a
+ * kubelet renews it every 10 s by default: one that does is alive, just slow, as at scale). Once
+ * every other floater is ready, such a floater is not waited for any longer. A floater making
+ * progress (containers being created, its image pulled) may use the whole --pod-wait-timeout. */
 export const SILENT_AFTER_MS = 6_000;
+export const LEASE_STALE_MS = 15_000;
 
 /** Placed on a node, but the node's kubelet never reported on it (no container status). */
-export function silentSince(pod: V1Pod, now: number): boolean {
+export function unacknowledged(pod: V1Pod, now: number): boolean {
   if (!pod.spec?.nodeName || pod.status?.containerStatuses?.length) return false;
   const created = pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp).getTime() : now;
   return now - created >= SILENT_AFTER_MS;
+}
+
+/** Unacknowledged, and its kubelet's lease is stale (or missing). No lease information at all: alive. */
+export function silent(pod: V1Pod, now: number, leases: Map<string, number> | undefined): boolean {
+  if (!unacknowledged(pod, now) || !leases) return false;
+  return now - (leases.get(pod.spec!.nodeName!) ?? 0) > LEASE_STALE_MS;
 }
 
 export async function waitForFloaters(api: KubeApi, o: WaitOptions): Promise<WaitResult> {
@@ -72,7 +80,7 @@ export async function waitForFloaters(api: KubeApi, o: WaitOptions): Promise<Wai
   const expected = o.nodes.length * o.networks.length;
   const key = (node: string, network: string) => `${node}/${network}`;
   const wanted = new Set(o.nodes);
-  const { state: byKey } = await poll({
+  const { state: { byKey } } = await poll({
     look: async () => {
       const byKey = new Map<string, V1Pod>();
       for (const pod of await api.listPods(o.namespace, runSelector(o.runId))) {
@@ -80,16 +88,20 @@ export async function waitForFloaters(api: KubeApi, o: WaitOptions): Promise<Wai
         // Prefer a ready pod if a node has two (a replacement in progress).
         if (!byKey.has(k) || isReady(pod)) byKey.set(k, pod);
       }
-      return byKey;
-    },
-    // Done when all are ready, or when all that are not have shown no sign of life for a while.
-    done: (byKey) => {
+      // Done when all are ready, or when all that are not show no sign of life. The leases are
+      // read only then: the rest are done, only stragglers are left.
       const now = Date.now();
       const pods = [...byKey.values()].filter((p) => wanted.has(p.spec?.nodeName ?? ""));
-      if (pods.length < expected) return false;
-      return pods.every((p) => isReady(p) || silentSince(p, now));
+      const waiting = pods.filter((p) => !isReady(p));
+      let done = pods.length >= expected && waiting.length === 0;
+      if (!done && pods.length >= expected && waiting.every((p) => unacknowledged(p, now))) {
+        const leases = await api.nodeLeases();
+        done = waiting.every((p) => silent(p, now, leases));
+      }
+      return { byKey, done };
     },
-    onLook: (byKey) => o.onProgress?.(readyCount(byKey), expected),
+    done: (s) => s.done,
+    onLook: (s) => o.onProgress?.(readyCount(s.byKey), expected),
     timeoutMs: o.timeoutMs,
     intervalMs: o.pollMs ?? 1000,
     signal: o.signal,

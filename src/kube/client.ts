@@ -4,6 +4,7 @@ import {
   AppsV1Api,
   AuthenticationV1Api,
   AuthorizationV1Api,
+  CoordinationV1Api,
   CoreV1Api,
   createConfiguration,
   ServerConfiguration,
@@ -51,6 +52,9 @@ export interface KubeApi {
   createService(ns: string, svc: V1Service): Promise<V1Service>;
   listServices(ns: string | undefined, labelSelector: string): Promise<V1Service[]>;
   deleteService(ns: string, name: string): Promise<void>;
+  /** When each node's kubelet last renewed its lease (ms since the epoch); undefined when the
+   * user may not read leases (callers then assume every kubelet alive). */
+  nodeLeases(): Promise<Map<string, number> | undefined>;
   /** The EndpointSlices of a Service. */
   listEndpointSlices(ns: string, service: string): Promise<V1EndpointSlice[]>;
   /** Remove the pod object at once (grace period 0): for floaters on a node that is gone. */
@@ -82,6 +86,7 @@ export function createKubeApi(target: ClusterTarget): KubeApi {
   const authz = new AuthorizationV1Api(config);
   const authn = new AuthenticationV1Api(config);
   const discovery = new DiscoveryV1Api(config);
+  const coordination = new CoordinationV1Api(config);
   const version = new VersionApi(config);
 
   /** Run one API call. A failure with one of the `expected` HTTP statuses gives undefined; any
@@ -152,6 +157,11 @@ export function createKubeApi(target: ClusterTarget): KubeApi {
         ns ? (await core.listNamespacedService({ namespace: ns, labelSelector })).items : (await core.listServiceForAllNamespaces({ labelSelector })).items,
       ),
     deleteService: (ns, name) => remove(`deleting service ${ns}/${name}`, () => core.deleteNamespacedService({ namespace: ns, name })),
+    nodeLeases: async () => {
+      const leases = await attempt("listing the nodes' leases", async () => (await coordination.listNamespacedLease({ namespace: "kube-node-lease" })).items, [403, 404]);
+      if (!leases) return undefined;
+      return new Map(leases.map((l) => [l.metadata!.name!, l.spec?.renewTime ? new Date(l.spec.renewTime).getTime() : 0]));
+    },
     listEndpointSlices: (ns, service) =>
       call(`listing the endpoints of service ${ns}/${service}`, async () =>
         (await discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: `kubernetes.io/service-name=${service}` })).items),

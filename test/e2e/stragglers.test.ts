@@ -32,6 +32,8 @@ describe("stragglers", () => {
     expect(healthy.code).toBe(0);
     await namespaceGone();
     await injectFault({ kind: "link-down", node: "node-a4" });
+    // A node that is down, not one going down this second: its kubelet has missed a lease renewal.
+    await Bun.sleep(16_000);
     const r = await check("down.json");
     expect(r.code).toBe(1);
     expect(json(r).skipped).toEqual([{ cluster: "netdoctor-a", node: "node-a4", reason: expect.stringContaining("never acknowledged the pod") }]);
