@@ -12,10 +12,10 @@ export class AdminApi {
     this.tls = { ca: readFileSync(pki.ca, "utf8"), cert: readFileSync(pki.adminCert, "utf8"), key: readFileSync(pki.adminKey, "utf8") };
   }
 
-  async request(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  async request(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<{ status: number; json: any }> {
     const res = await fetch(`${this.server}${path}`, {
       method,
-      headers: body ? { "content-type": "application/json" } : {},
+      headers: body ? { "content-type": contentType } : {},
       body: body ? JSON.stringify(body) : undefined,
       tls: this.tls,
       signal: AbortSignal.timeout(10_000),
@@ -30,8 +30,8 @@ export class AdminApi {
     return { status: res.status, json };
   }
 
-  async ok(method: string, path: string, body?: unknown): Promise<any> {
-    const r = await this.request(method, path, body);
+  async ok(method: string, path: string, body?: unknown, contentType?: string): Promise<any> {
+    const r = await this.request(method, path, body, contentType);
     if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.json)}`);
     return r.json;
   }
