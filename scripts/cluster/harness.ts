@@ -386,5 +386,9 @@ export function adminApi(clusterId: "a" | "b" = "a"): AdminApi {
 export function daemonsAlive(state: State): string[] {
   const dead: string[] = [];
   for (const [role, pid] of Object.entries(state.daemons)) if (!alive(pid)) dead.push(role);
+  // A real node's runtime and kubelet: without them its pods stop (faults never kill these).
+  for (const [node, p] of Object.entries(state.nodes)) {
+    for (const role of ["holder", "containerd", "kubelet"] as const) if (p[role] && !alive(p[role]!)) dead.push(`${role}-${node}`);
+  }
   return dead;
 }
