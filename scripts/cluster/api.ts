@@ -12,11 +12,11 @@ export class AdminApi {
     this.tls = { ca: readFileSync(pki.ca, "utf8"), cert: readFileSync(pki.adminCert, "utf8"), key: readFileSync(pki.adminKey, "utf8") };
   }
 
-  async request(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  async request(method: string, path: string, body?: unknown, contentType?: string): Promise<{ status: number; json: any }> {
     const res = await fetch(`${this.server}${path}`, {
       method,
-      // PATCH bodies are JSON merge patches.
-      headers: body ? { "content-type": method === "PATCH" ? "application/merge-patch+json" : "application/json" } : {},
+      // PATCH bodies are JSON merge patches unless said otherwise.
+      headers: body ? { "content-type": contentType ?? (method === "PATCH" ? "application/merge-patch+json" : "application/json") } : {},
       body: body ? JSON.stringify(body) : undefined,
       tls: this.tls,
       signal: AbortSignal.timeout(10_000),
@@ -31,8 +31,8 @@ export class AdminApi {
     return { status: res.status, json };
   }
 
-  async ok(method: string, path: string, body?: unknown): Promise<any> {
-    const r = await this.request(method, path, body);
+  async ok(method: string, path: string, body?: unknown, contentType?: string): Promise<any> {
+    const r = await this.request(method, path, body, contentType);
     if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.json)}`);
     return r.json;
   }

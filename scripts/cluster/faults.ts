@@ -3,7 +3,14 @@ import { addPeerRoutes } from "./network.ts";
 import { readState, restartApiserver, startDns, startListener, topologyFromState, writeState, type Fault, type State } from "./harness.ts";
 import { cleanupKubeProxy, startKubeProxy, waitServiceRules } from "./services.ts";
 import { inNetns, run, stop } from "./sh.ts";
-import { findNode, KUBELET_PORT, type NodeLayout } from "./topology.ts";
+import { FLOATER_PORT, findNode, KUBELET_PORT, type NodeLayout } from "./topology.ts";
+
+/** Where a node's incoming traffic is filtered: a simulated node answers for its pods on lo
+ * (INPUT); a real node forwards to its pods' veths (FORWARD) and answers itself (host network) in
+ * INPUT. */
+const incoming = (node: NodeLayout) => (node.real ? ["INPUT", "FORWARD"] : ["INPUT"]);
+/** Where a node's replies leave it: FORWARD too for a real node's pods. */
+const outgoing = (node: NodeLayout) => (node.real ? ["OUTPUT", "FORWARD"] : ["OUTPUT"]);
 
 export interface FaultArgs {
   kind: string;
@@ -37,6 +44,8 @@ export async function injectFault(a: FaultArgs): Promise<Fault> {
       // Applied where the packets arrive (the target's INPUT), to NEW traffic only: the source's
       // requests are lost or refused as on a real network, while replies and the other
       // direction pass, so exactly the "from -> to" pairs fail.
+      // Inserted first: kube-proxy's (and on a real node the kubelet's) chains come before
+      // anything appended, and KUBE-FORWARD accepts some traffic.
       const from = need(a.from, "--from");
       const to = need(a.to, "--to");
       if (a.port && !a.proto) a.proto = "tcp";
@@ -50,8 +59,10 @@ export async function injectFault(a: FaultArgs): Promise<Fault> {
             const rule = ["-s", origin, ...(proto ? ["-p", proto] : []), ...(a.port ? ["--dport", String(a.port)] : []),
               "-m", "conntrack", "--ctstate", "NEW", "-m", "comment", "--comment", tag, "-j", a.kind === "drop" ? "DROP" : "REJECT",
               ...(a.kind === "reject" && a.proto === "tcp" ? ["--reject-with", "tcp-reset"] : [])];
-            inNetns(dst.netns, [tool, "-A", "INPUT", ...rule]);
-            undo.push(["ip", "netns", "exec", dst.netns, tool, "-D", "INPUT", ...rule]);
+            for (const chain of incoming(dst)) {
+              inNetns(dst.netns, [tool, "-I", chain, ...rule]);
+              undo.push(["ip", "netns", "exec", dst.netns, tool, "-D", chain, ...rule]);
+            }
           }
         }
       }
@@ -67,8 +78,10 @@ export async function injectFault(a: FaultArgs): Promise<Fault> {
       for (const [tool, dests] of [["iptables", [from.ip, from.podCIDR]], ["ip6tables", [from.ip6, from.podCIDR6]]] as const) {
         for (const dest of dests) {
           const rule = ["-d", dest, "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-m", "comment", "--comment", tag, "-j", "DROP"];
-          inNetns(to.netns, [tool, "-A", "OUTPUT", ...rule]);
-          undo.push(["ip", "netns", "exec", to.netns, tool, "-D", "OUTPUT", ...rule]);
+          for (const chain of outgoing(to)) {
+            inNetns(to.netns, [tool, "-I", chain, ...rule]);
+            undo.push(["ip", "netns", "exec", to.netns, tool, "-D", chain, ...rule]);
+          }
         }
       }
       fault = { id, description: `reply-drop ${from.name} -> ${to.name} (requests pass, replies lost)`, undo };
@@ -76,6 +89,22 @@ export async function injectFault(a: FaultArgs): Promise<Fault> {
     }
     case "listener-down": {
       const node = need(a.node, "--node");
+      if (node.real) {
+        // The listener is the floater container itself: killing its httpd would only restart the
+        // container (restartPolicy Always). Its port refuses instead, for everyone but the
+        // kubelet's readiness probe (from the node itself: OUTPUT, then INPUT on lo; never FORWARD),
+        // so the pod stays Ready as a floater with a dead listener port would.
+        const undo: string[][] = [];
+        for (const [tool, pods] of [["iptables", node.podCIDR], ["ip6tables", node.podCIDR6]] as const) {
+          const reject = ["-p", "tcp", "--dport", String(FLOATER_PORT), "-m", "comment", "--comment", tag, "-j", "REJECT", "--reject-with", "tcp-reset"];
+          for (const [chain, match] of [["FORWARD", ["-d", pods]], ["INPUT", ["!", "-i", "lo"]]] as const) {
+            inNetns(node.netns, [tool, "-I", chain, ...match, ...reject]);
+            undo.push(["ip", "netns", "exec", node.netns, tool, "-D", chain, ...match, ...reject]);
+          }
+        }
+        fault = { id, description: `listener-down ${node.name} (its floater port refuses)`, undo };
+        break;
+      }
       await stop([state.nodes[node.name]?.listener].filter((p): p is number => !!p));
       fault = { id, description: `listener-down ${node.name}`, undo: [], restart: { node: node.name, what: "listener" } };
       break;

@@ -1,6 +1,7 @@
 // Brings the local test cluster up and down: etcd, one API server + controller-manager + scheduler
-// per cluster, a DNS server, and per node a network namespace with its own kwok (the kubelet,
-// serving exec) and an HTTP listener on the floater port (the floater container's stand-in).
+// per cluster, a DNS server, and per simulated node a network namespace with its own kwok (the
+// kubelet, serving exec) and an HTTP listener on the floater port (the floater container's
+// stand-in); real nodes (--real-nodes) run a real kubelet and containerd instead (realnode.ts).
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +9,7 @@ import { dump } from "js-yaml";
 import { AdminApi } from "./api.ts";
 import { createNetwork, leftovers, pidsInOurNetns, removeNetwork } from "./network.ts";
 import { ensurePki, type Pki } from "./pki.ts";
+import { realNodeContainerPids, realNodeLeftovers, removeRealNodeCgroups, setPodCIDRs, startRealNode } from "./realnode.ts";
 import { createDnsService, startKubeProxy, waitServiceRules } from "./services.ts";
 import { alive, daemon, run, stop, waitFor } from "./sh.ts";
 import {
@@ -20,6 +22,8 @@ export const ETCD_VERSION = process.env.ETCD_VERSION ?? "v3.6.14";
 export const KWOK_VERSION = process.env.KWOK_VERSION ?? "v0.8.0";
 /** The floater image's busybox (docker.io/library/busybox:1.37.0), built by build-cluster-binaries. */
 export const BUSYBOX_VERSION = process.env.BUSYBOX_VERSION ?? "1.37.0";
+export const CONTAINERD_VERSION = process.env.CONTAINERD_VERSION ?? "v2.2.9";
+export const CNI_PLUGINS_VERSION = process.env.CNI_PLUGINS_VERSION ?? "v1.9.1";
 export const CACHE = process.env.NETDOCTOR_CACHE ?? join(homedir(), ".cache", "netdoctor");
 export const STATE_DIR = process.env.NETDOCTOR_TESTCLUSTER_DIR ?? "/tmp/netdoctor-testcluster";
 const ROOT = join(import.meta.dir, "..", "..");
@@ -28,6 +32,8 @@ export interface UpOptions {
   clusters: 1 | 2;
   nodes: number;
   scale?: number;
+  /** Real nodes (kubelet, containerd, runc, CNI) in cluster a beside the simulated ones. */
+  realNodes?: number;
 }
 
 export interface Fault {
@@ -46,8 +52,9 @@ export interface State {
   kubeconfig: string;
   /** Root-namespace daemons by role. */
   daemons: Record<string, number>;
-  /** Per node: its kwok, listener and kube-proxy PIDs. */
-  nodes: Record<string, { kwok?: number; listener?: number; proxy?: number }>;
+  /** Per node: its kwok, listener and kube-proxy PIDs; a real node's holder (of its mount
+   * namespace), containerd and kubelet instead of kwok and listener. */
+  nodes: Record<string, { kwok?: number; listener?: number; proxy?: number; holder?: number; containerd?: number; kubelet?: number }>;
   faults: Fault[];
   startedAt: string;
 }
@@ -75,13 +82,23 @@ export function binaries() {
     kwok: join(CACHE, `kwok-${KWOK_VERSION}`, "kwok"),
     stages: join(CACHE, `kwok-${KWOK_VERSION}`, "stages"),
     busybox: join(CACHE, `busybox-${BUSYBOX_VERSION}`, "busybox"),
+    kubelet: join(CACHE, `kubernetes-${K8S_VERSION}`, "kubelet"),
+    containerd: join(CACHE, `containerd-${CONTAINERD_VERSION}`, "containerd"),
+    ctr: join(CACHE, `containerd-${CONTAINERD_VERSION}`, "ctr"),
+    cniDir: join(CACHE, `cni-plugins-${CNI_PLUGINS_VERSION}`),
+    /** The floater's image and containerd's sandbox image, as OCI tarballs (build-cluster-binaries). */
+    images: [join(CACHE, "images", `busybox-${BUSYBOX_VERSION}.oci.tar`), join(CACHE, "images", "pause-3.10.1.oci.tar")],
+    /** Debian's (it needs cgo and libseccomp to build): scripts/setup installs it. */
+    runc: "/usr/sbin/runc",
   };
 }
 
 /** Build whatever binary is missing (the script skips what is cached). */
-export function ensureBinaries(): void {
+export function ensureBinaries(realNodes: boolean): void {
   const b = binaries();
-  if ([b.etcd, b.apiserver, b.controllerManager, b.scheduler, b.kubeProxy, b.kwok, b.busybox].every(existsSync)) return;
+  if (realNodes && !existsSync(b.runc)) throw new Error(`real nodes need runc at ${b.runc} (scripts/setup installs it: apt-get install runc)`);
+  const real = realNodes ? [b.kubelet, b.containerd, b.ctr, `${b.containerd}-shim-runc-v2`, join(b.cniDir, "bridge"), join(b.cniDir, "host-local"), ...b.images] : [];
+  if ([b.etcd, b.apiserver, b.controllerManager, b.scheduler, b.kubeProxy, b.kwok, b.busybox, ...real].every(existsSync)) return;
   log("building the cluster binaries from Go modules and busybox's source (first run on this machine; cached afterwards)");
   const r = Bun.spawnSync([join(ROOT, "scripts", "build-cluster-binaries")], { stdout: "inherit", stderr: "inherit" });
   if (r.exitCode !== 0) throw new Error("building the test cluster binaries failed (see the output above)");
@@ -90,7 +107,7 @@ export function ensureBinaries(): void {
 export async function up(options: UpOptions): Promise<State> {
   const started = Date.now();
   await down({ quiet: true });
-  ensureBinaries();
+  ensureBinaries((options.realNodes ?? 0) > 0);
   mkdirSync(join(STATE_DIR, "logs"), { recursive: true });
   const t = topology(options);
   const pki = ensurePki(join(STATE_DIR, "pki"), [BRIDGE_IP, "127.0.0.1", ...t.clusters.map((c) => c.kubernetesServiceIP)]);
@@ -124,7 +141,14 @@ export async function up(options: UpOptions): Promise<State> {
   writeState(state);
 
   for (const c of t.clusters) await registerNodes(c, pki, t);
-  for (const node of allNodes(t)) state.nodes[node.name] = { kwok: startKwok(node), listener: startListener(node) };
+  for (const node of allNodes(t).filter((n) => !n.real)) state.nodes[node.name] = { kwok: startKwok(node), listener: startListener(node) };
+  for (const node of allNodes(t).filter((n) => n.real)) {
+    const c = t.clusters.find((x) => x.id === node.cluster)!;
+    state.nodes[node.name] = await startRealNode(node, c, pki);
+    writeState(state);
+    await setPodCIDRs(node, new AdminApi(c.server, pki));
+    log(`real node ${node.name}: kubelet registered`);
+  }
   for (const shard of t.scale?.shards ?? []) {
     state.daemons[`kwok-s${shard.index}`] = startShardKwok(shard);
     state.daemons[`listener-s${shard.index}`] = startListener({ netns: shard.netns, name: `s${shard.index}` });
@@ -147,15 +171,19 @@ export async function down(opts: { quiet?: boolean } = {}): Promise<void> {
   const state = readState();
   const pids = [
     ...Object.values(state?.daemons ?? {}),
-    ...Object.values(state?.nodes ?? {}).flatMap((n) => [n.kwok, n.listener, n.proxy]),
+    ...Object.values(state?.nodes ?? {}).flatMap((n) => [n.kwok, n.listener, n.proxy, n.kubelet, n.containerd, n.holder]),
   ].filter((p): p is number => typeof p === "number");
-  // Anything still running inside our namespaces belongs to the harness too.
-  await stop([...pids, ...pidsInOurNetns()]);
+  // Anything still running inside our namespaces belongs to the harness too: a real node's
+  // containerd shims are in its network namespace, its containers in its cgroups.
+  await stop([...pids, ...pidsInOurNetns(), ...realNodeContainerPids()]);
+  // A container started while the first round stopped the kubelet and containerd.
+  await stop(realNodeContainerPids());
+  removeRealNodeCgroups();
   removeNetwork();
   for (const entry of existsSync(STATE_DIR) ? readdirSync(STATE_DIR) : []) {
     if (entry !== "pki") rmSync(join(STATE_DIR, entry), { recursive: true, force: true });
   }
-  const left = leftovers();
+  const left = [...leftovers(), ...realNodeLeftovers()];
   if (left.length) throw new Error(`down left these behind: ${left.join("; ")}`);
   if (!opts.quiet) log("down: no process, namespace, link or route of the test cluster is left");
 }
@@ -282,7 +310,8 @@ function nodeObject(name: string, ips: string[], podCIDRs: string[], labels: Rec
 
 async function registerNodes(c: ClusterLayout, pki: Pki, t: Topology): Promise<void> {
   const api = new AdminApi(c.server, pki);
-  const objects = c.nodes.map((n) => nodeObject(n.name, [n.ip, n.ip6], [n.podCIDR, n.podCIDR6], { "netdoctor.test/cluster": c.id }));
+  // A real node's kubelet registers its Node itself.
+  const objects = c.nodes.filter((n) => !n.real).map((n) => nodeObject(n.name, [n.ip, n.ip6], [n.podCIDR, n.podCIDR6], { "netdoctor.test/cluster": c.id }));
   if (t.scale && c.id === "a") {
     objects.push(...t.scale.nodes.map((n) => nodeObject(n.name, [n.ip], [n.podCIDR], { "netdoctor.test/cluster": c.id, "netdoctor.test/shard": String(n.shard) })));
   }
@@ -357,5 +386,9 @@ export function adminApi(clusterId: "a" | "b" = "a"): AdminApi {
 export function daemonsAlive(state: State): string[] {
   const dead: string[] = [];
   for (const [role, pid] of Object.entries(state.daemons)) if (!alive(pid)) dead.push(role);
+  // A real node's runtime and kubelet: without them its pods stop (faults never kill these).
+  for (const [node, p] of Object.entries(state.nodes)) {
+    for (const role of ["holder", "containerd", "kubelet"] as const) if (p[role] && !alive(p[role]!)) dead.push(`${role}-${node}`);
+  }
   return dead;
 }

@@ -1,5 +1,5 @@
 // scripts/testcluster (scripts/cluster/main.ts): the local test cluster's command line.
-//   up [--nodes N] [--clusters 1|2] [--scale N] | down | status [-o json] | kubeconfig
+//   up [--nodes N] [--real-nodes N] [--clusters 1|2] [--scale N] | down | status [-o json] | kubeconfig
 //   fault drop|reject --from NODE --to NODE [--both-ways] [--proto icmp|tcp|udp] [--port P] [--family ipv4|ipv6]
 //   fault reply-drop --from NODE --to NODE | fault listener-down|link-down|kubelet-down|kube-proxy-down --node NODE
 //   fault mtu --node NODE --mtu M | heal [all]
@@ -7,9 +7,9 @@ import { parseArgs } from "node:util";
 import { daemonsAlive, down, readState, STATE_DIR, topologyFromState, up } from "./harness.ts";
 import { heal, injectFault } from "./faults.ts";
 import { alive } from "./sh.ts";
-import { MAX_SCALE_NODES } from "./topology.ts";
+import { MAX_NODES, MAX_SCALE_NODES } from "./topology.ts";
 
-const USAGE = `usage: scripts/testcluster up [--nodes N] [--clusters 1|2] [--scale N] | down | status [-o json] | kubeconfig
+const USAGE = `usage: scripts/testcluster up [--nodes N] [--real-nodes N] [--clusters 1|2] [--scale N] | down | status [-o json] | kubeconfig
        scripts/testcluster fault drop|reject --from NODE --to NODE [--both-ways] [--proto icmp|tcp|udp] [--port P] [--family ipv4|ipv6]
        scripts/testcluster fault reply-drop --from NODE --to NODE
        scripts/testcluster fault listener-down|link-down|kubelet-down|kube-proxy-down --node NODE
@@ -24,7 +24,7 @@ async function main(argv: string[]): Promise<number> {
     args: rest,
     allowPositionals: true,
     options: {
-      nodes: { type: "string" }, clusters: { type: "string" }, scale: { type: "string" },
+      nodes: { type: "string" }, "real-nodes": { type: "string" }, clusters: { type: "string" }, scale: { type: "string" },
       from: { type: "string" }, to: { type: "string" }, node: { type: "string" }, "both-ways": { type: "boolean" },
       proto: { type: "string" }, family: { type: "string" }, port: { type: "string" }, mtu: { type: "string" }, output: { type: "string", short: "o" },
       cluster: { type: "string" },
@@ -38,7 +38,10 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "up": {
       const clusters = int(values.clusters, 1, 2, "clusters") as 1 | 2;
-      await up({ clusters, nodes: int(values.nodes, 4, 40, "nodes"), scale: values.scale ? int(values.scale, 0, MAX_SCALE_NODES, "scale") : undefined });
+      const nodes = int(values.nodes, 4, MAX_NODES, "nodes");
+      const realNodes = values["real-nodes"] ? int(values["real-nodes"], 0, MAX_NODES - nodes, "real-nodes") : undefined;
+      if (realNodes && values.scale) throw new Error("--real-nodes and --scale do not mix");
+      await up({ clusters, nodes, scale: values.scale ? int(values.scale, 0, MAX_SCALE_NODES, "scale") : undefined, ...(realNodes ? { realNodes } : {}) });
       console.log(`${STATE_DIR}/kubeconfig`);
       return 0;
     }
@@ -85,11 +88,16 @@ function status(json: boolean): number {
     clusters: t.clusters.map((c) => ({
       context: c.context,
       server: c.server,
-      nodes: c.nodes.map((n) => ({
-        name: n.name, ip: n.ip, podCIDR: n.podCIDR, netns: n.netns,
-        kubelet: state.nodes[n.name]?.kwok && alive(state.nodes[n.name]!.kwok!) ? "running" : "stopped",
-        listener: state.nodes[n.name]?.listener && alive(state.nodes[n.name]!.listener!) ? "running" : "stopped",
-      })),
+      nodes: c.nodes.map((n) => {
+        const pids = state.nodes[n.name];
+        const running = (pid: number | undefined) => (pid && alive(pid) ? "running" : "stopped");
+        return {
+          name: n.name, ip: n.ip, podCIDR: n.podCIDR, netns: n.netns, real: !!n.real,
+          kubelet: running(n.real ? pids?.kubelet : pids?.kwok),
+          // A real node's listener is its floater pod, while a check runs.
+          listener: n.real ? `containerd ${running(pids?.containerd)}` : running(pids?.listener),
+        };
+      }),
     })),
     scaleNodes: t.scale?.nodes.length ?? 0,
     faults: state.faults.map((f) => ({ id: f.id, description: f.description })),

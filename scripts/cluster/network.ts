@@ -1,6 +1,7 @@
 // The test cluster's network: a bridge in the root namespace, one namespace per node with a veth
-// into it, pod CIDRs answered locally (AnyIP) in each node and routed between nodes, no default
-// route anywhere inside, and blackhole routes so no test address can leave the machine.
+// into it, pod CIDRs answered locally (AnyIP) in each simulated node (a real node's CNI bridge
+// owns its own) and routed between nodes, no default route anywhere inside, and blackhole routes
+// so no test address can leave the machine.
 import { BRIDGE, BRIDGE_IP, BRIDGE_IP6, PREFIX, SERVICE_SUPERNET, SUPERNETS, SUPERNETS6, type NodeLayout, type Topology, allNodes } from "./topology.ts";
 import { inNetns, run } from "./sh.ts";
 
@@ -18,6 +19,14 @@ export function createNetwork(t: Topology): void {
   for (const node of nodes) {
     createNodeNetns(node.netns, node.hostVeth, node.ip);
     inNetns(node.netns, ["ip", "-6", "addr", "add", `${node.ip6}/64`, "dev", "eth0", "nodad"]);
+    if (node.real) {
+      // A real node routes its pods (CNI bridge inside the node, which the bridge plugin makes).
+      inNetns(node.netns, ["sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"]);
+      // Its pods send from their own addresses (a simulated node's from the node's): the DNS
+      // server in the root namespace answers them through the node, not into the blackhole.
+      run(["ip", "route", "add", node.podCIDR, "via", node.ip]);
+      continue;
+    }
     inNetns(node.netns, ["ip", "route", "add", "local", node.podCIDR, "dev", "lo"]);
     inNetns(node.netns, ["ip", "-6", "route", "add", "local", node.podCIDR6, "dev", "lo"]);
   }
@@ -119,7 +128,7 @@ export function leftovers(): string[] {
     if (name?.startsWith(`${PREFIX}-`)) out.push(`link ${name}`);
   }
   for (const line of run(["ip", "route", "show"]).split("\n")) {
-    if (SUPERNETS.some((n) => line.includes(n))) out.push(`route ${line.trim()}`);
+    if (SUPERNETS.some((n) => line.includes(n)) || line.includes(`dev ${BRIDGE}`)) out.push(`route ${line.trim()}`);
   }
   for (const line of run(["ip", "-6", "route", "show"]).split("\n")) {
     if (line.includes("fd7e:6e64:")) out.push(`route ${line.trim()}`);

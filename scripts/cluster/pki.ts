@@ -48,6 +48,16 @@ export function ensurePki(dir: string, apiserverIPs: string[]): Pki {
   return pki;
 }
 
+/** A real node's kubelet: its client identity (group system:nodes, so the Node authorizer lets it
+ * manage its own Node and pods) and its serving certificate for the API server's exec and logs. */
+export function kubeletCerts(pki: Pki, node: string, ips: string[]): { clientCert: string; clientKey: string; servingCert: string; servingKey: string } {
+  const p = (n: string) => join(pki.dir, n);
+  const c = { clientCert: p(`${node}-client.crt`), clientKey: p(`${node}-client.key`), servingCert: p(`${node}-serving.crt`), servingKey: p(`${node}-serving.key`) };
+  signed(pki, c.clientCert, c.clientKey, `/O=system:nodes/CN=system:node:${node}`, "extendedKeyUsage=clientAuth");
+  signed(pki, c.servingCert, c.servingKey, `/CN=${node}`, `subjectAltName=${[...ips.map((ip) => `IP:${ip}`), `DNS:${node}`].join(",")}\nextendedKeyUsage=serverAuth`);
+  return c;
+}
+
 function signed(pki: Pki, cert: string, key: string, subject: string, extensions: string): void {
   if (existsSync(cert)) return;
   const csr = `${cert}.csr`;

@@ -29,6 +29,9 @@ export interface NodeLayout {
   /** Every node is dual-stack: an IPv6 address and pod CIDR beside the IPv4 ones. */
   ip6: string;
   podCIDR6: string;
+  /** A real node (kubelet, containerd, runc, CNI bridge: scripts/cluster/realnode.ts) rather than
+   * a kwok-simulated one. */
+  real?: boolean;
 }
 
 export interface ClusterLayout {
@@ -75,10 +78,15 @@ export interface Topology {
   scale?: ScaleLayout;
 }
 
-export function topology(opts: { clusters: 1 | 2; nodes: number; scale?: number }): Topology {
+/** Simulated and real nodes share a cluster's 40 addresses (cluster b's start at .51). */
+export const MAX_NODES = 40;
+
+export function topology(opts: { clusters: 1 | 2; nodes: number; scale?: number; realNodes?: number }): Topology {
   const ids: ClusterId[] = opts.clusters === 2 ? ["a", "b"] : ["a"];
   const clusters = ids.map((id, c): ClusterLayout => {
     const count = opts.scale ? 0 : opts.nodes;
+    // Real nodes only in cluster a, numbered after its simulated ones (addresses and pod CIDRs).
+    const real = id === "a" && !opts.scale ? (opts.realNodes ?? 0) : 0;
     return {
       id,
       context: `netdoctor-${id}`,
@@ -98,7 +106,17 @@ export function topology(opts: { clusters: 1 | 2; nodes: number; scale?: number 
         podCIDR: `10.${244 + c}.${i + 1}.0/24`,
         ip6: `fd7e:6e64:200::${(c === 0 ? 11 : 51) + i}`,
         podCIDR6: `fd7e:6e64:${244 + c}:${i + 1}::/64`,
-      })),
+      })).concat(Array.from({ length: real }, (_, r) => ({
+        name: `node-r${r + 1}`,
+        cluster: id,
+        netns: `${PREFIX}-r${r + 1}`,
+        hostVeth: `${PREFIX}-r${r + 1}-h`,
+        ip: `10.200.0.${11 + count + r}`,
+        podCIDR: `10.244.${count + r + 1}.0/24`,
+        ip6: `fd7e:6e64:200::${11 + count + r}`,
+        podCIDR6: `fd7e:6e64:244:${count + r + 1}::/64`,
+        real: true,
+      }))),
     };
   });
   if (!opts.scale) return { clusters };

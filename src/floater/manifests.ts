@@ -53,7 +53,7 @@ export function floaterObjects(spec: FloaterSpec): FloaterObjects {
     [CREATED_NS]: "true",
     // Pod network floaters fit "baseline" (they add no capability); host network is only
     // admitted by "privileged".
-    "pod-security.kubernetes.io/enforce": hostNetwork ? "privileged" : "baseline",
+    [POD_SECURITY_ENFORCE]: hostNetwork ? "privileged" : "baseline",
   };
 
   const serviceAccount = load(MANIFESTS.serviceAccount) as V1ServiceAccount;
@@ -111,6 +111,23 @@ function daemonSet(spec: FloaterSpec, network: FloaterNetwork, serviceAccount: s
   container.ports = [{ name: "floater", containerPort: spec.port, ...(network === "host" ? { hostPort: spec.port } : {}) }];
   container.readinessProbe = { ...container.readinessProbe, tcpSocket: { port: spec.port } };
   return ds;
+}
+
+export const POD_SECURITY_ENFORCE = "pod-security.kubernetes.io/enforce";
+const POD_SECURITY_LEVELS = ["restricted", "baseline", "privileged"];
+
+/** Why an existing namespace's Pod Security level refuses the run's floaters, if it does: pod
+ * network floaters need "baseline" (they run as root with NET_RAW kept from the runtime's
+ * defaults), host network ones "privileged". Without the label the cluster's default applies,
+ * which netdoctor cannot read: not refused. Caught before anything is created, since the
+ * DaemonSet controller would only record its refused pods as events. */
+export function podSecurityProblem(labels: Record<string, string> | undefined, networks: FloaterNetwork[]): string | undefined {
+  const level = labels?.[POD_SECURITY_ENFORCE];
+  if (!level || !POD_SECURITY_LEVELS.includes(level)) return undefined;
+  const needed = networks.includes("host") ? "privileged" : "baseline";
+  if (POD_SECURITY_LEVELS.indexOf(level) >= POD_SECURITY_LEVELS.indexOf(needed)) return undefined;
+  const why = needed === "privileged" ? "host-network floaters (--mode node, node-to-pod, pod-to-node) are admitted only by" : "the floater is admitted only by";
+  return `its Pod Security level is "${level}" (label ${POD_SECURITY_ENFORCE}), and ${why} "${needed}" or above`;
 }
 
 /** The image with its registry/repository prefix replaced (mirrors, air-gapped registries). */

@@ -3,6 +3,7 @@
 import type { Settings } from "../config/settings.ts";
 import type { KubeApi } from "../kube/client.ts";
 import type { RunServices } from "../probe/plan.ts";
+import type { Family } from "../probe/types.ts";
 import { poll } from "../runtime/poll.ts";
 import { runSelector, serviceName, type ServiceKind } from "./manifests.ts";
 
@@ -35,11 +36,15 @@ export async function runServices(api: KubeApi, o: { namespace: string; runId: s
   if (counted.met) await Bun.sleep(RULES_SETTLE_MS);
   const services = await api.listServices(o.namespace, runSelector(o.runId));
   const ips = (kind: ServiceKind) => services.find((s) => s.metadata?.name === serviceName(o.runId, kind))?.spec?.clusterIPs?.filter((ip) => ip && ip !== "None") ?? [];
-  const nodePort = services.find((s) => s.metadata?.name === serviceName(o.runId, "nodeport"))?.spec?.ports?.[0]?.nodePort;
+  const nodePortService = services.find((s) => s.metadata?.name === serviceName(o.runId, "nodeport"));
+  const nodePort = nodePortService?.spec?.ports?.[0]?.nodePort;
+  // The API server fills ipFamilies in; were it absent, every family is probed as before.
+  const nodePortFamilies = nodePortService?.spec?.ipFamilies?.map((f): Family => (f === "IPv6" ? "ipv6" : "ipv4"));
   return {
     port: o.port,
     clusterIPs: o.kinds.includes("cluster") ? ips("cluster") : [],
     localIPs: o.kinds.includes("local") ? ips("local") : [],
     ...(nodePort ? { nodePort } : {}),
+    ...(nodePort && nodePortFamilies ? { nodePortFamilies } : {}),
   };
 }

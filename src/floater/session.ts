@@ -10,7 +10,7 @@ import { networksOf, type RunServices } from "../probe/plan.ts";
 import { runServices, serviceKinds } from "./services.ts";
 import type { Progress } from "../report/progress.ts";
 import { deployFloaters, namespaceUsable, otherRunsIn, removeDeployment } from "./deploy.ts";
-import { imageWithRepository, runSelector, type FloaterNetwork, type FloaterSpec } from "./manifests.ts";
+import { imageWithRepository, podSecurityProblem, runSelector, type FloaterNetwork, type FloaterSpec } from "./manifests.ts";
 import { describeCheck, grantCommand, requiredPermissions } from "./permissions.ts";
 import { selectNodes } from "./select.ts";
 import { waitForFloaters, type WaitResult } from "./wait.ts";
@@ -113,6 +113,14 @@ export async function accessIn(api: KubeApi, settings: Settings, keptRun?: strin
   const missing = namespaceExists ? await api.missingPermissions(requiredPermissions(namespace, true, services)) : all;
   if (missing.length) return { namespaceExists, missing, user: await api.whoAmI() };
   if (namespaceExists) {
+    const { source, target } = networksOf(settings.mode);
+    const refused = podSecurityProblem((await api.readNamespace(namespace))?.metadata?.labels, [source, target]);
+    if (refused) {
+      throw new UsageError(
+        `namespace '${namespace}' in context '${api.target.contextName}' would refuse the floaters: ${refused}; ` +
+          `use another --namespace (netdoctor labels one it creates as needed) or change the label. nothing was created`,
+      );
+    }
     // A resumed --keep run's own floaters are not in the way: they are reused.
     const others = (await otherRunsIn(api, namespace)).filter((id) => id !== keptRun);
     if (others.length) {

@@ -51,6 +51,9 @@ export interface RunServices {
   localIPs: string[];
   /** The NodePort (externalTrafficPolicy: Local: each node answers with its own floater). */
   nodePort?: number;
+  /** The families the NodePort answers on: its Service's (a single-stack IPv4 Service has no
+   * IPv6 NodePort, whatever --ip-family asks). */
+  nodePortFamilies?: Family[];
 }
 
 /** Protocols probed for every (source, target node) pair at the target floater's address. */
@@ -77,7 +80,7 @@ export function planProbes(opts: PlanOptions, sources: Floater[], targets: Float
       plain: { cluster: t.cluster, node: t.node, ip },
       withPort: { cluster: t.cluster, node: t.node, ip, port: opts.port },
     })),
-    nodePorts: nodePort === undefined ? [] : t.hostIps.filter(wanted).map((ip) => ({ family: familyOf(ip), endpoint: { cluster: t.cluster, node: t.node, ip, port: nodePort } })),
+    nodePorts: nodePort === undefined ? [] : t.hostIps.filter((ip) => wanted(ip) && (services?.nodePortFamilies ?? families).includes(familyOf(ip))).map((ip) => ({ family: familyOf(ip), endpoint: { cluster: t.cluster, node: t.node, ip, port: nodePort } })),
   }));
   const serviceEndpoints = !services || !opts.protocols.includes("svc") ? [] : [
     ...services.clusterIPs.filter(wanted).map((ip) => ({ family: familyOf(ip), endpoint: { cluster: "", node: "", ip, port: services.port, name: "service" } })),

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { floaterObjects, imageWithRepository } from "../../src/floater/manifests.ts";
+import { floaterObjects, imageWithRepository, podSecurityProblem } from "../../src/floater/manifests.ts";
 import { selectNodes } from "../../src/floater/select.ts";
 import { UsageError } from "../../src/errors.ts";
 
@@ -50,6 +50,22 @@ describe("floater objects", () => {
   test("image repository swaps the registry prefix", () => {
     expect(imageWithRepository("docker.io/library/busybox:1.37.0", "mirror.local/lib/")).toBe("mirror.local/lib/busybox:1.37.0");
     expect(imageWithRepository("busybox:1.37.0", "")).toBe("busybox:1.37.0");
+  });
+});
+
+describe("Pod Security of an existing namespace", () => {
+  const level = (l: string) => ({ "pod-security.kubernetes.io/enforce": l });
+  test("pod network floaters need baseline, host network ones privileged", () => {
+    expect(podSecurityProblem(level("baseline"), ["pod"])).toBeUndefined();
+    expect(podSecurityProblem(level("privileged"), ["pod", "host"])).toBeUndefined();
+    expect(podSecurityProblem(level("baseline"), ["host"])).toContain('is "baseline"');
+    expect(podSecurityProblem(level("baseline"), ["pod", "host"])).toContain('only by "privileged"');
+    expect(podSecurityProblem(level("restricted"), ["pod"])).toContain('only by "baseline"');
+  });
+  test("no label (the cluster default, unknown) or an unknown level: not refused", () => {
+    expect(podSecurityProblem(undefined, ["host"])).toBeUndefined();
+    expect(podSecurityProblem({}, ["host"])).toBeUndefined();
+    expect(podSecurityProblem(level("bogus"), ["host"])).toBeUndefined();
   });
 });
 

@@ -22,6 +22,13 @@ describe("plan", () => {
     expect(n1!.count).toBe(2);
     expect(n1!.probes().map(show)).toEqual(["n1 nodeport n2 192.168.0.2:30123", "n1 nodeport n3 192.168.0.3:30123"]);
   });
+  test("nodeport: only the families its Service has (a single-stack Service with --ip-family dual)", () => {
+    const dual = floaters.map((f, k) => ({ ...f, hostIps: [...f.hostIps, `fd00::${k + 1}`] }));
+    const plan = (families: RunServices["nodePortFamilies"]) => planProbes({ ...opts(["nodeport"]), ipFamily: "dual" }, dual, dual, { ...services, nodePortFamilies: families })[0]!;
+    expect(plan(["ipv4"]).probes().map(show)).toEqual(["n1 nodeport n2 192.168.0.2:30123", "n1 nodeport n3 192.168.0.3:30123"]);
+    expect(plan(["ipv4"]).count).toBe(2);
+    expect(plan(["ipv4", "ipv6"]).probes().map(show)).toEqual(["n1 nodeport n2 192.168.0.2:30123", "n1 nodeport n2 fd00::2:30123", "n1 nodeport n3 192.168.0.3:30123", "n1 nodeport n3 fd00::3:30123"]);
+  });
   test("mtu: every other node's floater, as ping", () => {
     const [, n2] = planProbes(opts(["icmp", "mtu"]), floaters, floaters, services);
     expect(n2!.probes().map(show)).toEqual(["n2 icmp n3 10.0.3.1", "n2 mtu n3 10.0.3.1", "n2 icmp n1 10.0.1.1", "n2 mtu n1 10.0.1.1"]);
