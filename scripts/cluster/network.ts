@@ -19,9 +19,10 @@ export function createNetwork(t: Topology): void {
   for (const node of nodes) {
     createNodeNetns(node.netns, node.hostVeth, node.ip);
     inNetns(node.netns, ["ip", "-6", "addr", "add", `${node.ip6}/64`, "dev", "eth0", "nodad"]);
+    // A node forwards: a real one routes its pods (the CNI bridge inside it), and every node
+    // passes on what its NodePort rules sent to another node's floater.
+    inNetns(node.netns, ["sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"]);
     if (node.real) {
-      // A real node routes its pods (CNI bridge inside the node, which the bridge plugin makes).
-      inNetns(node.netns, ["sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"]);
       // Its pods send from their own addresses (a simulated node's from the node's): the DNS
       // server in the root namespace answers them through the node, not into the blackhole.
       run(["ip", "route", "add", node.podCIDR, "via", node.ip]);

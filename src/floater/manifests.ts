@@ -26,8 +26,10 @@ export interface FloaterSpec {
 }
 
 /** cluster: a plain ClusterIP; local: internalTrafficPolicy Local (a node's request is answered
- * by its own floater only); nodeport: a NodePort with externalTrafficPolicy Local (each node's
- * NodePort answers with its own floater). */
+ * by its own floater only); nodeport: a NodePort (externalTrafficPolicy Cluster: each node's own
+ * rules take the request to any floater and masquerade it. With Local, kube-proxy sends requests
+ * from pod addresses cluster-wide without masquerading them, and the answer of a floater on a
+ * third node never finds its way back: found on a real node). */
 export type ServiceKind = "cluster" | "local" | "nodeport";
 
 export interface FloaterObjects {
@@ -73,10 +75,7 @@ function service(spec: FloaterSpec, network: FloaterNetwork, kind: ServiceKind, 
   s.selector = { [RUN_ID]: spec.runId, [NETWORK]: network };
   s.ports = [{ ...s.ports![0]!, port: spec.port }];
   if (kind === "local") s.internalTrafficPolicy = "Local";
-  if (kind === "nodeport") {
-    s.type = "NodePort";
-    s.externalTrafficPolicy = "Local";
-  }
+  if (kind === "nodeport") s.type = "NodePort";
   return svc;
 }
 

@@ -49,7 +49,7 @@ export interface RunServices {
   /** ClusterIPs of the internalTrafficPolicy: Local Service: only the source's own floater
    * answers, so a failure is the source node's own Service rules. */
   localIPs: string[];
-  /** The NodePort (externalTrafficPolicy: Local: each node answers with its own floater). */
+  /** The NodePort: every node's own rules answer it (or refuse it when they are missing). */
   nodePort?: number;
   /** The families the NodePort answers on: its Service's (a single-stack IPv4 Service has no
    * IPv6 NodePort, whatever --ip-family asks). */

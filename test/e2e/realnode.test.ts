@@ -72,10 +72,11 @@ describe("a real node in the test cluster", () => {
     expect(floater.status.podIPs.map((p: any) => p.ip)).toEqual([expect.stringMatching(/^10\.244\.5\./), expect.stringMatching(/^fd7e:6e64:244:5::/)]);
     expect(tasks().length).toBe(2); // the floater and its pod sandbox
     expect((await plugin("clean")).code).toBe(0);
-    // The ClusterIP Services through every node's kube-proxy, the real one's included. (NodePort
-    // is left out: from a real pod it is not a per-node probe, see docs/test-cluster.md.)
-    const svc = await check("-p", "svc");
+    // The Services through every node's kube-proxy, the real one's included: ClusterIPs from
+    // every node, and every node's NodePort from every other (the real pod's requests too).
+    const svc = await check("-p", "svc,nodeport");
     expect(failing(svc.doc)).toEqual([]);
+    expect(svc.doc.results.filter((r: any) => r.protocol === "nodeport" && (r.source.node === real.name || r.target.node === real.name))).toHaveLength(8);
     expect(svc.doc.results.filter((r: any) => r.source.node === real.name).map((r: any) => r.target.name)).toEqual(["service", "service-local"]);
     const node = await check("--mode", "node", "-p", "icmp,tcp", "--ip-family", "dual");
     expect(failing(node.doc)).toEqual([]);
