@@ -17,7 +17,10 @@ export interface SampleOptions {
 export function sampleTargets(sources: string[], targets: string[], o: SampleOptions): Map<string, Set<string>> {
   const rand = prng(o.seed);
   const src = shuffle([...sources].sort(), rand);
-  const dst = shuffle([...targets].sort(), rand);
+  // One ring when sources and targets are the same nodes: source i takes the K after it, so every
+  // node is the target of exactly K sources (two independent shuffles would only approach that).
+  const same = sources.length === targets.length && new Set([...sources, ...targets]).size === sources.length;
+  const dst = same ? src : shuffle([...targets].sort(), rand);
   const out = new Map<string, Set<string>>(src.map((s) => [s, new Set<string>()]));
   if (dst.length === 0) return out;
   const self = new Set(targets);

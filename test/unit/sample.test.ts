@@ -16,8 +16,13 @@ describe("sampling", () => {
     for (const [s, ts] of m) expect(ts.has(s)).toBe(false);
     const d = inDegrees(m);
     expect(d.size).toBe(200);
-    expect(Math.min(...d.values())).toBeGreaterThanOrEqual(19);
-    expect(Math.max(...d.values())).toBeLessThanOrEqual(21);
+    expect(new Set(d.values())).toEqual(new Set([20]));
+  });
+  test("few nodes, K = 1: still every node a target (a ring)", () => {
+    for (const seed of ["a", "b", "c", "d", "e"]) {
+      const all = nodes(4);
+      expect(inDegrees(sampleTargets(all, all, { k: 1, seed })).size).toBe(4);
+    }
   });
   test("deterministic for a seed, different for another", () => {
     const all = nodes(50);
