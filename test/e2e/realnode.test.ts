@@ -77,7 +77,7 @@ describe("a real node in the test cluster", () => {
     const svc = await check("-p", "svc,nodeport");
     expect(failing(svc.doc)).toEqual([]);
     expect(svc.doc.results.filter((r: any) => r.protocol === "nodeport" && (r.source.node === real.name || r.target.node === real.name))).toHaveLength(8);
-    expect(svc.doc.results.filter((r: any) => r.source.node === real.name).map((r: any) => r.target.name)).toEqual(["service", "service-local"]);
+    expect(svc.doc.results.filter((r: any) => r.protocol === "svc" && r.source.node === real.name).map((r: any) => r.target.name)).toEqual(["service", "service-local"]);
     const node = await check("--mode", "node", "-p", "icmp,tcp", "--ip-family", "dual");
     expect(failing(node.doc)).toEqual([]);
     expect(node.code).toBe(0);
