@@ -5,7 +5,8 @@ import { ExitCode } from "../errors.ts";
 import type { KubeApi } from "../kube/client.ts";
 import { createExec } from "../kube/exec.ts";
 import { runProbes, type RunStats } from "../probe/run.ts";
-import type { Leg } from "../probe/plan.ts";
+import { pairsOf, planLegs, type Leg, type PlanOptions, type RunServices } from "../probe/plan.ts";
+import type { WaitResult } from "../floater/wait.ts";
 import { accessIn, bringUpFloaters, chooseNodes, floaterSpec, permissionsProblem, type FloaterPlan, type FloatersUp } from "../floater/session.ts";
 import { floaterObjects } from "../floater/manifests.ts";
 import { describeCheck, grantCommand } from "../floater/permissions.ts";
@@ -37,15 +38,7 @@ export async function planRun(clusters: Clusters, settings: Settings, nodes?: st
   // every cluster is to be said at once.
   const access = await Promise.all(apis.map((api) => accessIn(api, settings, keptRun)));
   const nodesKnown = access.every((a) => !a.missing.some((c) => c.resource === "nodes"));
-  const unknown = { all: [], selected: [] };
-  const choices = !nodesKnown
-    ? apis.map(() => unknown)
-    : nodes
-      ? await Promise.all(apis.map(async (api) => {
-        const all = (await api.listNodes()).map((n) => n.metadata!.name!);
-        return { all, selected: all.filter((n) => nodes.includes(n)) };
-      }))
-      : await chooseNodes(apis, settings);
+  const choices = nodesKnown ? await chooseNodes(apis, settings, nodes) : apis.map(() => ({ all: [], selected: [] }));
   return apis.map((api, k) => ({ api, ...access[k]!, nodes: choices[k]!, nodesKnown }));
 }
 
@@ -68,9 +61,18 @@ export async function floatersUp(plans: FloaterPlan[], settings: Settings, life:
   return up;
 }
 
+/** The legs of a run from the floaters it brought up (or reused) in each cluster, with `opts`
+ * (the settings, sampled or narrowed by the caller). */
+export function legsOf(opts: PlanOptions, direction: Settings["direction"], clusters: Clusters, up: (WaitResult & { services?: RunServices })[]): Leg[] {
+  const [here, there] = up;
+  const { source, destination } = clusters;
+  return planLegs(opts, direction, { context: source.target.contextName, floaters: here!.ready, services: here!.services },
+    there && destination ? { context: destination.target.contextName, floaters: there.ready, services: there.services } : undefined);
+}
+
 /** Probe every leg; results come back as records, one batch per exec, in the order they landed. */
 export async function probeAll(legs: Leg[], clusters: Clusters, settings: Settings, life: Lifecycle, progress: Progress): Promise<{ batches: ResultRecord[][]; stats: RunStats }> {
-  const total = legs.reduce((n, l) => n + l.plans.reduce((m, p) => m + p.count, 0), 0);
+  const total = pairsOf(legs);
   const sources = legs.reduce((n, l) => n + l.plans.length, 0);
   if (total === 0) return { batches: [], stats: { execs: 0, retries: 0, confirmations: 0 } };
   const how = settings.strategy === "fanout" ? "one exec per source" : "one exec per pair";

@@ -36,12 +36,13 @@ export interface NodeChoice {
 export const ZONE_LABEL = "topology.kubernetes.io/zone";
 
 /** The nodes to check in each cluster. A name given to --nodes/--exclude-nodes must exist in one
- * of the clusters; each cluster applies the names it has (another cluster's names do not narrow it). */
-export async function chooseNodes(apis: KubeApi[], settings: Settings): Promise<NodeChoice[]> {
+ * of the clusters; each cluster applies the names it has (another cluster's names do not narrow it).
+ * `only` (resume): exactly these names, where a cluster has them; the others are left out. */
+export async function chooseNodes(apis: KubeApi[], settings: Settings, only?: string[]): Promise<NodeChoice[]> {
   const listed = await Promise.all(apis.map(async (api) => {
     const nodes = await api.listNodes();
     const all = nodes.map((n) => n.metadata!.name!);
-    const matching = settings.nodeSelector ? (await api.listNodes(settings.nodeSelector)).map((n) => n.metadata!.name!) : all;
+    const matching = settings.nodeSelector && !only ? (await api.listNodes(settings.nodeSelector)).map((n) => n.metadata!.name!) : all;
     const down = nodes.filter((n) => !nodeReady(n)).map((n) => ({ cluster: api.target.contextName, node: n.metadata!.name!, reason: nodeDownReason(n) }));
     const zones = Object.fromEntries(nodes.flatMap((n) => {
       const zone = n.metadata?.labels?.[ZONE_LABEL];
@@ -49,18 +50,19 @@ export async function chooseNodes(apis: KubeApi[], settings: Settings): Promise<
     }));
     return { api, all, matching, zones, down };
   }));
+  const choice = (all: string[], selected: string[], zones: Record<string, string>, down: SkippedNode[]): NodeChoice =>
+    ({ all, selected, zones, down: down.filter((d) => selected.includes(d.node)) });
+  if (only) return listed.map(({ all, zones, down }) => choice(all, all.filter((n) => only.includes(n)), zones, down));
   if (listed.length === 1) {
     const [{ api, all, matching, zones, down }] = listed as [(typeof listed)[0]];
-    const selected = selectNodes(matching, settings, api.target.contextName);
-    return [{ all, selected, zones, down: down.filter((d) => selected.includes(d.node)) }];
+    return [choice(all, selectNodes(matching, settings, api.target.contextName), zones, down)];
   }
   const everywhere = new Set(listed.flatMap((l) => l.all));
   const unknown = [...settings.nodes, ...settings.excludeNodes].filter((n) => !everywhere.has(n));
   if (unknown.length) selectNodes([...everywhere], { nodes: unknown, excludeNodes: [] }, listed.map((l) => l.api.target.contextName).join("' or '"));
   return listed.map(({ api, all, matching, zones, down }) => {
     const own = (names: string[]) => names.filter((n) => all.includes(n));
-    const selected = selectNodes(matching, { nodes: own(settings.nodes), excludeNodes: own(settings.excludeNodes) }, api.target.contextName);
-    return { all, selected, zones, down: down.filter((d) => selected.includes(d.node)) };
+    return choice(all, selectNodes(matching, { nodes: own(settings.nodes), excludeNodes: own(settings.excludeNodes) }, api.target.contextName), zones, down);
   });
 }
 

@@ -159,6 +159,11 @@ export function planLegs(opts: PlanOptions, direction: Direction, source: Cluste
   return legs;
 }
 
+/** How many pairs the legs probe. */
+export function pairsOf(legs: Leg[]): number {
+  return legs.reduce((n, l) => n + l.plans.reduce((m, p) => m + p.count, 0), 0);
+}
+
 /** The same plans with only the probes `wanted` keeps (resume re-runs only what is due). */
 export function narrowPlans(plans: SourcePlan[], wanted: (p: Probe) => boolean): SourcePlan[] {
   return plans

@@ -1,11 +1,10 @@
 // kubectl netdoctor check: floaters up (in both clusters for a cross-cluster check), plan every
 // pair, probe, report, save, exit 0/1.
 import type { ExitCode } from "../../errors.ts";
-import { SETTING_KEYS } from "../../config/settings.ts";
+import { SETTING_KEYS, type Settings } from "../../config/settings.ts";
 import { newRunId } from "../../floater/deploy.ts";
-import { planLegs, type Leg, type PlanOptions } from "../../probe/plan.ts";
+import { pairsOf } from "../../probe/plan.ts";
 import type { SampleOptions } from "../../probe/sample.ts";
-import type { Settings } from "../../config/settings.ts";
 import type { FloaterPlan } from "../../floater/session.ts";
 import { createProgress } from "../../report/progress.ts";
 import { buildDocument } from "../../results/document.ts";
@@ -16,7 +15,7 @@ import { Lifecycle } from "../../runtime/lifecycle.ts";
 import { prepare } from "../prepare.ts";
 import { reportFilesFrom } from "../flags.ts";
 import { assertWritable } from "../../report/render.ts";
-import { assertPermitted, clusterList, finishRun, floatersUp, planRun, probeAll, showDryRun } from "../steps.ts";
+import { assertPermitted, clusterList, finishRun, floatersUp, legsOf, planRun, probeAll, showDryRun } from "../steps.ts";
 
 export default async function check(args: Args, io: Io): Promise<ExitCode> {
   const files = reportFilesFrom(args);
@@ -34,15 +33,13 @@ export default async function check(args: Args, io: Io): Promise<ExitCode> {
   const sampling = samplingOf(settings, runId, plans);
 
   return new Lifecycle(io).run(async (life) => {
-    const [here, there] = await floatersUp(plans, settings, life, progress, runId);
-    const clustersUp = (opts: PlanOptions) => planLegs(opts, settings.direction, { context: source.target.contextName, floaters: here!.ready, services: here!.services },
-      there && destination ? { context: destination.target.contextName, floaters: there.ready, services: there.services } : undefined);
-    const legs = clustersUp({ ...settings, sampling });
-    const sampled = sampling && { targetsPerSource: sampling.k, seed: sampling.seed, fullMesh: pairsOf(clustersUp(settings)) };
+    const up = await floatersUp(plans, settings, life, progress, runId);
+    const legs = legsOf({ ...settings, sampling }, settings.direction, clusters, up);
+    const sampled = sampling && { targetsPerSource: sampling.k, seed: sampling.seed, fullMesh: pairsOf(legsOf(settings, settings.direction, clusters, up)) };
     const { batches, stats } = await probeAll(legs, clusters, settings, life, progress);
     const doc = buildDocument({
       settings, startedAt, partial: life.interrupted, clusters: clusterList(clusters).map((c) => c.target),
-      floaters: [here!, ...(there ? [there] : [])], batches, stats, sampled,
+      floaters: up, batches, stats, sampled,
     });
     return finishRun(doc, resultsFile, settings.output, io, files);
   });
@@ -54,8 +51,4 @@ function samplingOf(settings: Settings, runId: string, plans: FloaterPlan[]): Sa
   if (settings.sample <= 0) return undefined;
   const zones = new Map<string, string>(plans.flatMap((p) => Object.entries(p.nodes.zones ?? {}).map(([node, zone]) => [`${p.api.target.contextName}/${node}`, zone] as const)));
   return { k: settings.sample, seed: settings.seed || runId, ...(settings.sampleZones ? { zoneOf: (node: string) => zones.get(node) } : {}) };
-}
-
-function pairsOf(legs: Leg[]): number {
-  return legs.reduce((n, l) => n + l.plans.reduce((m, p) => m + p.count, 0), 0);
 }

@@ -5,7 +5,7 @@ import { ExitCode } from "../../errors.ts";
 import { newRunId } from "../../floater/deploy.ts";
 import { keptFloaters, servicesOf, type FloaterPlan } from "../../floater/session.ts";
 import type { WaitResult } from "../../floater/wait.ts";
-import { narrowPlans, networksOf, planLegs, type RunServices } from "../../probe/plan.ts";
+import { narrowPlans, networksOf, type RunServices } from "../../probe/plan.ts";
 import { createProgress, type Progress } from "../../report/progress.ts";
 import { renderRecheck } from "../../report/changes.ts";
 import type { ResultsDocument } from "../../results/document.ts";
@@ -17,7 +17,7 @@ import { Lifecycle } from "../../runtime/lifecycle.ts";
 import { connect, loadSettings, resolveTargets } from "../prepare.ts";
 import { reportFilesFrom, settingFlagsFrom } from "../flags.ts";
 import { assertWritable } from "../../report/render.ts";
-import { assertPermitted, finishRun, writeReportFiles, floatersUp, planRun, probeAll, showDryRun } from "../steps.ts";
+import { assertPermitted, finishRun, floatersUp, legsOf, planRun, probeAll, showDryRun, writeReportFiles } from "../steps.ts";
 
 export default async function resume(args: Args, io: Io): Promise<ExitCode> {
   const files = reportFilesFrom(args);
@@ -56,10 +56,7 @@ export default async function resume(args: Args, io: Io): Promise<ExitCode> {
 
   return new Lifecycle(io).run(async (life) => {
     const floaters = (kept && (await reuseKept(plans, kept, previous.doc.run.namespace, settings, life, progress))) || (await floatersUp(plans, settings, life, progress, runId));
-    const [here, there] = floaters;
-    const legs = planLegs(settings, settings.direction, { context: targets.source.contextName, floaters: here!.ready, services: here!.services },
-      there && targets.destination ? { context: targets.destination.contextName, floaters: there.ready, services: there.services } : undefined)
-      .map((leg) => ({ ...leg, plans: narrowPlans(leg.plans, isDue(recheck)) }));
+    const legs = legsOf(settings, settings.direction, clusters, floaters).map((leg) => ({ ...leg, plans: narrowPlans(leg.plans, isDue(recheck)) }));
     const { batches, stats } = await probeAll(legs, clusters, settings, life, progress);
     const rechecked = batches.flat();
     const outcome = compare(previous.doc.results, rechecked, recheck, missingNodes);
