@@ -1,6 +1,6 @@
 // Creating a run's floaters, and removing them (by label, never by fixed names, so one run's
 // cleanup cannot touch another's).
-import type { V1Pod } from "@kubernetes/client-node";
+import type { V1Namespace, V1Pod } from "@kubernetes/client-node";
 import { ClusterError } from "../errors.ts";
 import { poll, timeoutMessage } from "../runtime/poll.ts";
 import type { KubeApi } from "../kube/client.ts";
@@ -69,11 +69,11 @@ export async function forceStuckPods(api: KubeApi, namespace: string | undefined
   return pods.length;
 }
 
-/** A namespace being deleted cannot take new objects: wait for it to go. Returns whether it exists. */
-export async function namespaceUsable(api: KubeApi, namespace: string, timeoutMs = 90_000): Promise<boolean> {
+/** A namespace being deleted cannot take new objects: wait for it to go. Returns it if it exists. */
+export async function namespaceUsable(api: KubeApi, namespace: string, timeoutMs = 90_000): Promise<V1Namespace | undefined> {
   const ns = await api.readNamespace(namespace);
-  if (!ns?.metadata?.deletionTimestamp) return ns !== undefined;
+  if (!ns?.metadata?.deletionTimestamp) return ns;
   const gone = await poll({ look: () => api.readNamespace(namespace), done: (ns) => ns === undefined, timeoutMs });
   if (!gone.met) throw new ClusterError(`${timeoutMessage(`namespace ${namespace} to finish terminating`, timeoutMs, `phase ${gone.state?.status?.phase ?? "unknown"}`)} in context '${api.target.contextName}'`);
-  return false;
+  return undefined;
 }

@@ -6,7 +6,7 @@ import type { V1Node } from "@kubernetes/client-node";
 import type { AccessCheck, KubeApi } from "../kube/client.ts";
 import type { SkippedNode } from "../probe/types.ts";
 import type { Lifecycle } from "../runtime/lifecycle.ts";
-import { networksOf, type RunServices } from "../probe/plan.ts";
+import { floaterNetworks, networksOf, type RunServices } from "../probe/plan.ts";
 import { runServices, serviceKinds } from "./services.ts";
 import type { Progress } from "../report/progress.ts";
 import { deployFloaters, namespaceUsable, otherRunsIn, removeDeployment } from "./deploy.ts";
@@ -111,12 +111,12 @@ export async function accessIn(api: KubeApi, settings: Settings, keptRun?: strin
   const services = serviceKinds(settings).length > 0;
   const all = await api.missingPermissions(requiredPermissions(namespace, false, services));
   const canRead = !all.some((c) => c.resource === "namespaces" && c.verb === "get");
-  const namespaceExists = canRead ? await namespaceUsable(api, namespace) : false;
+  const existing = canRead ? await namespaceUsable(api, namespace) : undefined;
+  const namespaceExists = existing !== undefined;
   const missing = namespaceExists ? await api.missingPermissions(requiredPermissions(namespace, true, services)) : all;
   if (missing.length) return { namespaceExists, missing, user: await api.whoAmI() };
   if (namespaceExists) {
-    const { source, target } = networksOf(settings.mode);
-    const refused = podSecurityProblem((await api.readNamespace(namespace))?.metadata?.labels, [source, target]);
+    const refused = podSecurityProblem(existing?.metadata?.labels, floaterNetworks(settings.mode));
     if (refused) {
       throw new UsageError(
         `namespace '${namespace}' in context '${api.target.contextName}' would refuse the floaters: ${refused}; ` +
@@ -164,8 +164,7 @@ export async function bringUpFloaters(
   const nodes = upNodes(plan.nodes);
   const runId = o.runId;
   if (nodes.length === 0) return { ready: [], notReady: down, runId, nodesTotal: plan.nodes.all.length, nodesSelected: plan.nodes.selected };
-  const { source, target } = networksOf(settings.mode);
-  const networks = [...new Set<FloaterNetwork>([source, target])];
+  const networks = floaterNetworks(settings.mode);
 
   progress.phase(`deploying floaters on ${nodes.length} node${nodes.length === 1 ? "" : "s"} (context '${context}', namespace '${settings.namespace}')`);
   await deployFloaters(api, floaterSpec(plan, settings, o), namespaceExists, (d) => {
@@ -210,17 +209,16 @@ export async function servicesOf(api: KubeApi, settings: Settings, runId: string
 
 /** The objects a run creates in one cluster (what --dry-run shows). */
 export function floaterSpec(plan: FloaterPlan, settings: Settings, o: { runId: string; imageRepository: string }): FloaterSpec {
-  const { source, target } = networksOf(settings.mode);
   const nodes = upNodes(plan.nodes);
   return {
     namespace: settings.namespace,
     runId: o.runId,
     image: imageWithRepository(settings.image, o.imageRepository),
     port: settings.port,
-    networks: [...new Set<FloaterNetwork>([source, target])],
+    networks: floaterNetworks(settings.mode),
     nodeNames: nodes.length === plan.nodes.all.length ? undefined : nodes,
     imagePullSecret: settings.imagePullSecret || undefined,
-    services: { network: target, kinds: serviceKinds(settings) },
+    services: { network: networksOf(settings.mode).target, kinds: serviceKinds(settings) },
   };
 }
 

@@ -33,6 +33,12 @@ export function networksOf(mode: Mode): { source: "pod" | "host"; target: "pod" 
   }
 }
 
+/** The floater networks a mode deploys: one, or both when sources and targets differ. */
+export function floaterNetworks(mode: Mode): ("pod" | "host")[] {
+  const { source, target } = networksOf(mode);
+  return source === target ? [source] : [source, target];
+}
+
 export function familyOf(ip: string): Family {
   return ip.includes(":") ? "ipv6" : "ipv4";
 }

@@ -5,7 +5,7 @@ import { ExitCode } from "../../errors.ts";
 import { newRunId } from "../../floater/deploy.ts";
 import { keptFloaters, servicesOf, type FloaterPlan } from "../../floater/session.ts";
 import type { WaitResult } from "../../floater/wait.ts";
-import { narrowPlans, networksOf, type RunServices } from "../../probe/plan.ts";
+import { floaterNetworks, narrowPlans, type RunServices } from "../../probe/plan.ts";
 import { createProgress, type Progress } from "../../report/progress.ts";
 import { renderRecheck } from "../../report/changes.ts";
 import type { ResultsDocument } from "../../results/document.ts";
@@ -73,11 +73,10 @@ export default async function resume(args: Args, io: Io): Promise<ExitCode> {
 
 /** The floaters a --keep run left, in every cluster, if its DaemonSets are all still there. */
 async function reuseKept(plans: FloaterPlan[], runId: string, namespace: string, settings: Settings, life: Lifecycle, progress: Progress): Promise<(WaitResult & { services?: RunServices })[] | undefined> {
-  const { source: from, target: to } = networksOf(settings.mode);
   progress.phase(`waiting for the kept floaters of run ${runId} (up to ${settings.podWaitTimeout}s)`);
   const found = await Promise.all(plans.map((plan) =>
     keptFloaters(plan.api, {
-      namespace, runId, nodes: plan.nodes.selected, networks: [...new Set([from, to])],
+      namespace, runId, nodes: plan.nodes.selected, networks: floaterNetworks(settings.mode),
       timeoutMs: settings.podWaitTimeout * 1000, signal: life.signal, onProgress: (ready, total) => progress.update(`waiting for the kept floaters: ${ready}/${total} ready`),
     })));
   progress.done();
