@@ -1,11 +1,11 @@
 // The report in the chosen format, on stdout or into a file, written in pieces (a 500-node -o json
 // is large). Every view is made from a results document: a run's, or a saved one (`report`).
-import { existsSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import type { ReportFormat } from "../config/settings.ts";
 import { UsageError } from "../errors.ts";
 import type { ResultsDocument } from "../results/document.ts";
-import { fileSink, writeJson, writeYaml, type Sink } from "../results/write.ts";
+import { writeFileAtomically, writeJson, writeYaml, type Sink } from "../results/write.ts";
 import { renderFindings } from "./findings.ts";
 import { writeHtml } from "./html.ts";
 import { writeJUnit } from "./junit.ts";
@@ -27,23 +27,18 @@ export function writeReport(doc: ResultsDocument, format: ReportFormat, sink: Si
   }
 }
 
-/** A report file is complete or absent: written beside, then renamed into place. */
-export function writeFileAtomically(path: string, write: (sink: Sink) => void): void {
+/** A report file, written atomically; a failure is the user's path, said in one line. */
+export function writeOutputFile(path: string, write: (sink: Sink) => void): void {
   assertWritable(path);
-  const tmp = `${path}.${process.pid}.tmp`;
   try {
-    const sink = fileSink(tmp);
-    write(sink);
-    sink.close();
-    renameSync(tmp, path);
+    writeFileAtomically(path, write);
   } catch (err) {
-    rmSync(tmp, { force: true });
     throw new UsageError(`cannot write ${path}: ${(err as Error).message}`);
   }
 }
 
 export function writeReportFile(doc: ResultsDocument, format: ReportFormat, path: string): void {
-  writeFileAtomically(path, (sink) => writeReport(doc, format, sink, { columns: 120, color: false }));
+  writeOutputFile(path, (sink) => writeReport(doc, format, sink, { columns: 120, color: false }));
 }
 
 /** Said before a long run rather than after it: the directory must exist, the path not be one. */

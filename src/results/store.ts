@@ -1,7 +1,7 @@
 // Where results live (next to the kubeconfig in use) and how they are written: atomically (temp
 // file, fsync, rename), so a crash never leaves half a file; and read back checked, with a clear
 // error naming the file.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Settings } from "../config/settings.ts";
 import { UsageError } from "../errors.ts";
@@ -9,7 +9,7 @@ import type { ClusterTarget } from "../kube/kubeconfig.ts";
 import type { ResultsDocument } from "./document.ts";
 import { fromNetctlResume, isNetctlResume } from "./resume.ts";
 import { validateResults } from "./validate.ts";
-import { fileSink, writeJson } from "./write.ts";
+import { writeFileAtomically, writeJson } from "./write.ts";
 
 export function defaultResultsPath(source: ClusterTarget, destination?: ClusterTarget): string {
   const dir = join(dirname(source.files[0]!), "netdoctor");
@@ -29,26 +29,7 @@ export function lastResultsFile(explicit: string, targets: { source: ClusterTarg
 
 export function saveResults(path: string, doc: ResultsDocument): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  const sink = fileSink(tmp);
-  writeJson(doc, sink);
-  sink.close();
-  renameSync(tmp, path);
-  syncDirectory(dirname(path));
-}
-
-/** The rename itself is durable only once the directory is synced (not possible on Windows). */
-function syncDirectory(dir: string): void {
-  try {
-    const fd = openSync(dir, "r");
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // best effort: the file's own content is already synced
-  }
+  writeFileAtomically(path, (sink) => writeJson(doc, sink));
 }
 
 function readJsonFile(path: string): unknown {

@@ -1,6 +1,7 @@
 // Writing a results document without ever holding it as one string: the envelope is pretty JSON
 // (or YAML), the results follow one per line. A 500-node check has half a million results.
-import { closeSync, fsyncSync, openSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
 import { writeAllSync } from "../runtime/io.ts";
 import { dump } from "js-yaml";
 import type { ResultsDocument } from "./document.ts";
@@ -129,4 +130,34 @@ export function fileSink(path: string): Sink & { close(): void } {
       closeSync(fd);
     },
   };
+}
+
+/** A file that is complete or absent: written beside, synced, then renamed into place (and the
+ * rename synced), so a crash never leaves half of it. */
+export function writeFileAtomically(path: string, write: (sink: Sink) => void): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    const sink = fileSink(tmp);
+    write(sink);
+    sink.close();
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  syncDirectory(dirname(path));
+}
+
+/** The rename itself is durable only once the directory is synced (not possible on Windows). */
+function syncDirectory(dir: string): void {
+  try {
+    const fd = openSync(dir, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // best effort: the file's own content is already synced
+  }
 }

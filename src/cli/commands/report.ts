@@ -4,7 +4,7 @@
 import { ExitCode, UsageError } from "../../errors.ts";
 import type { ReportFormat } from "../../config/settings.ts";
 import { comparisonData, renderComparison, renderComparisonAs, type RunRef } from "../../report/changes.ts";
-import { writeFileAtomically, writeReport, writeReportFile } from "../../report/render.ts";
+import { writeOutputFile, writeReport, writeReportFile } from "../../report/render.ts";
 import { compareRuns } from "../../results/compare.ts";
 import { problemsFound } from "../../results/document.ts";
 import { lastResultsFile, loadAnyResults } from "../../results/store.ts";
@@ -33,7 +33,7 @@ export default async function report(args: Args, io: Io): Promise<ExitCode> {
     if (was !== now) io.err(`warning: comparing context '${was}' with '${now}': pairs are matched by context and node names\n`);
     const comparison = compareRuns(older.doc, newer.doc);
     const text = format === "json" || format === "yaml" ? renderComparisonAs(format, comparisonData(older, newer, comparison)) : renderComparison(older, newer, comparison);
-    if (out) writeFileAtomically(out, (sink) => sink.write(text));
+    if (out) writeOutputFile(out, (sink) => sink.write(text));
     else io.out(text);
     return comparison.newlyFailing.length ? ExitCode.ProblemsFound : ExitCode.Ok;
   }
