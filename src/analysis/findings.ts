@@ -91,6 +91,12 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
   const crossCluster = !!doc.clusters.destination;
   const nodeName = (cluster: string, node: string) => (crossCluster ? `${cluster}/${node}` : node);
 
+  /** The indices of the results that `keep` keeps. */
+  const where = (keep: (r: ResultRecord, k: number) => boolean) => {
+    const out: number[] = [];
+    for (let k = 0; k < results.length; k++) if (keep(results[k]!, k)) out.push(k);
+    return out;
+  };
   const claim = (indices: number[]) => {
     for (const k of indices) claimed[k] = 1;
   };
@@ -112,15 +118,14 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
   }
 
   // 2. Pairs a resume could not re-check keep a stale verdict: said as such, never analysed as news.
-  const stale: number[] = [];
-  for (let k = 0; k < results.length; k++) if (code(results[k]!) === "not-rechecked") stale.push(k);
+  const stale = where((r) => code(r) === "not-rechecked");
   if (stale.length) {
     add({ kind: "not-rechecked", severity: "error", subject: {},
       explanation: `${plural(stale.length, "pair")} of the last run could not be re-checked; their last verdicts are kept: ${results[stale[0]!]!.reason}` }, stale, stale.length);
   }
 
   // 3. Probes that could not run: a node whose execs fail, then errors of one kind everywhere.
-  const bySource = group(results, (r) => nodeKey(r.source));
+  const bySource = group(where(() => true), (k) => nodeKey(results[k]!.source));
   for (const idx of bySource.values()) {
     const failedExec = idx.filter((k) => execFailed(results[k]!));
     if (failedExec.length >= Math.max(1, MOST * idx.length)) {
@@ -131,7 +136,7 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
       }, failedExec, idx.length);
     }
   }
-  const errorsByCode = group(results, (r, k) => (!claimed[k] && r.status === "Error" ? `${code(r) ?? "other"}\u0000${r.protocol}` : undefined));
+  const errorsByCode = group(where((r, k) => !claimed[k] && r.status === "Error"), (k) => `${code(results[k]!) ?? "other"}\u0000${results[k]!.protocol}`);
   for (const [key, idx] of errorsByCode) {
     const [c, protocol] = key.split("\u0000") as [string, string];
     const r = results[idx[0]!]!;
@@ -142,9 +147,8 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
   }
 
   // 4. A whole address family failing while the other works.
-  const meshIdx: number[] = [];
-  for (let k = 0; k < results.length; k++) if (isMesh(results[k]!)) meshIdx.push(k);
-  const byFamily = groupIdx(meshIdx, (k) => results[k]!.family);
+  const meshIdx = where(isMesh);
+  const byFamily = group(meshIdx, (k) => results[k]!.family);
   if (byFamily.size === 2) {
     for (const [family, idx] of byFamily) {
       const other = [...byFamily.entries()].find(([f]) => f !== family)![1];
@@ -162,7 +166,7 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
 
   // 5. Cross-cluster: everything between the clusters failing while each is healthy inside.
   if (crossCluster) {
-    const byDirection = groupIdx(meshIdx, (k) => `${results[k]!.source.cluster}\u0000${results[k]!.target.cluster}`);
+    const byDirection = group(meshIdx, (k) => `${results[k]!.source.cluster}\u0000${results[k]!.target.cluster}`);
     const ratio = (key: string) => {
       const idx = byDirection.get(key) ?? [];
       return { idx, bad: idx.filter((k) => !claimed[k] && isFailure(results[k]!)) };
@@ -209,10 +213,7 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
 
   // 8. Links: what fails between two nodes and is not explained by either node.
   const linkIdx = meshIdx.filter((k) => !claimed[k] && isFailure(results[k]!));
-  const byLink = groupIdx(linkIdx, (k) => {
-    const [x, y] = [nodeKey(results[k]!.source), nodeKey(results[k]!.target)];
-    return x < y ? `${x}\u0000${y}` : `${y}\u0000${x}`;
-  });
+  const byLink = group(linkIdx, (k) => linkKey(results[k]!));
   for (const idx of byLink.values()) {
     const first = results[idx[0]!]!;
     const forward = idx.filter((k) => nodeKey(results[k]!.source) === nodeKey(first.source));
@@ -232,9 +233,8 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
   }
 
   // 9. DNS: a server failing for (nearly) every node, a name that does not resolve, or one node.
-  const dnsIdx: number[] = [];
-  for (let k = 0; k < results.length; k++) if (results[k]!.protocol === "dns" && !claimed[k]) dnsIdx.push(k);
-  for (const [server, idx] of groupIdx(dnsIdx, (k) => results[k]!.target.ip)) {
+  const dnsIdx = where((r, k) => r.protocol === "dns" && !claimed[k]);
+  for (const [server, idx] of group(dnsIdx, (k) => results[k]!.target.ip)) {
     const bad = idx.filter((k) => isFailure(results[k]!));
     if (bad.length === 0) continue;
     const label = server || "the cluster DNS Service (the pods' resolver)";
@@ -258,9 +258,8 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
   }
 
   // 10. Custom targets unreachable from (nearly) every node.
-  const customIdx: number[] = [];
-  for (let k = 0; k < results.length; k++) if (results[k]!.custom && !claimed[k]) customIdx.push(k);
-  for (const [target, idx] of groupIdx(customIdx, (k) => `${results[k]!.target.ip}:${results[k]!.target.port ?? ""}`)) {
+  const customIdx = where((r, k) => !!r.custom && !claimed[k]);
+  for (const [target, idx] of group(customIdx, (k) => `${results[k]!.target.ip}:${results[k]!.target.port ?? ""}`)) {
     const bad = idx.filter((k) => isFailure(results[k]!));
     if (bad.length > 0 && bad.length >= MOST * idx.length) {
       add({ kind: "target-unreachable", severity: "error", subject: { target },
@@ -269,8 +268,7 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
   }
 
   // 11. Whatever no rule explains.
-  const rest: number[] = [];
-  for (let k = 0; k < results.length; k++) if (!claimed[k] && isFailure(results[k]!)) rest.push(k);
+  const rest = where((r, k) => !claimed[k] && isFailure(r));
   if (rest.length) {
     add({ kind: "unexplained", severity: "error", subject: {},
       explanation: `${plural(rest.length, "failing pair")} fit no pattern: see the table` }, rest, rest.length);
@@ -486,7 +484,7 @@ function latencyFindings(results: ResultRecord[], meshIdx: number[], nodeName: (
   const slow = (rtt: number) => rtt >= SLOW_FACTOR * all && rtt - all > SLOW_MARGIN_MS;
   const out: Finding[] = [];
   const slowNodes = new Set<string>();
-  for (const [node, idx] of groupIdx(timed, (k) => nodeKey(results[k]!.target))) {
+  for (const [node, idx] of group(timed, (k) => nodeKey(results[k]!.target))) {
     const m = median(idx.map((k) => results[k]!.rttMs!));
     if (idx.length >= 2 && slow(m)) {
       slowNodes.add(node);
@@ -498,10 +496,7 @@ function latencyFindings(results: ResultRecord[], meshIdx: number[], nodeName: (
   }
   // A link is slow when it is slow both ways: one ping's RTT alone is too easily a busy moment.
   const slowLinks = timed.filter((k) => slow(results[k]!.rttMs!) && !slowNodes.has(nodeKey(results[k]!.target)) && !slowNodes.has(nodeKey(results[k]!.source)));
-  const byLink = groupIdx(slowLinks, (k) => {
-    const [x, y] = [nodeKey(results[k]!.source), nodeKey(results[k]!.target)];
-    return x < y ? `${x}\u0000${y}` : `${y}\u0000${x}`;
-  });
+  const byLink = group(slowLinks, (k) => linkKey(results[k]!));
   for (const idx of byLink.values()) {
     const r = results[idx[0]!]!;
     if (!idx.some((k) => nodeKey(results[k]!.source) !== nodeKey(r.source))) continue;
@@ -520,24 +515,19 @@ function largestPassing(reason: string): string {
   return m ? `; the largest that passes is about ${m[1]} bytes` : "";
 }
 
+/** The same for both directions of a link. */
+function linkKey(r: ResultRecord): string {
+  const [x, y] = [nodeKey(r.source), nodeKey(r.target)];
+  return x < y ? `${x}\u0000${y}` : `${y}\u0000${x}`;
+}
+
 function splitKey(key: string): [string, string] {
   const cut = key.indexOf("/");
   return [key.slice(0, cut), key.slice(cut + 1)];
 }
 
-function group(results: ResultRecord[], keyOf: (r: ResultRecord, k: number) => string | undefined): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  for (let k = 0; k < results.length; k++) {
-    const key = keyOf(results[k]!, k);
-    if (key === undefined) continue;
-    const list = out.get(key);
-    if (list) list.push(k);
-    else out.set(key, [k]);
-  }
-  return out;
-}
-
-function groupIdx(indices: number[], keyOf: (k: number) => string): Map<string, number[]> {
+/** Indices grouped by a key, each group in index order. */
+function group(indices: number[], keyOf: (k: number) => string): Map<string, number[]> {
   const out = new Map<string, number[]>();
   for (const k of indices) {
     const key = keyOf(k);
@@ -546,9 +536,4 @@ function groupIdx(indices: number[], keyOf: (k: number) => string): Map<string, 
     else out.set(key, [k]);
   }
   return out;
-}
-
-/** Whether any finding makes the run fail (exit 1): errors do, warnings and info do not. */
-export function failing(findings: Finding[]): boolean {
-  return findings.some((f) => f.severity === "error");
 }
