@@ -6,6 +6,7 @@
 // second.
 import type { ResultRecord, ResultsDocument, Sampled } from "../results/document.ts";
 import type { ReasonCode } from "../probe/reasons.ts";
+import { groupBy } from "../group.ts";
 
 export type FindingKind =
   | "node-not-ready"
@@ -125,7 +126,7 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
   }
 
   // 3. Probes that could not run: a node whose execs fail, then errors of one kind everywhere.
-  const bySource = group(where(() => true), (k) => nodeKey(results[k]!.source));
+  const bySource = groupBy(where(() => true), (k) => nodeKey(results[k]!.source));
   for (const idx of bySource.values()) {
     const failedExec = idx.filter((k) => execFailed(results[k]!));
     if (failedExec.length >= Math.max(1, MOST * idx.length)) {
@@ -136,7 +137,7 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
       }, failedExec, idx.length);
     }
   }
-  const errorsByCode = group(where((r, k) => !claimed[k] && r.status === "Error"), (k) => `${code(results[k]!) ?? "other"}\u0000${results[k]!.protocol}`);
+  const errorsByCode = groupBy(where((r, k) => !claimed[k] && r.status === "Error"), (k) => `${code(results[k]!) ?? "other"}\u0000${results[k]!.protocol}`);
   for (const [key, idx] of errorsByCode) {
     const [c, protocol] = key.split("\u0000") as [string, string];
     const r = results[idx[0]!]!;
@@ -148,7 +149,7 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
 
   // 4. A whole address family failing while the other works.
   const meshIdx = where(isMesh);
-  const byFamily = group(meshIdx, (k) => results[k]!.family);
+  const byFamily = groupBy(meshIdx, (k) => results[k]!.family);
   if (byFamily.size === 2) {
     for (const [family, idx] of byFamily) {
       const other = [...byFamily.entries()].find(([f]) => f !== family)![1];
@@ -166,7 +167,7 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
 
   // 5. Cross-cluster: everything between the clusters failing while each is healthy inside.
   if (crossCluster) {
-    const byDirection = group(meshIdx, (k) => `${results[k]!.source.cluster}\u0000${results[k]!.target.cluster}`);
+    const byDirection = groupBy(meshIdx, (k) => `${results[k]!.source.cluster}\u0000${results[k]!.target.cluster}`);
     const ratio = (key: string) => {
       const idx = byDirection.get(key) ?? [];
       return { idx, bad: idx.filter((k) => !claimed[k] && isFailure(results[k]!)) };
@@ -213,7 +214,7 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
 
   // 8. Links: what fails between two nodes and is not explained by either node.
   const linkIdx = meshIdx.filter((k) => !claimed[k] && isFailure(results[k]!));
-  const byLink = group(linkIdx, (k) => linkKey(results[k]!));
+  const byLink = groupBy(linkIdx, (k) => linkKey(results[k]!));
   for (const idx of byLink.values()) {
     const first = results[idx[0]!]!;
     const forward = idx.filter((k) => nodeKey(results[k]!.source) === nodeKey(first.source));
@@ -234,7 +235,7 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
 
   // 9. DNS: a server failing for (nearly) every node, a name that does not resolve, or one node.
   const dnsIdx = where((r, k) => r.protocol === "dns" && !claimed[k]);
-  for (const [server, idx] of group(dnsIdx, (k) => results[k]!.target.ip)) {
+  for (const [server, idx] of groupBy(dnsIdx, (k) => results[k]!.target.ip)) {
     const bad = idx.filter((k) => isFailure(results[k]!));
     if (bad.length === 0) continue;
     const label = server || "the cluster DNS Service (the pods' resolver)";
@@ -259,7 +260,7 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
 
   // 10. Custom targets unreachable from (nearly) every node.
   const customIdx = where((r, k) => !!r.custom && !claimed[k]);
-  for (const [target, idx] of group(customIdx, (k) => `${results[k]!.target.ip}:${results[k]!.target.port ?? ""}`)) {
+  for (const [target, idx] of groupBy(customIdx, (k) => `${results[k]!.target.ip}:${results[k]!.target.port ?? ""}`)) {
     const bad = idx.filter((k) => isFailure(results[k]!));
     if (bad.length > 0 && bad.length >= MOST * idx.length) {
       add({ kind: "target-unreachable", severity: "error", subject: { target },
@@ -484,7 +485,7 @@ function latencyFindings(results: ResultRecord[], meshIdx: number[], nodeName: (
   const slow = (rtt: number) => rtt >= SLOW_FACTOR * all && rtt - all > SLOW_MARGIN_MS;
   const out: Finding[] = [];
   const slowNodes = new Set<string>();
-  for (const [node, idx] of group(timed, (k) => nodeKey(results[k]!.target))) {
+  for (const [node, idx] of groupBy(timed, (k) => nodeKey(results[k]!.target))) {
     const m = median(idx.map((k) => results[k]!.rttMs!));
     if (idx.length >= 2 && slow(m)) {
       slowNodes.add(node);
@@ -496,7 +497,7 @@ function latencyFindings(results: ResultRecord[], meshIdx: number[], nodeName: (
   }
   // A link is slow when it is slow both ways: one ping's RTT alone is too easily a busy moment.
   const slowLinks = timed.filter((k) => slow(results[k]!.rttMs!) && !slowNodes.has(nodeKey(results[k]!.target)) && !slowNodes.has(nodeKey(results[k]!.source)));
-  const byLink = group(slowLinks, (k) => linkKey(results[k]!));
+  const byLink = groupBy(slowLinks, (k) => linkKey(results[k]!));
   for (const idx of byLink.values()) {
     const r = results[idx[0]!]!;
     if (!idx.some((k) => nodeKey(results[k]!.source) !== nodeKey(r.source))) continue;
@@ -526,14 +527,3 @@ function splitKey(key: string): [string, string] {
   return [key.slice(0, cut), key.slice(cut + 1)];
 }
 
-/** Indices grouped by a key, each group in index order. */
-function group(indices: number[], keyOf: (k: number) => string): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  for (const k of indices) {
-    const key = keyOf(k);
-    const list = out.get(key);
-    if (list) list.push(k);
-    else out.set(key, [k]);
-  }
-  return out;
-}

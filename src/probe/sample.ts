@@ -2,6 +2,7 @@
 // target of about K sources (a circulant over a seeded shuffle, so no node is left out or probed
 // by everyone), deterministic for a seed. With zones, every ordered pair of zones keeps at least
 // one probe, so a zone-to-zone path is never left untested. Pure.
+import { groupBy } from "../group.ts";
 
 export interface SampleOptions {
   /** Targets per source. */
@@ -42,14 +43,7 @@ export function sampleTargets(sources: string[], targets: string[], o: SampleOpt
 /** Adds, for every ordered pair of zones no chosen pair connects, one pair between them (rotating
  * through each zone's nodes so the extra load is spread). */
 function coverZonePairs(src: string[], dst: string[], out: Map<string, Set<string>>, zoneOf: (n: string) => string | undefined): void {
-  const byZone = (nodes: string[]) => {
-    const m = new Map<string, string[]>();
-    for (const n of nodes) {
-      const z = zoneOf(n);
-      if (z !== undefined) (m.get(z) ?? m.set(z, []).get(z)!).push(n);
-    }
-    return m;
-  };
+  const byZone = (nodes: string[]) => groupBy(nodes.filter((n) => zoneOf(n) !== undefined), (n) => zoneOf(n)!);
   const from = byZone(src);
   const to = byZone(dst);
   const covered = new Set<string>();

@@ -3,6 +3,7 @@
 // part are errors of a "floaters" suite. Written in pieces (half a million pairs at 500 nodes). Pure.
 import type { ResultRecord, ResultsDocument } from "../results/document.ts";
 import type { Sink } from "../results/write.ts";
+import { groupBy } from "../group.ts";
 
 const XML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
 
@@ -41,13 +42,7 @@ function testcase(r: ResultRecord, classname: string, showCluster: boolean): str
 
 export function writeJUnit(doc: ResultsDocument, sink: Sink): void {
   const showCluster = !!doc.clusters.destination;
-  const suites = new Map<string, ResultRecord[]>();
-  for (const r of doc.results) {
-    const name = suiteOf(r);
-    const list = suites.get(name);
-    if (list) list.push(r);
-    else suites.set(name, [r]);
-  }
+  const suites = groupBy(doc.results, suiteOf);
   const s = doc.summary;
   const errors = s.errors + doc.skipped.length;
   const title = `netdoctor ${doc.clusters.source.context}${doc.clusters.destination ? ` <-> ${doc.clusters.destination.context}` : ""}`;

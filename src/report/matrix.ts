@@ -5,6 +5,7 @@
 import { NODE_ORDER } from "../node-order.ts";
 import { REASON_CODES } from "../probe/reasons.ts";
 import type { ResultRecord, ResultsDocument } from "../results/document.ts";
+import { groupBy } from "../group.ts";
 
 export const STATUS_CODES = { Succeeded: 1, Failed: 2, Error: 3 } as const;
 /** A cell's byte: 0 = not tested, else status << 5 | index of its reasonCode in REASON_CODES
@@ -91,13 +92,7 @@ export function buildMatrices(doc: Pick<ResultsDocument, "clusters" | "results" 
   const row = new Map(nodes.map((n, k) => [`${n.cluster}\u0000${n.name}`, k]));
   const rowOf = (e: { cluster: string; node: string }) => row.get(`${clusterIndex(e.cluster)}\u0000${e.node}`)!;
 
-  const byPanel = new Map<string, ResultRecord[]>();
-  for (const r of doc.results) {
-    const id = panelId(r);
-    const list = byPanel.get(id);
-    if (list) list.push(r);
-    else byPanel.set(id, [r]);
-  }
+  const byPanel = groupBy(doc.results, panelId);
   const reasons = [""];
   const reasonIndex = new Map([["", 0]]);
   const reasonOf = (text: string) => {
