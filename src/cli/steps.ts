@@ -96,7 +96,7 @@ export async function probeAll(legs: Leg[], clusters: Clusters, settings: Settin
   })));
   progress.done(`probed ${done} of ${total} pairs`);
   const sum = (f: (s: RunStats) => number) => stats.reduce((n, s) => n + f(s), 0);
-  return { batches, stats: { execs: sum((s) => s.execs), retries: sum((s) => s.retries), confirmations: sum((s) => s.confirmations ?? 0) } };
+  return { batches, stats: { execs: sum((s) => s.execs), retries: sum((s) => s.retries), confirmations: sum((s) => s.confirmations) } };
 }
 
 /** Save, write the report files asked for, print, and say whether something is broken. `extra`

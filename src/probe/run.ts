@@ -26,7 +26,7 @@ export interface RunStats {
   execs: number;
   retries: number;
   /** Probes whose first failure was confirmed by a second try (passed or not). */
-  confirmations?: number;
+  confirmations: number;
 }
 
 /** What one exec runs: a whole source plan (fanout), or one probe of it (pair). */
@@ -78,7 +78,7 @@ export async function runProbes(plans: SourcePlan[], exec: ExecFn, opts: RunOpti
       const missing = probes.filter((p) => !raw.has(p.id));
       for (const p of probes) {
         const outcome = raw.get(p.id);
-        if (outcome?.confirmed) stats.confirmations!++;
+        if (outcome?.confirmed) stats.confirmations++;
         if (outcome || lastTry) verdicts.push(classify(p, outcome, opts.script.timeout));
       }
       if (missing.length === 0 || lastTry) return inPlanOrder(verdicts);

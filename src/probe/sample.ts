@@ -1,6 +1,6 @@
-// Less than a full mesh, on purpose: each source probes K targets, chosen so that every node is a
-// target of about K sources (a circulant over a seeded shuffle, so no node is left out or probed
-// by everyone), deterministic for a seed. With zones, every ordered pair of zones keeps at least
+// Less than a full mesh, on purpose: each source probes K targets, chosen so that every node is the
+// target of K sources (a ring over a seeded shuffle; about K when the targets are another
+// cluster's), so no node is left out or probed by everyone, deterministic for a seed. With zones, every ordered pair of zones keeps at least
 // one probe, so a zone-to-zone path is never left untested. Pure.
 import { groupBy } from "../group.ts";
 

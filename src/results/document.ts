@@ -163,7 +163,7 @@ export function buildDocument(o: {
       skippedNodes,
       execs: o.stats.execs,
       retries: o.stats.retries,
-      confirmations: o.stats.confirmations ?? 0,
+      confirmations: o.stats.confirmations,
       durationMs: Date.now() - o.startedAt.getTime(),
     }, o.sampled),
     findings: analyze({ results, skipped: notReady, clusters, sampled: o.sampled }),

@@ -70,7 +70,7 @@ function notRecheckedReason(r: ResultRecord, missingNodes: Set<string>, interrup
 
 /** The previous results with the re-checked pairs replaced, the ones not re-checked marked as such
  * (their last status kept: they are still unresolved), and the summary recounted. */
-export function merge(previous: ResultsDocument, rechecked: ResultRecord[], outcome: Pick<RecheckOutcome, "notRechecked" | "missingNodes">, o: { skipped: ResultsDocument["skipped"]; partial: boolean; execs: number; retries: number; durationMs: number }): ResultsDocument {
+export function merge(previous: ResultsDocument, rechecked: ResultRecord[], outcome: Pick<RecheckOutcome, "notRechecked" | "missingNodes">, o: { skipped: ResultsDocument["skipped"]; partial: boolean; execs: number; retries: number; confirmations?: number; durationMs: number }): ResultsDocument {
   const replaced = new Set(rechecked.map(pairKey));
   const stale = new Set(outcome.notRechecked);
   const missing = new Set(outcome.missingNodes);
@@ -91,6 +91,7 @@ export function merge(previous: ResultsDocument, rechecked: ResultRecord[], outc
       skippedNodes,
       execs: o.execs,
       retries: o.retries,
+      ...(o.confirmations !== undefined ? { confirmations: o.confirmations } : {}),
       durationMs: o.durationMs,
     }),
     findings: analyze({ results, skipped: o.skipped, clusters: previous.clusters }),

@@ -62,7 +62,7 @@ export default async function resume(args: Args, io: Io): Promise<ExitCode> {
     const outcome = compare(previous.doc.results, rechecked, recheck, missingNodes);
     const doc = {
       ...merge(previous.doc, rechecked, outcome, {
-        skipped: floaters.flatMap((f) => f.notReady), partial: life.interrupted, execs: stats.execs, retries: stats.retries, durationMs: Date.now() - startedAt,
+        skipped: floaters.flatMap((f) => f.notReady), partial: life.interrupted, execs: stats.execs, retries: stats.retries, confirmations: stats.confirmations, durationMs: Date.now() - startedAt,
       }),
       settings,
       resume: outcome,
