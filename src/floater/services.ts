@@ -35,8 +35,9 @@ export async function runServices(api: KubeApi, o: { namespace: string; runId: s
   });
   if (counted.met) await Bun.sleep(RULES_SETTLE_MS);
   const services = await api.listServices(o.namespace, runSelector(o.runId));
-  const ips = (kind: ServiceKind) => services.find((s) => s.metadata?.name === serviceName(o.runId, kind))?.spec?.clusterIPs?.filter((ip) => ip && ip !== "None") ?? [];
-  const nodePortService = services.find((s) => s.metadata?.name === serviceName(o.runId, "nodeport"));
+  const serviceOf = (kind: ServiceKind) => services.find((s) => s.metadata?.name === serviceName(o.runId, kind));
+  const ips = (kind: ServiceKind) => serviceOf(kind)?.spec?.clusterIPs?.filter((ip) => ip && ip !== "None") ?? [];
+  const nodePortService = serviceOf("nodeport");
   const nodePort = nodePortService?.spec?.ports?.[0]?.nodePort;
   // The API server fills ipFamilies in; were it absent, every family is probed as before.
   const nodePortFamilies = nodePortService?.spec?.ipFamilies?.map((f): Family => (f === "IPv6" ? "ipv6" : "ipv4"));

@@ -121,13 +121,8 @@ export function createKubeApi(target: ClusterTarget): KubeApi {
         );
         return answers.filter((a): a is AccessCheck => a !== undefined);
       }),
-    whoAmI: async () => {
-      try {
-        return (await authn.createSelfSubjectReview({ body: {} })).status?.userInfo?.username;
-      } catch {
-        return undefined; // only used to word a hint; older servers lack the API
-      }
-    },
+    // Only words a hint: a server without the API (older than 1.28) or a refusal says nothing.
+    whoAmI: async () => (await attempt("asking who the user is", () => authn.createSelfSubjectReview({ body: {} }), [403, 404]))?.status?.userInfo?.username,
     listNodes: (labelSelector) => call("listing nodes", async () => (await core.listNode({ labelSelector })).items),
     readNamespace: (name) => attempt(`reading namespace ${name}`, () => core.readNamespace({ name }), [404]),
     listNamespaces: (labelSelector) => call("listing namespaces", async () => (await core.listNamespace({ labelSelector })).items),
