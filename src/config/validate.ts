@@ -43,10 +43,10 @@ export function coerce(spec: SettingSpec, raw: unknown, source: string): unknown
       if (items === undefined) throw bad(`expected a list or a comma-separated string, got ${describe(raw)}`);
       if (spec.kind === "enumList") {
         if (items.length === 0) throw bad(`needs at least one of ${spec.choices!.join(", ")}`);
-        if (items.includes("all")) return [...spec.choices!];
         for (const item of items) {
-          if (!spec.choices!.includes(item)) throw bad(`'${item}' is not one of ${spec.choices!.join(", ")}`);
+          if (!spec.choices!.includes(item) && item !== "all") throw bad(`'${item}' is not one of ${spec.choices!.join(", ")} (or all)`);
         }
+        if (items.includes("all")) return [...spec.choices!];
         return [...new Set(items)];
       }
       return items;

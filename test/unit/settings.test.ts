@@ -82,11 +82,15 @@ describe("validation", () => {
     ["negative concurrency", { concurrency: "-3" }, "out of range"],
     ["unknown mode", { mode: "mesh" }, "flag --mode: 'mesh' is not one of pod, node, node-to-pod, pod-to-node"],
     ["unknown protocol", { protocols: "icmp,udp" }, "flag --protocols: 'udp' is not one of icmp, tcp, dns"],
+    ["an unknown protocol beside all", { protocols: "all,bogus" }, "flag --protocols: 'bogus' is not one of icmp, tcp, dns, svc, nodeport, mtu (or all)"],
     ["bad duration", { timeout: "soon" }, "flag --timeout: expected a duration"],
   ];
   for (const [name, flags, message] of cases) {
     test(name, () => expect(fails(() => resolveSettings(flags, { cwd: dir() }))).toContain(message));
   }
+  test("-p all is every protocol", () => {
+    expect(resolveSettings({ protocols: "all" }, { cwd: dir() }).settings.protocols).toEqual(["icmp", "tcp", "dns", "svc", "nodeport", "mtu"]);
+  });
   test("durations accept units", () => {
     const { settings } = resolveSettings({ timeout: "500ms", podWaitTimeout: "2m" }, { cwd: dir() });
     expect(settings.timeout).toBe(0.5);
