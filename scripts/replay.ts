@@ -3,7 +3,7 @@
 // check, with the exec replaced by a replay of recorded probe output of real floaters (busybox
 // 1.37.0, test/fixtures). One size per process, so each peak RSS is its own:
 //   bun scripts/replay.ts --nodes 1000 [--protocols icmp]    prints one JSON line
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -12,7 +12,8 @@ import type { ExecFn } from "../src/kube/exec.ts";
 import { planLegs } from "../src/probe/plan.ts";
 import { runProbes } from "../src/probe/run.ts";
 import type { Floater } from "../src/probe/types.ts";
-import { buildDocument, recordOf, type ResultRecord } from "../src/results/document.ts";
+import { buildDocument } from "../src/results/document.ts";
+import { ResultSet } from "../src/results/set.ts";
 import { saveResults } from "../src/results/store.ts";
 import { writeReport } from "../src/report/render.ts";
 
@@ -27,6 +28,15 @@ const answer: Record<string, string> = {
   t: (recorded["tcp success"].line as string).replace(/^@@ \d+ /, ""),
 };
 
+// A cluster's RTTs vary: each ping's answer carries its own (0.050-0.849 ms, as ping prints them),
+// so the results file compresses as a real one does rather than as one repeated value.
+const [before, after] = answer.i!.split(/\d+\.\d+\/\d+\.\d+\/\d+\.\d+/) as [string, string];
+let seed = 12345;
+const nextRtt = () => {
+  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+  return (0.05 + (seed % 800) / 1000).toFixed(3);
+};
+
 // The exec boundary: the script's calls ("i 12 10.0.0.5", "t 13 10.0.0.5 8889") answered as the
 // floater would. Its own time is measured and left out of the plugin's.
 let replayMs = 0;
@@ -34,7 +44,13 @@ const exec: ExecFn = async (_pod, command) => {
   const started = performance.now();
   const script = command[2]!;
   let out = "";
-  for (const m of script.matchAll(/[(;]([it]) (\d+) /g)) out += `@@ ${m[2]} ${answer[m[1]!]}\n`;
+  for (const m of script.matchAll(/[(;]([it]) (\d+) /g)) {
+    if (m[1] === "t" || after === undefined) out += `@@ ${m[2]} ${answer[m[1]!]}\n`;
+    else {
+      const rtt = nextRtt();
+      out += `@@ ${m[2]} ${before}${rtt}/${rtt}/${rtt}${after}\n`;
+    }
+  }
   replayMs += performance.now() - started;
   return { exitCode: 0, stdout: out, stderr: "" };
 };
@@ -51,12 +67,15 @@ const cpuBefore = process.cpuUsage();
 const started = performance.now();
 
 const legs = planLegs(settings, "both", { context: "replay", floaters });
-const batches: ResultRecord[][] = [];
+const results = new ResultSet(floaters);
 const stats = await runProbes(legs[0]!.plans, exec, { concurrency: 10, strategy: "fanout", script: { timeout: 3, pingCount: 1, lanes: 32 }, retries: 0 },
-  (v) => batches.push(v.map(recordOf)));
+  (verdicts) => {
+    for (const v of verdicts) results.add(v);
+  });
 const target = { contextName: "replay", server: "https://replay", files: [join(tmpdir(), "kubeconfig")] } as never;
-const doc = buildDocument({ settings, startedAt: new Date(), partial: false, clusters: [target], floaters: [{ runId: "replay", nodesTotal: nodes, nodesSelected: floaters.map((f) => f.node), notReady: [] }], batches, stats });
-saveResults(join(tmpdir(), `netdoctor-replay-${nodes}.json`), doc);
+const doc = buildDocument({ settings, startedAt: new Date(), partial: false, clusters: [target], floaters: [{ runId: "replay", nodesTotal: nodes, nodesSelected: floaters.map((f) => f.node), notReady: [] }], results, stats });
+const file = join(tmpdir(), `netdoctor-replay-${nodes}.json`);
+saveResults(file, doc);
 writeReport(doc, "table", { write: () => {} }, { columns: 120, color: false });
 
 const wallS = (performance.now() - started) / 1000;
@@ -64,4 +83,4 @@ const cpu = process.cpuUsage(cpuBefore);
 clearInterval(sample);
 peakRss = Math.max(peakRss, process.memoryUsage().rss);
 const cpuS = (cpu.user + cpu.system) / 1e6 - replayMs / 1000;
-console.log(JSON.stringify({ nodes, pairs: doc.summary.pairs, cpuS, wallS, pairsPerCpuS: doc.summary.pairs / cpuS, peakRssMB: peakRss / 2 ** 20, replayS: replayMs / 1000 }));
+console.log(JSON.stringify({ nodes, pairs: doc.summary.pairs, cpuS, wallS, pairsPerCpuS: doc.summary.pairs / cpuS, peakRssMB: peakRss / 2 ** 20, replayS: replayMs / 1000, fileMB: statSync(file).size / 2 ** 20 }));

@@ -13,7 +13,8 @@ import { describeCheck, grantCommand } from "../floater/permissions.ts";
 import { renderDryRun, type DryRunCluster } from "../report/dryrun.ts";
 import type { Progress } from "../report/progress.ts";
 import { writeReport, writeReportFile } from "../report/render.ts";
-import { problemsFound, recordOf, type ResultRecord, type ResultsDocument } from "../results/document.ts";
+import { problemsFound, type ResultsDocument } from "../results/document.ts";
+import { ResultSet } from "../results/set.ts";
 import { saveResults } from "../results/store.ts";
 import { useColor, type Io } from "../runtime/io.ts";
 import type { Lifecycle } from "../runtime/lifecycle.ts";
@@ -70,14 +71,15 @@ export function legsOf(opts: PlanOptions, direction: Settings["direction"], clus
     there && destination ? { context: destination.target.contextName, floaters: there.ready, services: there.services } : undefined);
 }
 
-/** Probe every leg; results come back as records, one batch per exec, in the order they landed. */
-export async function probeAll(legs: Leg[], clusters: Clusters, settings: Settings, life: Lifecycle, progress: Progress): Promise<{ batches: ResultRecord[][]; stats: RunStats }> {
+/** Probe every leg; every verdict goes into one result set as its exec lands. `up`: the floaters
+ * of every cluster of the run (the nodes the set's matrices are made for). */
+export async function probeAll(legs: Leg[], up: WaitResult[], clusters: Clusters, settings: Settings, life: Lifecycle, progress: Progress): Promise<{ results: ResultSet; stats: RunStats }> {
   const total = pairsOf(legs);
   const sources = legs.reduce((n, l) => n + l.plans.length, 0);
-  if (total === 0) return { batches: [], stats: { execs: 0, retries: 0, confirmations: 0 } };
+  const results = new ResultSet(up.flatMap((u) => u.ready));
+  if (total === 0) return { results, stats: { execs: 0, retries: 0, confirmations: 0 } };
   const how = settings.strategy === "fanout" ? "one exec per source" : "one exec per pair";
   progress.phase(`probing ${total} pairs from ${sources} floaters (${how}, ${settings.concurrency ? `${settings.concurrency} at a time` : "as many at a time as the API server takes"}${legs.length > 1 ? " per cluster" : ""})`);
-  const batches: ResultRecord[][] = [];
   let done = 0;
   let failed = 0;
   const apiOf = (context: string) => clusterList(clusters).find((a) => a.target.contextName === context)!;
@@ -88,15 +90,17 @@ export async function probeAll(legs: Leg[], clusters: Clusters, settings: Settin
     retries: 2,
     signal: life.signal,
   }, (batch) => {
-    // Records, not verdicts, are kept: they hold no probe, so each probe is freed once run.
-    batches.push(batch.map(recordOf));
+    // The set keeps no verdict: each probe is freed once run.
+    for (const v of batch) {
+      results.add(v);
+      if (v.status !== "Succeeded") failed++;
+    }
     done += batch.length;
-    failed += batch.filter((v) => v.status !== "Succeeded").length;
     progress.probes(done, total, failed);
   })));
   progress.done(`probed ${done} of ${total} pairs`);
   const sum = (f: (s: RunStats) => number) => stats.reduce((n, s) => n + f(s), 0);
-  return { batches, stats: { execs: sum((s) => s.execs), retries: sum((s) => s.retries), confirmations: sum((s) => s.confirmations) } };
+  return { results, stats: { execs: sum((s) => s.execs), retries: sum((s) => s.retries), confirmations: sum((s) => s.confirmations) } };
 }
 
 /** Save, write the report files asked for, print, and say whether something is broken. `extra`

@@ -111,7 +111,7 @@ function matricesSection(m: MatrixData): string {
 }
 
 function failingSection(doc: ResultsDocument, showCluster: boolean): string {
-  const failing = doc.results.filter((r) => r.status !== "Succeeded");
+  const failing = doc.results.notSucceeded();
   if (failing.length === 0) return "";
   const rows = failing.slice(0, MAX_PAIRS_LISTED).map((r) => {
     const panel = `${r.custom ? "target " : ""}${r.protocol}/${r.family}`;

@@ -2,6 +2,7 @@
 // be tested (-o wide: every pair, with RTT), sized to the terminal. Pure.
 import { table, type TableUserConfig } from "table";
 import type { ResultRecord, ResultsDocument } from "../results/document.ts";
+import type { ResultSet } from "../results/set.ts";
 
 export interface RenderOptions {
   wide: boolean;
@@ -43,11 +44,11 @@ export function renderSummary(doc: ResultsDocument): string {
  * the whole text): the rest is in the results file and -o json. */
 export const MAX_TABLE_ROWS = 500;
 
-export function renderTable(records: ResultRecord[], o: RenderOptions, showCluster: boolean): string {
-  const all = o.wide ? records : records.filter((r) => r.status !== "Succeeded");
-  if (all.length === 0) return "";
-  const shown = all.slice(0, MAX_TABLE_ROWS);
-  const more = all.length - shown.length;
+export function renderTable(results: ResultSet, o: RenderOptions, showCluster: boolean): string {
+  // Wide: the first rows of every pair, never all of them expanded.
+  const [shown, total] = o.wide ? [firstOf(results, MAX_TABLE_ROWS), results.size] : [results.notSucceeded().slice(0, MAX_TABLE_ROWS), results.notSucceeded().length];
+  if (total === 0) return "";
+  const more = total - shown.length;
   const header = ["S/N", "SRC NODE NAME", "DST NODE NAME", "TARGET IP", "PROTOCOL", "RESULT", ...(o.wide ? ["RTT"] : []), "REASON"];
   const rows = shown.map((r, k) => [
     String(k + 1),
@@ -69,6 +70,15 @@ export function renderTable(records: ResultRecord[], o: RenderOptions, showClust
   };
   const text = table([header, ...rows], config);
   return more > 0 ? `${text}... and ${more} more ${o.wide ? "pairs" : "failed or untested pairs"}: see the results file, or -o json\n` : text;
+}
+
+function firstOf<T>(items: Iterable<T>, max: number): T[] {
+  const out: T[] = [];
+  for (const item of items) {
+    if (out.length >= max) break;
+    out.push(item);
+  }
+  return out;
 }
 
 function visibleLength(s: string): number {

@@ -3,6 +3,7 @@
 // resume (the re-checked pairs against the last run) and `report --compare` (two whole runs). Pure.
 import { NODE_ORDER } from "../node-order.ts";
 import type { ResultRecord, ResultsDocument } from "./document.ts";
+import type { ResultSet } from "./set.ts";
 
 /** A pair's identity across runs. */
 export function pairKey(p: Pick<ResultRecord, "source" | "target" | "protocol" | "family" | "custom">): string {
@@ -28,17 +29,19 @@ export interface PairChanges {
   newlyFailing: PairChange[];
 }
 
-/** Every pair of `after` that fails, or succeeds after failing, against `before`. */
-export function diffPairs(before: ResultRecord[], after: ResultRecord[]): PairChanges {
-  const previous = new Map(before.map((r) => [pairKey(r), r]));
+/** Every pair of `after` that fails, or succeeds after failing, against `before`. Only failures
+ * are visited (the sets hold every one as a record): the mass of successes is never expanded. */
+export function diffPairs(before: ResultSet, after: ResultSet): PairChanges {
   const out: PairChanges = { fixed: [], stillFailing: [], newlyFailing: [] };
-  for (const r of after) {
+  for (const was of before.notSucceeded()) {
+    const now = after.lookup(was, pairKey);
+    if (now?.status === "Succeeded") out.fixed.push({ pair: pairKey(was), before: was, after: now });
+  }
+  for (const r of after.notSucceeded()) {
     const pair = pairKey(r);
-    const was = previous.get(pair);
+    const was = before.lookup(r, pairKey);
     const change = { pair, ...(was ? { before: was } : {}), after: r };
-    if (r.status === "Succeeded") {
-      if (was && was.status !== "Succeeded") out.fixed.push(change);
-    } else if (was && was.status === r.status) out.stillFailing.push(change);
+    if (was && was.status === r.status) out.stillFailing.push(change);
     else out.newlyFailing.push(change);
   }
   return out;
@@ -54,21 +57,19 @@ export interface RunComparison extends PairChanges {
 
 export function compareRuns(older: ResultsDocument, newer: ResultsDocument): RunComparison {
   const [was, now] = [nodesOf(older), nodesOf(newer)];
-  const keys = new Set(newer.results.map(pairKey));
+  let pairsGone = 0;
+  for (const r of older.results) if (!newer.results.lookup(r, pairKey)) pairsGone++;
   return {
     ...diffPairs(older.results, newer.results),
     nodesAdded: [...now].filter((n) => !was.has(n)).sort(NODE_ORDER.compare),
     nodesGone: [...was].filter((n) => !now.has(n)).sort(NODE_ORDER.compare),
-    pairsGone: older.results.filter((r) => !keys.has(pairKey(r))).length,
+    pairsGone,
   };
 }
 
 /** Every node a run knew: the ends of its pairs and the nodes it had to skip. */
 function nodesOf(doc: ResultsDocument): Set<string> {
   const out = new Set(doc.skipped.map((s) => `${s.cluster}/${s.node}`));
-  for (const r of doc.results) {
-    out.add(`${r.source.cluster}/${r.source.node}`);
-    if (r.target.node) out.add(`${r.target.cluster}/${r.target.node}`);
-  }
+  for (const n of doc.results.nodes) out.add(`${n.cluster}/${n.node}`);
   return out;
 }

@@ -3,12 +3,15 @@
 import type { Settings } from "../config/settings.ts";
 import type { ClusterTarget } from "../kube/kubeconfig.ts";
 import type { RunStats } from "../probe/run.ts";
-import type { Family, ProbeProtocol, SkippedNode, Status, Verdict } from "../probe/types.ts";
-import { NODE_ORDER } from "../node-order.ts";
+import type { Family, ProbeProtocol, SkippedNode, Status } from "../probe/types.ts";
+import type { ResultSet } from "./set.ts";
 import type { ReasonCode } from "../probe/reasons.ts";
 import { analyze, type Finding } from "../analysis/findings.ts";
 
+/** Every pair as a record: -o json|yaml, and results files before the compact form. */
 export const RESULTS_API_VERSION = "netdoctor.io/v1";
+/** The results file: plain successes as matrices, the rest as records (write.ts). */
+export const COMPACT_API_VERSION = "netdoctor.io/v2";
 export const RESULTS_KIND = "CheckResults";
 
 export interface ResultRecord {
@@ -80,41 +83,17 @@ export interface ResultsDocument {
   /** What is broken, ranked (src/analysis/findings.ts); recomputed from the results when read. */
   findings: Finding[];
   skipped: SkippedNode[];
-  results: ResultRecord[];
-}
-
-/** Endpoints are the probe's own (shared) objects: results are written, never mutated. */
-export function recordOf(v: Verdict): ResultRecord {
-  const { probe } = v;
-  return {
-    source: probe.source,
-    target: probe.target,
-    protocol: probe.protocol,
-    family: probe.family,
-    ...(probe.custom ? { custom: true } : {}),
-    status: v.status,
-    reason: v.reason,
-    reasonCode: v.reasonCode,
-    ...(v.rttMs !== undefined ? { rttMs: v.rttMs } : {}),
-    ...(v.lossPct !== undefined ? { lossPct: v.lossPct } : {}),
-  };
+  /** Every pair's verdict (compactly held: see set.ts). */
+  results: ResultSet;
 }
 
 export function summarize(
-  results: ResultRecord[],
+  results: ResultSet,
   counts: { nodesTotal: number; nodesChecked: number; skippedNodes: number; execs: number; retries: number; confirmations?: number; durationMs: number },
   sampled?: Sampled,
 ): Summary {
-  const count = (rs: ResultRecord[]) => {
-    const by = (s: Status) => rs.filter((r) => r.status === s).length;
-    return { pairs: rs.length, succeeded: by("Succeeded"), failed: by("Failed"), errors: by("Error") };
-  };
-  const crossing = results.filter((r) => r.target.cluster && r.target.cluster !== r.source.cluster);
-  const directions = [...new Set(crossing.map((r) => `${r.source.cluster}\u0000${r.target.cluster}`))].map((key) => {
-    const [from, to] = key.split("\u0000") as [string, string];
-    return { from, to, ...count(crossing.filter((r) => r.source.cluster === from && r.target.cluster === to)) };
-  });
-  return { ...counts, ...count(results), ...(directions.length ? { directions } : {}), ...(sampled ? { sampled } : {}) };
+  const { directions, ...count } = results.counts();
+  return { ...counts, ...count, ...(directions.length ? { directions } : {}), ...(sampled ? { sampled } : {}) };
 }
 
 /** Something is broken when a pair failed or could not be tested, or a node could not take part. */
@@ -138,12 +117,11 @@ export function buildDocument(o: {
   /** The source cluster first, then the destination of a cross-cluster run. */
   clusters: ClusterTarget[];
   floaters: FloaterOutcome[];
-  /** Records as they landed, one batch per exec. */
-  batches: ResultRecord[][];
+  results: ResultSet;
   stats: RunStats;
   sampled?: Sampled;
 }): ResultsDocument {
-  const results = sortBatches(o.batches);
+  const results = o.results;
   const notReady = o.floaters.flatMap((f) => f.notReady);
   const skippedNodes = new Set(notReady.map((s) => `${s.cluster}/${s.node}`)).size;
   const [source, destination] = o.clusters.map((c) => ({ context: c.contextName, server: c.server }));
@@ -170,30 +148,4 @@ export function buildDocument(o: {
     skipped: notReady,
     results,
   };
-}
-
-/** A fanout batch is one source's records, already in plan order (targets in node order): only
- * the batches need ordering. Single-record batches (--strategy pair) get a full sort. */
-export function sortBatches(batches: ResultRecord[][]): ResultRecord[] {
-  if (batches.every((b) => b.length <= 1)) return sortResults(batches.flat());
-  const ordered = [...batches].sort((a, b) => {
-    const [x, y] = [a[0]!, b[0]!];
-    return x.source.cluster.localeCompare(y.source.cluster) || NODE_ORDER.compare(x.source.node, y.source.node) || NODE_ORDER.compare(x.target.cluster, y.target.cluster);
-  });
-  const out: ResultRecord[] = [];
-  for (const b of ordered) for (const r of b) out.push(r);
-  return out;
-}
-
-/** Reports list pairs by source node, then target node (natural order), protocol and family.
- * Sorted on numeric ranks, not string compares: half a million records sort in well under a second. */
-export function sortResults(records: ResultRecord[]): ResultRecord[] {
-  const endpointKey = (e: { cluster: string; node: string }) => `${e.cluster}\u0000${e.node}`;
-  const names = [...new Set(records.flatMap((r) => [endpointKey(r.source), endpointKey(r.target)]))].sort(NODE_ORDER.compare);
-  const rank = new Map(names.map((n, k) => [n, k]));
-  const keyed = records.map((r) => ({ r, s: rank.get(endpointKey(r.source))!, t: rank.get(endpointKey(r.target))! }));
-  keyed.sort((a, b) =>
-    a.s - b.s || a.t - b.t || NODE_ORDER.compare(a.r.target.ip, b.r.target.ip) ||
-    (a.r.protocol < b.r.protocol ? -1 : a.r.protocol > b.r.protocol ? 1 : 0) || (a.r.family < b.r.family ? -1 : a.r.family > b.r.family ? 1 : 0));
-  return keyed.map((k) => k.r);
 }

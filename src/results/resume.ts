@@ -4,7 +4,8 @@
 import type { Settings } from "../config/settings.ts";
 import { analyze } from "../analysis/findings.ts";
 import { diffPairs, pairKey, type PairChange } from "./compare.ts";
-import { sortResults, RESULTS_API_VERSION, RESULTS_KIND, summarize, type ResultRecord, type ResultsDocument } from "./document.ts";
+import { RESULTS_API_VERSION, RESULTS_KIND, summarize, type ResultRecord, type ResultsDocument } from "./document.ts";
+import { ResultSet } from "./set.ts";
 
 type PairLike = Pick<ResultRecord, "source" | "target" | "protocol" | "family" | "custom">;
 
@@ -17,7 +18,7 @@ export interface Recheck {
 }
 
 export function whatToRecheck(doc: ResultsDocument): Recheck {
-  const failing = doc.results.filter((r) => r.status !== "Succeeded");
+  const failing = doc.results.notSucceeded();
   const skippedNodes = new Set(doc.skipped.map((s) => s.node));
   const nodes = new Set<string>(skippedNodes);
   for (const r of failing) {
@@ -25,7 +26,7 @@ export function whatToRecheck(doc: ResultsDocument): Recheck {
     if (r.target.node) nodes.add(r.target.node);
   }
   // A pair needs both ends: with a failing pair's partner nodes and all checked nodes for skipped ones.
-  if (skippedNodes.size) for (const r of doc.results) [r.source.node, r.target.node].filter(Boolean).forEach((n) => nodes.add(n));
+  if (skippedNodes.size) for (const n of doc.results.nodes) nodes.add(n.node);
   return { keys: new Set(failing.map(pairKey)), skippedNodes, nodes: [...nodes].sort() };
 }
 
@@ -51,12 +52,12 @@ export interface RecheckOutcome {
   missingNodes: string[];
 }
 
-export function compare(before: ResultRecord[], after: ResultRecord[], due: Recheck, missingNodes: string[]): RecheckOutcome {
+export function compare(before: ResultSet, after: ResultSet, due: Recheck, missingNodes: string[]): RecheckOutcome {
   const changes = diffPairs(before, after);
   const keys = (cs: PairChange[]) => cs.map((c) => c.pair);
-  const seen = new Set(after.map(pairKey));
+  const seen = new Set([...after].map(pairKey));
   return {
-    pairs: after.length, fixed: keys(changes.fixed), stillFailing: keys(changes.stillFailing), newlyFailing: keys(changes.newlyFailing),
+    pairs: after.size, fixed: keys(changes.fixed), stillFailing: keys(changes.stillFailing), newlyFailing: keys(changes.newlyFailing),
     notRechecked: [...due.keys].filter((k) => !seen.has(k)).sort(), missingNodes,
   };
 }
@@ -69,16 +70,22 @@ function notRecheckedReason(r: ResultRecord, missingNodes: Set<string>, interrup
 }
 
 /** The previous results with the re-checked pairs replaced, the ones not re-checked marked as such
- * (their last status kept: they are still unresolved), and the summary recounted. */
-export function merge(previous: ResultsDocument, rechecked: ResultRecord[], outcome: Pick<RecheckOutcome, "notRechecked" | "missingNodes">, o: { skipped: ResultsDocument["skipped"]; partial: boolean; execs: number; retries: number; confirmations?: number; durationMs: number }): ResultsDocument {
-  const replaced = new Set(rechecked.map(pairKey));
+ * (their last status kept: they are still unresolved), and the summary recounted. The previous
+ * document's set is taken over (a 5,000-node set is not copied). */
+export function merge(previous: ResultsDocument, rechecked: ResultSet, outcome: Pick<RecheckOutcome, "notRechecked" | "missingNodes">, o: { skipped: ResultsDocument["skipped"]; partial: boolean; execs: number; retries: number; confirmations?: number; durationMs: number }): ResultsDocument {
+  const replaced = new Set([...rechecked].map(pairKey));
   const stale = new Set(outcome.notRechecked);
   const missing = new Set(outcome.missingNodes);
-  const kept = previous.results.filter((r) => !replaced.has(pairKey(r))).map((r) =>
-    stale.has(pairKey(r)) && r.reasonCode !== "not-rechecked"
+  // Due pairs were failures: records, never held cells.
+  const results = previous.results;
+  results.replaceRecords((r) => {
+    const key = pairKey(r);
+    if (replaced.has(key)) return undefined;
+    return stale.has(key) && r.reasonCode !== "not-rechecked"
       ? { ...r, reasonCode: "not-rechecked" as const, reason: `not re-checked (${notRecheckedReason(r, missing, o.partial)}); last run: ${r.reason || r.status}` }
-      : r);
-  const results = sortResults([...kept, ...rechecked]);
+      : r;
+  });
+  for (const r of rechecked) results.addRecord(r);
   const skippedNodes = new Set(o.skipped.map((s) => s.node)).size;
   return {
     ...previous,
@@ -117,7 +124,7 @@ export function isNetctlResume(doc: unknown): doc is NetctlResumeRow[] {
  * per protocol of the run. */
 export function fromNetctlResume(rows: NetctlResumeRow[], here: { context: string; server: string; settings: Settings }): ResultsDocument {
   const cluster = here.context;
-  const results: ResultRecord[] = rows.flatMap((row) =>
+  const records: ResultRecord[] = rows.flatMap((row) =>
     here.settings.protocols.filter((p): p is "icmp" | "tcp" => p !== "dns").map((protocol) => ({
       source: { cluster, node: row.srcNodeName, ip: "" },
       target: { cluster, node: row.dstNodeName, ip: row.targetIP },
@@ -129,6 +136,7 @@ export function fromNetctlResume(rows: NetctlResumeRow[], here: { context: strin
     })),
   );
   const counts = { nodesTotal: 0, nodesChecked: 0, skippedNodes: 0, execs: 0, retries: 0, durationMs: 0 };
+  const results = ResultSet.fromRecords(records);
   return {
     apiVersion: RESULTS_API_VERSION, kind: RESULTS_KIND, partial: false, startedAt: "", finishedAt: "netctl", results, skipped: [],
     clusters: { source: { context: here.context, server: here.server } }, run: { id: "", namespace: here.settings.namespace, kept: false },

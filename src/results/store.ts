@@ -9,7 +9,7 @@ import type { ClusterTarget } from "../kube/kubeconfig.ts";
 import type { ResultsDocument } from "./document.ts";
 import { fromNetctlResume, isNetctlResume } from "./resume.ts";
 import { validateResults } from "./validate.ts";
-import { writeFileAtomically, writeJson } from "./write.ts";
+import { writeFileAtomically, writeResultsFile } from "./write.ts";
 
 export function defaultResultsPath(source: ClusterTarget, destination?: ClusterTarget): string {
   const dir = join(dirname(source.files[0]!), "netdoctor");
@@ -29,7 +29,7 @@ export function lastResultsFile(explicit: string, targets: { source: ClusterTarg
 
 export function saveResults(path: string, doc: ResultsDocument): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileAtomically(path, (sink) => writeJson(doc, sink));
+  writeFileAtomically(path, (sink) => writeResultsFile(doc, sink));
 }
 
 function readJsonFile(path: string): unknown {

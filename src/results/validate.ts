@@ -6,7 +6,9 @@ import { settingsFrom } from "../config/load.ts";
 import { UsageError } from "../errors.ts";
 import { analyze } from "../analysis/findings.ts";
 import { REASON_CODES } from "../probe/reasons.ts";
-import { RESULTS_API_VERSION, RESULTS_KIND, type ResultRecord, type ResultsDocument, type Summary } from "./document.ts";
+import { COMPACT_API_VERSION, RESULTS_API_VERSION, RESULTS_KIND, type ResultRecord, type ResultsDocument, type Summary } from "./document.ts";
+import { readMesh } from "./compact.ts";
+import { ResultSet } from "./set.ts";
 
 const STATUSES = ["Succeeded", "Failed", "Error"] as const;
 const FAMILIES = ["ipv4", "ipv6"] as const;
@@ -40,8 +42,9 @@ export function validateResults(raw: unknown, file: string): ResultsDocument {
 
   if (Array.isArray(raw)) throw new UsageError(`results file ${file} is a list but not netctl's resume.json (each row needs srcNodeName, dstNodeName and targetIP); run check again`);
   const doc = object(raw, "the document");
-  if (doc.apiVersion !== RESULTS_API_VERSION || doc.kind !== RESULTS_KIND) {
-    throw new UsageError(`results file ${file} is not a netdoctor ${RESULTS_API_VERSION} ${RESULTS_KIND} file (apiVersion ${JSON.stringify(doc.apiVersion)}, kind ${JSON.stringify(doc.kind)}); run check again`);
+  // v1: every pair a record (-o json, and results files before v2); v2: the compact form.
+  if ((doc.apiVersion !== RESULTS_API_VERSION && doc.apiVersion !== COMPACT_API_VERSION) || doc.kind !== RESULTS_KIND) {
+    throw new UsageError(`results file ${file} is not a netdoctor ${RESULTS_KIND} file (apiVersion ${JSON.stringify(doc.apiVersion)}, kind ${JSON.stringify(doc.kind)}; ${RESULTS_API_VERSION} or ${COMPACT_API_VERSION} expected); run check again`);
   }
   const clusters = object(doc.clusters, "clusters");
   const cluster = (v: unknown, field: string) => {
@@ -54,7 +57,7 @@ export function validateResults(raw: unknown, file: string): ResultsDocument {
   const unknownSetting = Object.keys(settings).find((k) => !SETTING_KEYS.includes(k as SettingKey));
   if (unknownSetting) throw bad(`settings.${unknownSetting}`, "is not a netdoctor setting");
 
-  const results = array(doc.results, "results").map((v, k): ResultRecord => {
+  const records = array(doc.results, "results").map((v, k): ResultRecord => {
     const at = `results[${k}]`;
     const r = object(v, at);
     const src = object(r.source, `${at}.source`);
@@ -82,6 +85,7 @@ export function validateResults(raw: unknown, file: string): ResultsDocument {
     const s = object(v, `skipped[${k}]`);
     return { cluster: string(s.cluster, `skipped[${k}].cluster`), node: string(s.node, `skipped[${k}].node`), reason: typeof s.reason === "string" ? s.reason : "" };
   });
+  const results = doc.apiVersion === COMPACT_API_VERSION ? readMesh(doc.mesh, records, bad) : ResultSet.fromRecords(records);
   const counts = Object.fromEntries(COUNTS.map((c) => [c, number(summary[c], `summary.${c}`) ?? 0])) as Omit<Summary, "directions" | "sampled" | "confirmations">;
 
   const clustersOf = { source: cluster(clusters.source, "clusters.source"), ...(clusters.destination !== undefined ? { destination: cluster(clusters.destination, "clusters.destination") } : {}) };

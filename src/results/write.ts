@@ -1,10 +1,12 @@
 // Writing a results document without ever holding it as one string: the envelope is pretty JSON
-// (or YAML), the results follow one per line. A 500-node check has half a million results.
+// (or YAML), the results follow one per line (-o json|yaml: every pair; a 5,000-node check has 25
+// million), or the compact form of the results file (compact.ts).
 import { closeSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { writeAllSync } from "../runtime/io.ts";
 import { dump } from "js-yaml";
-import type { ResultsDocument } from "./document.ts";
+import { COMPACT_API_VERSION, RESULTS_API_VERSION, type ResultRecord, type ResultsDocument } from "./document.ts";
+import { writeMesh } from "./compact.ts";
 
 export interface Sink {
   write(chunk: string | Uint8Array): void;
@@ -14,7 +16,7 @@ const MARK = "@@results@@";
 const CHUNK = 1 << 20;
 
 /** Records in batches, so a sink sees a few large writes rather than many small ones. */
-function* batches(doc: ResultsDocument, line: (r: ResultsDocument["results"][number]) => string): Generator<string> {
+function* batches(doc: ResultsDocument, line: (r: ResultRecord) => string): Generator<string> {
   let buffer = "";
   for (const r of doc.results) {
     buffer += line(r);
@@ -87,21 +89,38 @@ class JsonBytes {
   }
 }
 
+/** Every pair as a record (netdoctor.io/v1): -o json. */
 export function writeJson(doc: ResultsDocument, sink: Sink): void {
-  const [head, tail] = JSON.stringify({ ...doc, results: MARK }, null, 2).split(`"${MARK}"`) as [string, string];
-  sink.write(`${head}[${doc.results.length ? "\n    " : ""}`);
+  const [head, tail] = JSON.stringify({ ...doc, apiVersion: RESULTS_API_VERSION, results: MARK }, null, 2).split(`"${MARK}"`) as [string, string];
+  writeRecords(doc.results, head, sink);
+  sink.write(`${tail}\n`);
+}
+
+/** The results file (netdoctor.io/v2): the pairs held as records, then the matrices (compact.ts). */
+export function writeResultsFile(doc: ResultsDocument, sink: Sink): void {
+  const [head, tail] = JSON.stringify({ ...doc, apiVersion: COMPACT_API_VERSION, results: MARK }, null, 2).split(`"${MARK}"`) as [string, string];
+  writeRecords(doc.results.kept(), head, sink);
+  sink.write(`,\n  "mesh": `);
+  writeMesh(doc.results, (chunk) => sink.write(chunk));
+  sink.write(`${tail}\n`);
+}
+
+function writeRecords(records: Iterable<ResultRecord>, head: string, sink: Sink): void {
+  sink.write(`${head}[`);
   const bytes = new JsonBytes(sink);
-  doc.results.forEach((r, k) => {
-    if (k) bytes.raw(",\n    ");
+  let first = true;
+  for (const r of records) {
+    bytes.raw(first ? "\n    " : ",\n    ");
+    first = false;
     bytes.value(r);
-  });
+  }
   bytes.flush();
-  sink.write(`${doc.results.length ? "\n  " : ""}]${tail}\n`);
+  sink.write(`${first ? "" : "\n  "}]`);
 }
 
 export function writeYaml(doc: ResultsDocument, sink: Sink): void {
   sink.write(dump({ ...doc, results: undefined }, { noRefs: true, lineWidth: -1 }).replace(/^results:.*\n/m, ""));
-  sink.write(doc.results.length ? "results:\n" : "results: []\n");
+  sink.write(doc.results.size ? "results:\n" : "results: []\n");
   for (const chunk of batches(doc, (r) => dump([r], { noRefs: true, lineWidth: -1, flowLevel: 1 }))) sink.write(chunk);
 }
 

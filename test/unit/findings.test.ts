@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { analyze, type Finding } from "../../src/analysis/findings.ts";
 import type { ResultRecord, ResultsDocument } from "../../src/results/document.ts";
+import { ResultSet } from "../../src/results/set.ts";
 import type { ReasonCode } from "../../src/probe/reasons.ts";
 
 type Fault = (r: ResultRecord) => { reasonCode: ReasonCode; status?: ResultRecord["status"]; reason?: string } | undefined;
@@ -17,13 +18,13 @@ function mesh(n: number, o: { protocols?: ("icmp" | "tcp")[]; families?: ("ipv4"
       const r: ResultRecord = { source: { ...s, ip: "x" }, target: { ...t, ip: "y" }, protocol, family, status: "Succeeded", reason: "", reasonCode: "ok" };
       const hit = (o.faults ?? []).map((f) => f(r)).find(Boolean);
       if (hit) Object.assign(r, { status: hit.status ?? "Failed", reason: hit.reason ?? hit.reasonCode, reasonCode: hit.reasonCode });
-      else r.rttMs = o.rtt ? o.rtt(r) : 0.3;
+      else Object.assign(r, { rttMs: o.rtt ? o.rtt(r) : 0.3, ...(protocol === "icmp" ? { lossPct: 0 } : {}) });
       out.push(r);
     }
   }
   return out;
 }
-const doc = (results: ResultRecord[], o: Partial<ResultsDocument> = {}) => ({ results, skipped: [], clusters: { source: { context: "a", server: "" } }, ...o });
+const doc = (results: ResultRecord[], o: Partial<Omit<ResultsDocument, "results">> = {}) => ({ results: ResultSet.fromRecords(results), skipped: [], clusters: { source: { context: "a", server: "" } }, ...o });
 const brief = (fs: Finding[]) => fs.map((f) => `${f.kind} ${JSON.stringify(f.subject)} ${f.evidence.pairs}/${f.evidence.of}`);
 const failing = (rs: ResultRecord[]) => rs.filter((r) => r.status !== "Succeeded").length;
 const timeout = { reasonCode: "timeout" as const };
@@ -129,16 +130,11 @@ describe("findings", () => {
     // Slow but within 10 ms of the median: no warning.
     expect(analyze(doc(mesh(6, { rtt: (r) => (r.target.node === "a5" ? 5 : 0.4) })))).toEqual([]);
   });
-  test("scale: 500 nodes, one isolated, analysed in well under a second", () => {
-    const rs = mesh(500, { protocols: ["icmp"], faults: [(r) => (r.source.node === "a77" || r.target.node === "a77" ? timeout : undefined)] });
-    const before = process.memoryUsage().heapUsed;
-    const started = performance.now();
-    const f = analyze(doc(rs));
-    const ms = performance.now() - started;
-    const extraMb = (process.memoryUsage().heapUsed - before) / 2 ** 20;
-    expect(brief(f)).toEqual([`node-isolated {"cluster":"a","node":"a77"} 998/998`]);
-    expect(ms).toBeLessThan(1000);
-    expect(extraMb).toBeLessThan(50);
+  test("scale: 500 nodes, one isolated (its speed is measured by scripts/bench --replay, not here)", () => {
+    const d = doc(mesh(500, { protocols: ["icmp"], faults: [(r) => (r.source.node === "a77" || r.target.node === "a77" ? timeout : undefined)] }));
+    // The healthy mass is held in the set's matrix, the failures as records.
+    expect(d.results.kept().length).toBe(998);
+    expect(brief(analyze(d))).toEqual([`node-isolated {"cluster":"a","node":"a77"} 998/998`]);
   }, 60_000);
 });
 

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { ResultSet } from "../../src/results/set.ts";
 import { CONTENT_SECURITY_POLICY, escapeHtml, scriptJson, writeHtml } from "../../src/report/html.ts";
 import { ABSENT_CODE, buildMatrices, NO_RTT, STATUS_CODES } from "../../src/report/matrix.ts";
 import { REASON_CODES } from "../../src/probe/reasons.ts";
@@ -34,7 +35,7 @@ describe("html report", () => {
     expect(m.reasons[tcp.reasons![1]!]).toBe("timeout: no answer within 3s");
     expect(tcp.targetAddresses[1]).toBe("10.244.2.7:8889");
     const icmp = m.panels[0]!;
-    const r13 = doc.results.find((r) => r.protocol === "icmp" && r.source.node === "node-a1" && r.target.node === "node-a3")!;
+    const r13 = [...doc.results].find((r) => r.protocol === "icmp" && r.source.node === "node-a1" && r.target.node === "node-a3")!;
     expect(icmp.rtt[2]).toBe(Math.round(r13.rttMs! / 0.01));
     expect(icmp.rtt[1]).toBe(NO_RTT);
     const data = embedded(html(doc));
@@ -43,10 +44,10 @@ describe("html report", () => {
   });
   test("results from before reason codes; DNS and --target results have their own columns", () => {
     const doc = fourNodes();
-    const results = [...doc.results.map((r) => ({ ...r, reasonCode: undefined })),
-      { ...doc.results[0]!, protocol: "dns" as const, target: { cluster: "kind-netdoctor", node: "", ip: "10.96.0.10", name: "kubernetes.default" }, status: "Succeeded" as const, reason: "" },
-      { ...doc.results[0]!, custom: true, target: { cluster: "", node: "", ip: "10.0.0.5", port: 443 }, status: "Error" as const, reason: "exec failed" }];
-    const m = buildMatrices({ ...doc, results });
+    const results = [...[...doc.results].map((r) => ({ ...r, reasonCode: undefined })),
+      { ...[...doc.results][0]!, protocol: "dns" as const, target: { cluster: "kind-netdoctor", node: "", ip: "10.96.0.10", name: "kubernetes.default" }, status: "Succeeded" as const, reason: "" },
+      { ...[...doc.results][0]!, custom: true, target: { cluster: "", node: "", ip: "10.0.0.5", port: 443 }, status: "Error" as const, reason: "exec failed" }];
+    const m = buildMatrices({ ...doc, results: ResultSet.fromRecords(results) });
     expect(m.panels.map((p) => p.id)).toEqual(["icmp/ipv4", "tcp/ipv4", "dns/ipv4", "target icmp/ipv4"]);
     expect(m.panels[0]!.cells[1]! & 31).toBe(ABSENT_CODE);
     expect(m.panels[2]!.targets).toEqual(["kubernetes.default @10.96.0.10"]);
@@ -55,8 +56,8 @@ describe("html report", () => {
   test("everything embedded is escaped: node names, reasons, contexts", () => {
     const evil = `</script><script>alert(1)</script><img src=x onerror=alert(2)>&"'`;
     const doc = fourNodes();
-    const results = doc.results.map((r, k) => (k === 0 ? { ...r, source: { ...r.source, node: evil }, reason: evil } : r));
-    const page = html({ ...doc, results, clusters: { source: { context: evil, server: "" } }, skipped: [{ cluster: evil, node: evil, reason: evil }] });
+    const results = [...doc.results].map((r, k) => (k === 0 ? { ...r, source: { ...r.source, node: evil }, reason: evil } : r));
+    const page = html({ ...doc, results: ResultSet.fromRecords(results), clusters: { source: { context: evil, server: "" } }, skipped: [{ cluster: evil, node: evil, reason: evil }] });
     expect(page).not.toContain("<script>alert");
     expect(page).not.toContain("<img");
     expect(page.match(/<\/script>/g)!.length).toBe(2);

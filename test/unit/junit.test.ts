@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { ResultSet } from "../../src/results/set.ts";
 import { join } from "node:path";
 import { writeJUnit, xmlEscape } from "../../src/report/junit.ts";
 import type { ResultsDocument } from "../../src/results/document.ts";
@@ -38,8 +39,8 @@ describe("junit", () => {
   test("errors, skipped nodes, and names and reasons that need escaping", () => {
     const doc = fourNodes();
     const nasty = `</testcase><x a="1">&amp; 'q' \u0001</script>`;
-    const results = doc.results.map((r, k) => (k === 0 ? { ...r, status: "Error" as const, reason: nasty, reasonCode: "exec-failed" as const } : k === 1 ? { ...r, source: { ...r.source, node: `a<b>&"c"` } } : r));
-    const d: ResultsDocument = { ...doc, results, skipped: [{ cluster: "kind-netdoctor", node: "node-a5", reason: "Pending: <ImagePullBackOff>" }],
+    const results = [...doc.results].map((r, k) => (k === 0 ? { ...r, status: "Error" as const, reason: nasty, reasonCode: "exec-failed" as const } : k === 1 ? { ...r, source: { ...r.source, node: `a<b>&"c"` } } : r));
+    const d: ResultsDocument = { ...doc, results: ResultSet.fromRecords(results), skipped: [{ cluster: "kind-netdoctor", node: "node-a5", reason: "Pending: <ImagePullBackOff>" }],
       summary: { ...doc.summary, errors: 1, succeeded: doc.summary.succeeded - 1, skippedNodes: 1 } };
     const xml = collect((sink) => writeJUnit(d, sink));
     validate(xml);

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { ResultSet } from "../../src/results/set.ts";
 import { mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +8,7 @@ import { complete } from "../../src/cli/completion.ts";
 import { ExitCode, NetdoctorError } from "../../src/errors.ts";
 import type { Io } from "../../src/runtime/io.ts";
 import { compareRuns } from "../../src/results/compare.ts";
+import { saveResults } from "../../src/results/store.ts";
 import type { ResultsDocument } from "../../src/results/document.ts";
 import { FOUR_NODES, fourNodes } from "../helpers/docs.ts";
 
@@ -28,11 +30,11 @@ async function run(argv: string[], c = ctx()): Promise<{ code: number; message?:
 /** The 4-node run with node-a1 -> node-a2 fixed and node-a3 -> node-a4 tcp broken, node-a4 gone as a source... */
 function later(): ResultsDocument {
   const doc = fourNodes();
-  const results = doc.results
+  const results = [...doc.results]
     .filter((r) => r.source.node !== "node-a4" && r.target.node !== "node-a4")
     .map((r) => (r.source.node === "node-a1" && r.target.node === "node-a2" ? { ...r, status: "Succeeded" as const, reason: "", reasonCode: "ok" as const }
       : r.source.node === "node-a3" && r.target.node === "node-a1" && r.protocol === "tcp" ? { ...r, status: "Failed" as const, reason: "connection refused", reasonCode: "refused" as const } : r));
-  return { ...doc, results, summary: { ...doc.summary, pairs: results.length, failed: 1, succeeded: results.length - 1 } };
+  return { ...doc, results: ResultSet.fromRecords(results), summary: { ...doc.summary, pairs: results.length, failed: 1, succeeded: results.length - 1 } };
 }
 
 describe("report", () => {
@@ -93,7 +95,7 @@ describe("report", () => {
   test("--compare OLD [NEW]: fixed, newly failing, still failing, nodes gone; exit 1 only when something newly fails", async () => {
     const c = ctx();
     const newer = join(c.cwd, "new.json");
-    writeFileSync(newer, JSON.stringify(later()));
+    saveResults(newer, later());
     const forward = ctx();
     expect((await run(["report", "--compare", FOUR_NODES, newer], forward)).code).toBe(ExitCode.ProblemsFound);
     expect(forward.out()).toContain("2 fixed, 1 newly failing, 0 still failing; 0 nodes added, 1 gone");

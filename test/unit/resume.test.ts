@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { defaultSettings } from "../../src/config/settings.ts";
+import { ResultSet } from "../../src/results/set.ts";
 import type { ResultRecord, ResultsDocument } from "../../src/results/document.ts";
 import { compare, fromNetctlResume, isDue, isEmpty, isNetctlResume, merge, whatToRecheck } from "../../src/results/resume.ts";
 import { pairKey } from "../../src/results/compare.ts";
@@ -12,10 +13,11 @@ const rec = (src: string, dst: string, protocol: "icmp" | "tcp", status: ResultR
 function doc(results: ResultRecord[], skipped: string[] = []): ResultsDocument {
   return {
     apiVersion: "netdoctor.io/v1", kind: "CheckResults", partial: false, startedAt: "", finishedAt: "", clusters: { source: { context: "c", server: "s" } },
-    run: { id: "r1", namespace: "netdoctor", kept: false }, settings: defaultSettings(), findings: [], skipped: skipped.map((node) => ({ cluster: "c", node, reason: "x" })), results,
+    run: { id: "r1", namespace: "netdoctor", kept: false }, settings: defaultSettings(), findings: [], skipped: skipped.map((node) => ({ cluster: "c", node, reason: "x" })), results: set(results),
     summary: { nodesTotal: 3, nodesChecked: 3 - skipped.length, pairs: results.length, succeeded: 0, failed: 0, errors: 0, skippedNodes: skipped.length, execs: 0, retries: 0, durationMs: 0 },
   };
 }
+const set = (records: ResultRecord[]) => ResultSet.fromRecords(records);
 const floater = (node: string, ip: string): Floater => ({ cluster: "c", node, pod: `p-${node}`, namespace: "ns", network: "pod", ips: [ip], hostIps: [] });
 
 describe("resume", () => {
@@ -42,10 +44,10 @@ describe("resume", () => {
   test("what changed, and the merged results", () => {
     const before = [rec("a", "b", "icmp", "Failed"), rec("b", "a", "tcp", "Error"), rec("c", "a", "tcp", "Failed"), rec("a", "c", "icmp", "Succeeded")];
     const after = [rec("a", "b", "icmp", "Succeeded"), rec("b", "a", "tcp", "Failed"), rec("c", "a", "tcp", "Failed")];
-    const o = compare(before, after, whatToRecheck(doc(before)), []);
+    const o = compare(set(before), set(after), whatToRecheck(doc(before)), []);
     expect(o).toMatchObject({ pairs: 3, fixed: [pairKey(after[0]!)], stillFailing: [pairKey(after[2]!)], newlyFailing: [pairKey(after[1]!)], notRechecked: [] });
-    const merged = merge(doc(before), after, o, { skipped: [], partial: false, execs: 2, retries: 0, durationMs: 5 });
-    expect(merged.results).toHaveLength(4);
+    const merged = merge(doc(before), set(after), o, { skipped: [], partial: false, execs: 2, retries: 0, durationMs: 5 });
+    expect(merged.results.size).toBe(4);
     expect(merged.summary).toMatchObject({ pairs: 4, succeeded: 2, failed: 2, errors: 0 });
   });
   test("netctl's resume.json", () => {
@@ -53,8 +55,8 @@ describe("resume", () => {
     expect(isNetctlResume(rows)).toBe(true);
     expect(isNetctlResume({ results: [] })).toBe(false);
     const d = fromNetctlResume(rows, { context: "c", server: "s", settings: { ...defaultSettings(), protocols: ["tcp"] } });
-    expect(d.results).toHaveLength(1);
-    expect(d.results[0]!.reason).toBe("netctl: exec error");
+    expect(d.results.size).toBe(1);
+    expect([...d.results][0]!.reason).toBe("netctl: exec error");
     expect(whatToRecheck(d).keys).toEqual(new Set([pairKey(rec("a", "b", "tcp", "Error"))]));
     expect(isNetctlResume([{ srcNodeName: "a", dstNodeName: "b" }])).toBe(false);
   });
@@ -62,11 +64,11 @@ describe("resume", () => {
     const before = [rec("a", "b", "icmp", "Failed"), rec("a", "gone", "tcp", "Failed"), rec("gone", "a", "icmp", "Error")];
     const due = whatToRecheck(doc(before));
     const after = [rec("a", "b", "icmp", "Succeeded")];
-    const o = compare(before, after, due, ["gone"]);
+    const o = compare(set(before), set(after), due, ["gone"]);
     expect(o.fixed).toEqual([pairKey(after[0]!)]);
     expect(o.notRechecked).toEqual([pairKey(before[1]!), pairKey(before[2]!)].sort());
-    const merged = merge(doc(before), after, o, { skipped: [], partial: false, execs: 1, retries: 0, durationMs: 5 });
-    const stale = merged.results.filter((r) => r.status !== "Succeeded");
+    const merged = merge(doc(before), set(after), o, { skipped: [], partial: false, execs: 1, retries: 0, durationMs: 5 });
+    const stale = [...merged.results].filter((r) => r.status !== "Succeeded");
     expect(stale).toHaveLength(2);
     expect(stale.map((r) => r.reason)).toEqual([
       "not re-checked (node 'gone' is not in the cluster); last run: x",
@@ -76,9 +78,9 @@ describe("resume", () => {
   });
   test("a pair not re-checked because the run was interrupted says so", () => {
     const before = [rec("a", "b", "icmp", "Failed")];
-    const o = compare(before, [], whatToRecheck(doc(before)), []);
-    const merged = merge(doc(before), [], o, { skipped: [], partial: true, execs: 0, retries: 0, durationMs: 1 });
-    expect(merged.results[0]!.reason).toBe("not re-checked (the resume was interrupted); last run: x");
+    const o = compare(set(before), set([]), whatToRecheck(doc(before)), []);
+    const merged = merge(doc(before), set([]), o, { skipped: [], partial: true, execs: 0, retries: 0, durationMs: 1 });
+    expect([...merged.results][0]!.reason).toBe("not re-checked (the resume was interrupted); last run: x");
     expect(merged.partial).toBe(true);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { load } from "js-yaml";
 import { defaultSettings } from "../../src/config/settings.ts";
 import type { ResultRecord, ResultsDocument } from "../../src/results/document.ts";
-import { sortResults } from "../../src/results/document.ts";
+import { ResultSet } from "../../src/results/set.ts";
 import { writeJson, writeYaml } from "../../src/results/write.ts";
 
 const rec = (src: string, dst: string, protocol: "icmp" | "tcp"): ResultRecord => ({
@@ -10,7 +10,7 @@ const rec = (src: string, dst: string, protocol: "icmp" | "tcp"): ResultRecord =
 });
 const doc = (results: ResultRecord[]): ResultsDocument => ({
   apiVersion: "netdoctor.io/v1", kind: "CheckResults", partial: false, startedAt: "s", finishedAt: "f", clusters: { source: { context: "c", server: "https://x" } },
-  run: { id: "r", namespace: "n", kept: false }, settings: defaultSettings(), findings: [], skipped: [], results,
+  run: { id: "r", namespace: "n", kept: false }, settings: defaultSettings(), findings: [], skipped: [], results: ResultSet.fromRecords(results),
   summary: { nodesTotal: 2, nodesChecked: 2, pairs: results.length, succeeded: results.length, failed: 0, errors: 0, skippedNodes: 0, execs: 1, retries: 0, durationMs: 1 },
 });
 const collect = (fn: (s: { write(c: string | Uint8Array): void }) => void) => {
@@ -24,7 +24,7 @@ describe("streamed results", () => {
     const d = doc(Array.from({ length: 30_000 }, (_, k) => rec(`n${k % 100}`, `n${(k + 1) % 100}`, k % 2 ? "icmp" : "tcp")));
     const chunks = collect((s) => writeJson(d, s));
     expect(chunks.length).toBeGreaterThan(3);
-    expect(JSON.parse(chunks.join(""))).toEqual(JSON.parse(JSON.stringify(d)));
+    expect(JSON.parse(chunks.join(""))).toEqual(JSON.parse(JSON.stringify({ ...d, results: [...d.results] })));
   });
   test("byte for byte what JSON.stringify writes, escapes and optional fields included", () => {
     const odd: ResultRecord[] = [
@@ -34,7 +34,7 @@ describe("streamed results", () => {
       { ...rec("a", "dns", "icmp"), protocol: "dns", target: { cluster: "", node: "", ip: "", name: "kubernetes.default.svc.cluster.local" } },
     ];
     const d = doc(odd);
-    const expected = `${JSON.stringify({ ...d, results: "@" }, null, 2).split('"@"').join(`[\n    ${odd.map((r) => JSON.stringify(r)).join(",\n    ")}\n  ]`)}\n`;
+    const expected = `${JSON.stringify({ ...d, results: "@" }, null, 2).split('"@"').join(`[\n    ${[...d.results].map((r) => JSON.stringify(r)).join(",\n    ")}\n  ]`)}\n`;
     expect(collect((s) => writeJson(d, s)).join("")).toBe(expected);
   });
   test("an empty result list is valid JSON too", () => {
@@ -42,10 +42,10 @@ describe("streamed results", () => {
   });
   test("YAML written in pieces loads back to the document", () => {
     const d = doc([rec("a", "b", "icmp"), rec("b", "a", "tcp")]);
-    expect(load(collect((s) => writeYaml(d, s)).join(""))).toEqual(JSON.parse(JSON.stringify(d)));
+    expect(load(collect((s) => writeYaml(d, s)).join(""))).toEqual(JSON.parse(JSON.stringify({ ...d, results: [...d.results] })));
   });
   test("results sort by source, then target, in natural node order", () => {
-    const sorted = sortResults([rec("n10", "n2", "icmp"), rec("n2", "n10", "tcp"), rec("n2", "n10", "icmp"), rec("n2", "n3", "icmp")]);
+    const sorted = [...ResultSet.fromRecords([rec("n10", "n2", "icmp"), rec("n2", "n10", "tcp"), rec("n2", "n10", "icmp"), rec("n2", "n3", "icmp")])];
     expect(sorted.map((r) => `${r.source.node}>${r.target.node} ${r.protocol}`)).toEqual(["n2>n3 icmp", "n2>n10 icmp", "n2>n10 tcp", "n10>n2 icmp"]);
   });
 });
@@ -54,7 +54,7 @@ describe("table", () => {
   test("shows at most MAX_TABLE_ROWS rows and says how many more there are", async () => {
     const { renderTable, MAX_TABLE_ROWS } = await import("../../src/report/table.ts");
     const failed = Array.from({ length: MAX_TABLE_ROWS + 7 }, (_, k) => ({ ...rec(`n${k}`, "m", "icmp"), status: "Failed" as const, reason: "timeout" }));
-    const text = renderTable(failed, { wide: false, columns: 120, color: false }, false);
+    const text = renderTable(ResultSet.fromRecords(failed), { wide: false, columns: 120, color: false }, false);
     expect(text).toContain(`... and 7 more failed or untested pairs`);
     expect(text.split("\n").filter((l) => l.includes("timeout"))).toHaveLength(MAX_TABLE_ROWS);
   });

@@ -36,10 +36,10 @@ export default async function check(args: Args, io: Io): Promise<ExitCode> {
     const up = await floatersUp(plans, settings, life, progress, runId);
     const legs = legsOf({ ...settings, sampling }, settings.direction, clusters, up);
     const sampled = sampling && { targetsPerSource: sampling.k, seed: sampling.seed, fullMesh: pairsOf(legsOf(settings, settings.direction, clusters, up)) };
-    const { batches, stats } = await probeAll(legs, clusters, settings, life, progress);
+    const { results, stats } = await probeAll(legs, up, clusters, settings, life, progress);
     const doc = buildDocument({
       settings, startedAt, partial: life.interrupted, clusters: clusterList(clusters).map((c) => c.target),
-      floaters: up, batches, stats, sampled,
+      floaters: up, results, stats, sampled,
     });
     return finishRun(doc, resultsFile, settings.output, io, files);
   });

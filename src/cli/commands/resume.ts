@@ -57,8 +57,7 @@ export default async function resume(args: Args, io: Io): Promise<ExitCode> {
   return new Lifecycle(io).run(async (life) => {
     const floaters = (kept && (await reuseKept(plans, kept, previous.doc.run.namespace, settings, life, progress))) || (await floatersUp(plans, settings, life, progress, runId));
     const legs = legsOf(settings, settings.direction, clusters, floaters).map((leg) => ({ ...leg, plans: narrowPlans(leg.plans, isDue(recheck)) }));
-    const { batches, stats } = await probeAll(legs, clusters, settings, life, progress);
-    const rechecked = batches.flat();
+    const { results: rechecked, stats } = await probeAll(legs, floaters, clusters, settings, life, progress);
     const outcome = compare(previous.doc.results, rechecked, recheck, missingNodes);
     const doc = {
       ...merge(previous.doc, rechecked, outcome, {

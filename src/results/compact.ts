@@ -1,0 +1,147 @@
+// The results file's compact form (netdoctor.io/v2): a set's matrices as JSON, each matrix in
+// chunks of rows, gzip-compressed and base64-encoded; the pairs held as records stay records
+// beside it. 25 million healthy pairs take tens of MB, not GB. Written chunk by chunk (never the
+// whole file in memory) and read back checked: a bad field is named, never a TypeError later.
+import { gunzipSync, gzipSync } from "node:zlib";
+import { FAMILIES, MESH_PROTOCOLS, NO_RTT, ResultSet, type NodeRef } from "./set.ts";
+import type { ResultRecord } from "./document.ts";
+
+export interface MeshLayerJson {
+  protocol: (typeof MESH_PROTOCOLS)[number];
+  family: (typeof FAMILIES)[number];
+  /** Per node (the mesh's node list): the address its cells were probed at, "" for none. */
+  targets: string[];
+  /** Per node: the port probed (tcp, nodeport), 0 for none. Absent for icmp and mtu. */
+  ports?: number[];
+  /** Per chunk of `rowsPerChunk` source rows: one byte per cell (1: succeeded, 0: not held). */
+  succeeded: string[];
+  /** icmp: per chunk, the RTT of each held cell in order, microseconds, `rttBytes` wide,
+   * little-endian; all ones for none. */
+  rttUs?: string[];
+  rttBytes?: 2 | 4;
+}
+
+export interface MeshJson {
+  encoding: "gzip+base64";
+  /** Rows and columns of every matrix. */
+  nodes: NodeRef[];
+  /** Per family, per node: the source address of its cells ("" for none). */
+  sources: Record<(typeof FAMILIES)[number], string[]>;
+  rowsPerChunk: number;
+  layers: MeshLayerJson[];
+}
+
+/** About a million cells per chunk: large enough to compress well, small enough to hold. */
+const CELLS_PER_CHUNK = 1 << 20;
+const encode = (bytes: Uint8Array) => Buffer.from(gzipSync(bytes, { level: 1 })).toString("base64");
+
+/** The mesh of a set as JSON, written in pieces: `write` gets each chunk's text as it is made. */
+export function writeMesh(set: ResultSet, write: (text: string) => void): void {
+  const n = set.side;
+  const rowsPerChunk = Math.max(1, Math.floor(CELLS_PER_CHUNK / Math.max(1, n)));
+  const nodes = set.nodes.slice(0, n);
+  const sources = Object.fromEntries(FAMILIES.map((f) => [f, nodes.map((_, s) => set.sourceOf(s, f).ip)]));
+  write(`{"encoding":"gzip+base64","nodes":${JSON.stringify(nodes)},"sources":${JSON.stringify(sources)},"rowsPerChunk":${rowsPerChunk},"layers":[`);
+  set.layers.filter((l) => l?.count).forEach((layer, k) => {
+    const { protocol, family, targets, ok, rttUs } = layer!;
+    const ports = protocol === "tcp" || protocol === "nodeport" ? nodes.map((_, t) => targets[t]?.port ?? 0) : undefined;
+    write(`${k ? "," : ""}{"protocol":"${protocol}","family":"${family}","targets":${JSON.stringify(nodes.map((_, t) => targets[t]?.ip ?? ""))}${ports ? `,"ports":${JSON.stringify(ports)}` : ""},"succeeded":[`);
+    for (let row = 0; row < n; row += rowsPerChunk) write(`${row ? "," : ""}"${encode(ok.subarray(row * n, Math.min(n, row + rowsPerChunk) * n))}"`);
+    write("]");
+    if (rttUs) {
+      // Two bytes per RTT when all fit (under 65.5 ms), as on a healthy cluster.
+      let wide = false;
+      for (let k = 0; k < ok.length && !wide; k++) wide = ok[k] === 1 && rttUs[k] !== NO_RTT && rttUs[k]! >= 0xffff;
+      const width = wide ? 4 : 2;
+      write(`,"rttBytes":${width},"rttUs":[`);
+      for (let row = 0; row < n; row += rowsPerChunk) {
+        const [from, to] = [row * n, Math.min(n, row + rowsPerChunk) * n];
+        let held = 0;
+        for (let k = from; k < to; k++) held += ok[k]!;
+        const bytes = Buffer.alloc(held * width);
+        for (let k = from, at = 0; k < to; k++) {
+          if (!ok[k]) continue;
+          const us = rttUs[k]!;
+          if (width === 2) bytes.writeUInt16LE(us === NO_RTT ? 0xffff : us, at);
+          else bytes.writeUInt32LE(us, at);
+          at += width;
+        }
+        write(`${row ? "," : ""}"${encode(bytes)}"`);
+      }
+      write("]");
+    }
+    write("}");
+  });
+  write("]}");
+}
+
+type Bad = (field: string, why: string) => Error;
+
+/** A set from a file's mesh and records; `bad` names a field that is wrong. */
+export function readMesh(raw: unknown, records: ResultRecord[], bad: Bad): ResultSet {
+  const mesh = raw as Partial<MeshJson>;
+  if (typeof raw !== "object" || raw === null) throw bad("mesh", "is not an object");
+  if (mesh.encoding !== "gzip+base64") throw bad("mesh.encoding", `is ${JSON.stringify(mesh.encoding)}, not "gzip+base64"`);
+  if (!Array.isArray(mesh.nodes) || !mesh.nodes.every((x) => typeof x?.cluster === "string" && typeof x?.node === "string")) throw bad("mesh.nodes", "is not a list of {cluster, node}");
+  const nodes = mesh.nodes;
+  const n = nodes.length;
+  const perNode = (v: unknown, field: string, kind: "string" | "number"): unknown[] => {
+    if (!Array.isArray(v) || v.length !== n || !v.every((x) => typeof x === kind)) throw bad(field, `is not a list of ${n} ${kind}s`);
+    return v;
+  };
+  const sources = mesh.sources as Record<string, unknown> | undefined;
+  if (typeof sources !== "object" || sources === null) throw bad("mesh.sources", "is missing");
+  const sourceIps = FAMILIES.map((f) => perNode(sources[f], `mesh.sources.${f}`, "string") as string[]);
+  const rowsPerChunk = mesh.rowsPerChunk;
+  if (typeof rowsPerChunk !== "number" || !Number.isInteger(rowsPerChunk) || rowsPerChunk < 1) throw bad("mesh.rowsPerChunk", "is not a positive integer");
+  if (!Array.isArray(mesh.layers)) throw bad("mesh.layers", "is not a list");
+  const set = new ResultSet(nodes);
+  // Endpoints made once per node, shared by its cells as a run's probes share them.
+  const sourceEnds = FAMILIES.map((_, f) => nodes.map((x, s) => ({ cluster: x.cluster, node: x.node, ip: sourceIps[f]![s]! })));
+  const chunks = Math.ceil(n / rowsPerChunk);
+  const decode = (v: unknown, field: string, length?: number): Buffer => {
+    if (typeof v !== "string") throw bad(field, "is not a string");
+    let bytes: Buffer;
+    try {
+      bytes = gunzipSync(Buffer.from(v, "base64"));
+    } catch (err) {
+      throw bad(field, `is not gzip+base64 data (${(err as Error).message})`);
+    }
+    if (length !== undefined && bytes.length !== length) throw bad(field, `holds ${bytes.length} bytes, not ${length}`);
+    return bytes;
+  };
+  mesh.layers.forEach((layer, k) => {
+    const field = `mesh.layers[${k}]`;
+    if (!MESH_PROTOCOLS.includes(layer?.protocol) || !FAMILIES.includes(layer?.family)) throw bad(field, "has no known protocol and family");
+    const targets = perNode(layer.targets, `${field}.targets`, "string") as string[];
+    const ports = layer.ports === undefined ? undefined : (perNode(layer.ports, `${field}.ports`, "number") as number[]);
+    const targetEnds = nodes.map((x, t) => ({ cluster: x.cluster, node: x.node, ip: targets[t]!, ...(ports?.[t] ? { port: ports[t] } : {}) }));
+    const sourceEnd = sourceEnds[FAMILIES.indexOf(layer.family)]!;
+    if (!Array.isArray(layer.succeeded) || layer.succeeded.length !== chunks) throw bad(`${field}.succeeded`, `is not a list of ${chunks} chunks`);
+    const rtt = layer.protocol === "icmp" && layer.rttUs !== undefined;
+    if (rtt && (!Array.isArray(layer.rttUs) || layer.rttUs.length !== chunks)) throw bad(`${field}.rttUs`, `is not a list of ${chunks} chunks`);
+    if (rtt && layer.rttBytes !== 2 && layer.rttBytes !== 4) throw bad(`${field}.rttBytes`, "is not 2 or 4");
+    for (let c = 0; c < chunks; c++) {
+      const [from, to] = [c * rowsPerChunk, Math.min(n, (c + 1) * rowsPerChunk)];
+      const ok = decode(layer.succeeded[c], `${field}.succeeded[${c}]`, (to - from) * n);
+      const held = ok.reduce((sum, b) => sum + (b ? 1 : 0), 0);
+      const rtts = rtt ? decode(layer.rttUs![c], `${field}.rttUs[${c}]`, held * layer.rttBytes!) : undefined;
+      let next = 0;
+      for (let s = from; s < to; s++) {
+        for (let t = 0; t < n; t++) {
+          if (!ok[(s - from) * n + t]) continue;
+          let rttMs: number | undefined;
+          if (rtts) {
+            const us = layer.rttBytes === 2 ? rtts.readUInt16LE(next * 2) : rtts.readUInt32LE(next * 4);
+            rttMs = (layer.rttBytes === 2 ? us === 0xffff : us === NO_RTT) ? undefined : us / 1000;
+            next++;
+          }
+          if (!targets[t]) throw bad(`${field}.targets[${t}]`, "is empty, but cells are held for it");
+          if (!set.restore(layer.protocol, layer.family, sourceEnd[s]!, targetEnds[t]!, rttMs)) throw bad(`${field}.succeeded[${c}]`, `holds the pair ${nodes[s]!.node} -> ${nodes[t]!.node} twice`);
+        }
+      }
+    }
+  });
+  for (const r of records) set.addRecord(r);
+  return set;
+}

@@ -1,0 +1,401 @@
+// Every pair's verdict of a run, held compactly. The mass of a healthy mesh, the plain successes
+// of the node-to-node layers (icmp, mtu, nodeport, tcp; per address family), is one byte per cell
+// of a source x target matrix, and four more for an icmp RTT; every other pair (failed, lossy,
+// not tested, Services, DNS, custom targets, an address the matrix does not hold) is a full
+// record. 25 million pairs of a 5,000-node icmp mesh take 125 MB rather than several GB.
+// Iterated, the set gives every pair as a record again, in report order.
+import { NODE_ORDER } from "../node-order.ts";
+import type { Family, ProbeProtocol, Verdict } from "../probe/types.ts";
+import type { ResultRecord } from "./document.ts";
+
+export interface NodeRef {
+  cluster: string;
+  node: string;
+}
+
+type SourceEnd = ResultRecord["source"];
+type TargetEnd = ResultRecord["target"];
+
+/** The layers a matrix holds, in report order (protocol, then family). */
+export const MESH_PROTOCOLS = ["icmp", "mtu", "nodeport", "tcp"] as const;
+export const FAMILIES = ["ipv4", "ipv6"] as const;
+export type MeshProtocol = (typeof MESH_PROTOCOLS)[number];
+
+/** No RTT in an icmp cell (a reply without busybox's summary line). */
+export const NO_RTT = 0xffffffff;
+
+export interface Layer {
+  protocol: MeshProtocol;
+  family: Family;
+  /** Per target node: the endpoint its cells were probed at (the first one seen). */
+  targets: (TargetEnd | undefined)[];
+  /** Per cell (source * side + target): 1 when the pair plainly succeeded. */
+  ok: Uint8Array;
+  /** icmp only: per cell, the RTT in microseconds (NO_RTT when none). */
+  rttUs?: Uint32Array;
+  /** Cells held, per source node and per target node. */
+  outCount: Uint32Array;
+  inCount: Uint32Array;
+  count: number;
+}
+
+/** Counts of the pairs by verdict (whole set, or one direction between clusters). */
+export interface Counts {
+  pairs: number;
+  succeeded: number;
+  failed: number;
+  errors: number;
+}
+
+const layerIndex = (protocol: string, family: string): number => {
+  const p = MESH_PROTOCOLS.indexOf(protocol as MeshProtocol);
+  return p < 0 ? -1 : p * 2 + (family === "ipv6" ? 1 : 0);
+};
+const familyIndex = (family: string) => (family === "ipv6" ? 1 : 0);
+const nodeKey = (cluster: string, node: string) => `${cluster}\u0000${node}`;
+
+/** Report order of records: source node, target node (none first), then this: protocol, family,
+ * target address and name. */
+function compareSamePair(a: ResultRecord, b: ResultRecord): number {
+  return (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : 0) || (a.family < b.family ? -1 : a.family > b.family ? 1 : 0) ||
+    NODE_ORDER.compare(a.target.ip, b.target.ip) || NODE_ORDER.compare(a.target.name ?? "", b.target.name ?? "");
+}
+
+export class ResultSet {
+  /** Every node the set names; the first `side` are the matrices' rows and columns. */
+  readonly nodes: NodeRef[] = [];
+  readonly side: number;
+  readonly layers: (Layer | undefined)[] = new Array(MESH_PROTOCOLS.length * 2);
+  /** Per family and source node: the source endpoint of its cells. */
+  private readonly sources: (SourceEnd | undefined)[];
+  private readonly index = new Map<string, number>();
+  /** Endpoint objects already looked up (probes share them): no string key per pair. */
+  private readonly known = new Map<object, number>();
+  private records: ResultRecord[] = [];
+  private sorted = true;
+  private held = 0;
+
+  /** `nodes`: the nodes whose pairs the matrices may hold (a run's floaters), in any order. */
+  constructor(nodes: Iterable<NodeRef>) {
+    const unique = new Map<string, NodeRef>();
+    for (const n of nodes) unique.set(nodeKey(n.cluster, n.node), { cluster: n.cluster, node: n.node });
+    const ordered = [...unique.values()].sort((a, b) => (a.cluster < b.cluster ? -1 : a.cluster > b.cluster ? 1 : 0) || NODE_ORDER.compare(a.node, b.node));
+    for (const n of ordered) this.nodeOf(n);
+    this.side = this.nodes.length;
+    this.sources = new Array(2 * this.side);
+  }
+
+  /** A set of the given records (a saved file, a test), its nodes the records' own. */
+  static fromRecords(records: Iterable<ResultRecord>, nodes: NodeRef[] = []): ResultSet {
+    const list = [...records];
+    const set = new ResultSet([...nodes, ...list.flatMap((r) => (r.target.node ? [r.source, r.target] : [r.source]))]);
+    for (const r of list) set.addRecord(r);
+    return set;
+  }
+
+  /** Pairs in the set. */
+  get size(): number {
+    return this.held + this.records.length;
+  }
+
+  /** The node's index, added when new (beyond the matrices: its pairs are records). */
+  nodeOf(e: NodeRef): number {
+    const key = nodeKey(e.cluster, e.node);
+    let k = this.index.get(key);
+    if (k === undefined) {
+      k = this.nodes.push({ cluster: e.cluster, node: e.node }) - 1;
+      this.index.set(key, k);
+    }
+    return k;
+  }
+
+  /** A node's index, if the set knows it. */
+  find(e: NodeRef): number | undefined {
+    return this.index.get(nodeKey(e.cluster, e.node));
+  }
+
+  /** A probe's endpoint (an object every probe of it shares). */
+  private cellIndex(e: NodeRef): number {
+    const k = this.known.get(e);
+    if (k !== undefined) return k;
+    const found = this.index.get(nodeKey(e.cluster, e.node)) ?? -1;
+    this.known.set(e, found);
+    return found;
+  }
+
+  add(v: Verdict): void {
+    const p = v.probe;
+    if (v.status === "Succeeded" && v.reasonCode === "ok" && !v.reason && !p.custom && this.hold(p.protocol, p.family, p.source, p.target, v.rttMs, v.lossPct, true)) return;
+    this.keep(recordOf(v));
+  }
+
+  addRecord(r: ResultRecord): void {
+    if (r.status === "Succeeded" && (r.reasonCode === "ok" || r.reasonCode === undefined) && !r.reason && !r.custom && this.hold(r.protocol, r.family, r.source, r.target, r.rttMs, r.lossPct, false)) return;
+    this.keep(r);
+  }
+
+  private keep(r: ResultRecord): void {
+    this.nodeOf(r.source);
+    if (r.target.node) this.nodeOf(r.target);
+    this.records.push(r);
+    this.sorted = false;
+  }
+
+  /** A held cell read back from a file (compact.ts); endpoints shared per node. False when the
+   * cell is held already. */
+  restore(protocol: MeshProtocol, family: Family, source: SourceEnd, target: TargetEnd, rttMs: number | undefined): boolean {
+    return this.hold(protocol, family, source, target, rttMs, protocol === "icmp" ? 0 : undefined, true);
+  }
+
+  /** Into a matrix, when the pair is a plain success the cell can say all of. */
+  private hold(protocol: ProbeProtocol, family: Family, source: SourceEnd, target: TargetEnd, rttMs: number | undefined, lossPct: number | undefined, shared: boolean): boolean {
+    const l = layerIndex(protocol, family);
+    if (l < 0 || target.name !== undefined || !target.node) return false;
+    // What the cell implies: an icmp success lost nothing (and may have an RTT), others have neither.
+    if (protocol === "icmp" ? lossPct !== 0 : lossPct !== undefined || rttMs !== undefined) return false;
+    const n = this.side;
+    const s = shared ? this.cellIndex(source) : this.find(source) ?? -1;
+    const t = shared ? this.cellIndex(target) : this.find(target) ?? -1;
+    if (s < 0 || s >= n || t < 0 || t >= n) return false;
+    const f = familyIndex(family) * n + s;
+    const src = this.sources[f];
+    if (src ? src.ip !== source.ip : false) return false;
+    const layer = (this.layers[l] ??= this.newLayer(l));
+    const held = layer.targets[t];
+    if (held && (held.ip !== target.ip || held.port !== target.port)) return false;
+    const k = s * n + t;
+    if (layer.ok[k]) return false; // the same pair twice: the second is a record
+    if (!src) this.sources[f] = source;
+    if (!held) layer.targets[t] = target;
+    layer.ok[k] = 1;
+    if (layer.rttUs) layer.rttUs[k] = rttMs === undefined ? NO_RTT : Math.round(rttMs * 1000);
+    layer.outCount[s]!++;
+    layer.inCount[t]!++;
+    layer.count++;
+    this.held++;
+    return true;
+  }
+
+  private newLayer(l: number): Layer {
+    const n = this.side;
+    const protocol = MESH_PROTOCOLS[l >> 1]!;
+    return {
+      protocol, family: FAMILIES[l & 1]!, targets: new Array(n), ok: new Uint8Array(n * n),
+      ...(protocol === "icmp" ? { rttUs: new Uint32Array(n * n).fill(NO_RTT) } : {}),
+      outCount: new Uint32Array(n), inCount: new Uint32Array(n), count: 0,
+    };
+  }
+
+  /** The source endpoint of a node's cells in a family. */
+  sourceOf(s: number, family: Family): SourceEnd {
+    const n = this.nodes[s]!;
+    return this.sources[familyIndex(family) * this.side + s] ?? { cluster: n.cluster, node: n.node, ip: "" };
+  }
+
+  /** Pairs held as records (every pair that did not plainly succeed, and the rest), in report order. */
+  kept(): ResultRecord[] {
+    if (!this.sorted) {
+      // Ranks looked up once per record, not per comparison (a v1 file has every pair a record).
+      const order = this.order();
+      const keyed = this.records.map((r) => ({ r, s: order[this.find(r.source)!]!, t: r.target.node ? order[this.find(r.target)!]! : -1 }));
+      keyed.sort((a, b) => a.s - b.s || a.t - b.t || compareSamePair(a.r, b.r));
+      this.records = keyed.map((k) => k.r);
+      this.sorted = true;
+    }
+    return this.records;
+  }
+
+  /** Pairs that failed or could not be tested, in report order. */
+  notSucceeded(): ResultRecord[] {
+    return this.kept().filter((r) => r.status !== "Succeeded");
+  }
+
+  /** Each node's place in report order (nodes appended after the matrices sort in too). */
+  private order(): Int32Array {
+    const byName = this.nodes.map((_, k) => k).sort((a, b) => {
+      const [x, y] = [this.nodes[a]!, this.nodes[b]!];
+      return (x.cluster < y.cluster ? -1 : x.cluster > y.cluster ? 1 : 0) || NODE_ORDER.compare(x.node, y.node);
+    });
+    const rank = new Int32Array(this.nodes.length);
+    byName.forEach((node, k) => (rank[node] = k));
+    return rank;
+  }
+
+  /** A held cell as a record. */
+  cell(l: number, s: number, t: number): ResultRecord {
+    const layer = this.layers[l]!;
+    const rtt = layer.rttUs?.[s * this.side + t];
+    return {
+      source: this.sourceOf(s, layer.family), target: layer.targets[t]!, protocol: layer.protocol, family: layer.family,
+      status: "Succeeded", reason: "", reasonCode: "ok",
+      ...(rtt !== undefined && rtt !== NO_RTT ? { rttMs: rtt / 1000 } : {}),
+      ...(layer.protocol === "icmp" ? { lossPct: 0 } : {}),
+    };
+  }
+
+  /** Every pair, in report order: per source node, its records without a target node, then per
+   * target node its cells and records by protocol and family. */
+  *[Symbol.iterator](): Generator<ResultRecord> {
+    const records = this.kept();
+    const order = this.order();
+    const byRank = new Int32Array(this.nodes.length);
+    order.forEach((rank, node) => (byRank[rank] = node));
+    const n = this.side;
+    const layers = this.layers.flatMap((layer, l) => (layer ? [l] : []));
+    const rankOf = (e: NodeRef) => order[this.find(e)!]!;
+    let next = 0;
+    for (const s of byRank) {
+      const sRank = order[s]!;
+      // Records before this source's (none: sorted), then those of no target node.
+      while (next < records.length && rankOf(records[next]!.source) === sRank && !records[next]!.target.node) yield records[next++]!;
+      if (s < n) {
+        for (const t of byRank) {
+          if (t >= n) continue;
+          const tRank = order[t]!;
+          const k = s * n + t;
+          for (const l of layers) {
+            const layer = this.layers[l]!;
+            // Records of this pair and protocol that sort before the cell (none, or another address).
+            while (next < records.length && this.belongsBefore(records[next]!, sRank, tRank, layer, rankOf)) yield records[next++]!;
+            if (layer.ok[k]) yield this.cell(l, s, t);
+          }
+        }
+      }
+      while (next < records.length && rankOf(records[next]!.source) === sRank) yield records[next++]!;
+    }
+    while (next < records.length) yield records[next++]!;
+  }
+
+  /** Whether a record comes before the cells of `layer` between source and target ranks. */
+  private belongsBefore(r: ResultRecord, sRank: number, tRank: number, layer: Layer, rankOf: (e: NodeRef) => number): boolean {
+    if (rankOf(r.source) !== sRank || !r.target.node) return false;
+    const t = rankOf(r.target);
+    if (t !== tRank) return t < tRank;
+    return r.protocol < layer.protocol || (r.protocol === layer.protocol && r.family <= layer.family);
+  }
+
+  /** The pair a record-like names, if the set has it. */
+  lookup(p: Pick<ResultRecord, "source" | "target" | "protocol" | "family" | "custom">, keyOf: (p: Pick<ResultRecord, "source" | "target" | "protocol" | "family" | "custom">) => string): ResultRecord | undefined {
+    const l = layerIndex(p.protocol, p.family);
+    if (l >= 0 && !p.custom && p.target.node) {
+      const s = this.find(p.source);
+      const t = this.find(p.target);
+      if (s !== undefined && t !== undefined && s < this.side && t < this.side && this.layers[l]?.ok[s * this.side + t]) return this.cell(l, s, t);
+    }
+    this.byKey ??= new Map(this.kept().map((r) => [keyOf(r), r]));
+    return this.byKey.get(keyOf(p));
+  }
+  private byKey?: Map<string, ResultRecord>;
+
+  /** The pairs by verdict: all, and per direction between two clusters (cluster-crossing pairs). */
+  counts(): Counts & { directions: (Counts & { from: string; to: string })[] } {
+    const total: Counts = { pairs: this.size, succeeded: this.held, failed: 0, errors: 0 };
+    const directions = new Map<string, Counts & { from: string; to: string }>();
+    const direction = (from: string, to: string) => {
+      const key = nodeKey(from, to);
+      let d = directions.get(key);
+      if (!d) directions.set(key, (d = { from, to, pairs: 0, succeeded: 0, failed: 0, errors: 0 }));
+      return d;
+    };
+    for (const r of this.records) {
+      if (r.status === "Succeeded") total.succeeded++;
+      else if (r.status === "Failed") total.failed++;
+      else total.errors++;
+      if (!r.target.cluster || r.target.cluster === r.source.cluster) continue;
+      const d = direction(r.source.cluster, r.target.cluster);
+      d.pairs++;
+      if (r.status === "Succeeded") d.succeeded++;
+      else if (r.status === "Failed") d.failed++;
+      else d.errors++;
+    }
+    for (const [key, held] of this.heldBetweenClusters()) {
+      const [from, to] = key.split("\u0000") as [string, string];
+      if (from === to) continue;
+      const d = direction(from, to);
+      d.pairs += held;
+      d.succeeded += held;
+    }
+    const ordered = [...directions.values()].sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0) || (a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
+    return { ...total, directions: ordered };
+  }
+
+  /** Held cells per (source cluster, target cluster), keyed "from\0to". */
+  heldBetweenClusters(): Map<string, number> {
+    const out = new Map<string, number>();
+    const n = this.side;
+    const clusters = [...new Set(this.nodes.slice(0, n).map((x) => x.cluster))];
+    if (clusters.length <= 1) {
+      if (this.held) out.set(nodeKey(clusters[0]!, clusters[0]!), this.held);
+      return out;
+    }
+    const clusterOf = Int32Array.from(this.nodes.slice(0, n), (x) => clusters.indexOf(x.cluster));
+    const tally = new Float64Array(clusters.length * clusters.length);
+    for (const layer of this.layers) {
+      if (!layer) continue;
+      for (let s = 0; s < n; s++) {
+        if (!layer.outCount[s]) continue;
+        const row = clusterOf[s]! * clusters.length;
+        for (let t = 0, k = s * n; t < n; t++, k++) if (layer.ok[k]) tally[row + clusterOf[t]!]!++;
+      }
+    }
+    clusters.forEach((from, a) => clusters.forEach((to, b) => tally[a * clusters.length + b] && out.set(nodeKey(from, to), tally[a * clusters.length + b]!)));
+    return out;
+  }
+
+  /** Every held cell's RTT (icmp), with its source and target node and its layer. */
+  forEachRtt(visit: (s: number, t: number, rttMs: number, layer: number) => void): void {
+    const n = this.side;
+    this.layers.forEach((layer, l) => {
+      if (!layer?.rttUs) return;
+      const { ok, rttUs } = layer;
+      for (let k = 0; k < ok.length; k++) {
+        if (ok[k] && rttUs[k] !== NO_RTT) visit((k / n) | 0, k % n, rttUs[k]! / 1000, l);
+      }
+    });
+  }
+
+  /** The held RTTs (ms) to one target node, appended to `out`. */
+  rttsTo(t: number, out: number[]): void {
+    const n = this.side;
+    if (t >= n) return;
+    for (const layer of this.layers) {
+      if (!layer?.rttUs) continue;
+      for (let k = t; k < layer.ok.length; k += n) if (layer.ok[k] && layer.rttUs[k] !== NO_RTT) out.push(layer.rttUs[k]! / 1000);
+    }
+  }
+
+  /** Up to `max` held cells with an RTT to one target node, as records. */
+  heldTo(t: number, max: number): ResultRecord[] {
+    const out: ResultRecord[] = [];
+    const n = this.side;
+    this.layers.forEach((layer, l) => {
+      if (!layer?.rttUs || t >= n) return;
+      for (let s = 0; s < n && out.length < max; s++) if (layer.ok[s * n + t] && layer.rttUs[s * n + t] !== NO_RTT) out.push(this.cell(l, s, t));
+    });
+    return out;
+  }
+
+  /** Replaces the records (a resume's merge): `keep` maps each to its replacement, or drops it. */
+  replaceRecords(keep: (r: ResultRecord) => ResultRecord | undefined): void {
+    this.records = this.records.flatMap((r) => keep(r) ?? []);
+    this.sorted = false;
+    this.byKey = undefined;
+  }
+}
+
+/** Endpoints are the probe's own (shared) objects: results are written, never mutated. */
+export function recordOf(v: Verdict): ResultRecord {
+  const { probe } = v;
+  return {
+    source: probe.source,
+    target: probe.target,
+    protocol: probe.protocol,
+    family: probe.family,
+    ...(probe.custom ? { custom: true } : {}),
+    status: v.status,
+    reason: v.reason,
+    reasonCode: v.reasonCode,
+    ...(v.rttMs !== undefined ? { rttMs: v.rttMs } : {}),
+    ...(v.lossPct !== undefined ? { lossPct: v.lossPct } : {}),
+  };
+}
