@@ -44,7 +44,7 @@ const EXPECTED: Record<string, [Status, string]> = {
 
 const verdict = (f: Fixtures, outcome: string) => {
   const { probe, line } = f.outcomes[outcome]!;
-  const v = classify(probe, parseOutput(line).get(probe.id), f.timeoutSec);
+  const v = classify(probe, parseOutput(line)[probe.id], f.timeoutSec);
   return [v.status, v.reason];
 };
 

@@ -95,9 +95,40 @@ describe("script", () => {
 describe("parse", () => {
   test("lines by id; \\r in tool output does not break a line", () => {
     const out = parseOutput("noise\n@@ 3 0 HTTP/1.0 200 OK\r Content-Length: 3\r  OK\n@@ 4 1 nc: can't connect to remote host (10.0.0.1): Connection refused\n@@ bad\n");
-    expect(out.get(3)).toEqual({ exitCode: 0, output: "HTTP/1.0 200 OK Content-Length: 3  OK" });
-    expect(out.get(4)!.exitCode).toBe(1);
-    expect(out.size).toBe(2);
+    expect(out[3]).toEqual({ exitCode: 0, output: "HTTP/1.0 200 OK Content-Length: 3  OK" });
+    expect(out[4]!.exitCode).toBe(1);
+    expect(out.filter((o) => o !== undefined)).toHaveLength(2);
+  });
+  // What the parser replaced: the same reading of every line, well-formed or not.
+  const byRegex = (stdout: string) => {
+    const out: Record<number, { exitCode: number; output: string; confirmed?: boolean }> = {};
+    for (const line of stdout.split("\n")) {
+      if (!line.startsWith("@@ ")) continue;
+      const m = /^@@ (\d+) (\d+) ?(.*)$/.exec(line.replace(/\r/g, ""));
+      if (!m) continue;
+      const output = m[3]!.trim();
+      out[Number(m[1])] = output.startsWith("A ") ? { exitCode: Number(m[2]), output: output.slice(2), confirmed: true } : { exitCode: Number(m[2]), output };
+    }
+    return out;
+  };
+  const byScan = (stdout: string) => Object.fromEntries(parseOutput(stdout).flatMap((o, id) => (o ? [[id, o]] : [])));
+  test("reads every line as the regular expression did", () => {
+    const lines = [
+      "@@ 2 0 OK", "@@ 3 0 A OK", "@@ 4 1 A nc: timed out", "@@ 5 1", "@@ 6 0 ", "@@ 7 0x", "@@ 8 01  spaced  out  ",
+      "@@ 9 0 \tTABBED\t", "@@ 10 0 \u00a0nbsp\u00a0", "@@ 11 0 A", "@@ 12 0 A  two", "@@ 0013 2 leading zeros", "@@ 14 255 é ü",
+      "@@ 15 0 a\rb\r", "@@ 16 0\r", "@@ 1\r7 0 split id", "\r@@ 18 0 not at the start", "@@\r 19 0 x", "@@ 20 0 HTTP/1.0 200 OK\r Content-Length: 3\r OK\r",
+      "@@ bad", "@@ 21", "@@ 22 ", "@@ 23  0 two spaces", "@@  24 0 x", "@@ -25 0 x", "@@ 26 -1 x", "@ 27 0 x", "@@27 0 x", " @@ 28 0 x", "@@ 29 0 x", "@@ 29 1 again",
+      "@@ 99999999999 0 too long for an id", "@@ 30 99999999999 long exit", "", "noise", "@@ 31 0 last without newline",
+    ];
+    for (const stdout of [lines.join("\n"), lines.join("\n") + "\n", lines.filter((l) => !l.includes("\r")).join("\n"), lines.join("\n\n")]) {
+      const expected = byRegex(stdout);
+      delete expected[99999999999]; // no probe has such an id: not kept
+      expect(byScan(stdout)).toEqual(expected);
+    }
+    expect(parseOutput("")).toEqual([]);
+  });
+  test("the confirmation mark", () => {
+    expect(parseOutput("@@ 7 0 A OK\n")[7]).toEqual({ exitCode: 0, output: "OK", confirmed: true });
   });
 });
 
@@ -266,7 +297,7 @@ describe("confirmation of a lone failure", () => {
     const script = probeScript([{ id: 1, protocol: "tcp", family: "ipv4", source: { cluster: "c", node: "a", ip: "1" }, target: { cluster: "c", node: "b", ip: "2", port: 8889 } }], { timeout: 2, pingCount: 1, lanes: 1 });
     expect(script).toContain('case "$r$o" in 0*OK*|*efused*|*nreachable*) ;; *) a="A "');
     const { parseOutput } = await import("../../src/probe/parse.ts");
-    expect(parseOutput("@@ 1 0 A OK\n@@ 2 1 nc: timed out\n").get(1)).toEqual({ exitCode: 0, output: "OK", confirmed: true });
+    expect(parseOutput("@@ 1 0 A OK\n@@ 2 1 nc: timed out\n")[1]).toEqual({ exitCode: 0, output: "OK", confirmed: true });
     const floater = { cluster: "c", node: "a", pod: "p", namespace: "ns", network: "pod" as const, ips: ["1"], hostIps: [] };
     const plan = { source: floater, count: 1, probes: () => [{ id: 1, protocol: "tcp" as const, family: "ipv4" as const, source: { cluster: "c", node: "a", ip: "1" }, target: { cluster: "c", node: "b", ip: "2", port: 8889 } }] };
     const got: string[] = [];
