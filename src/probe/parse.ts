@@ -72,12 +72,13 @@ function parseLine(text: string, start: number, end: number, out: RawOutcomes): 
   let output: string;
   if (k < end && (mayBeSpace(text.charCodeAt(k)) || mayBeSpace(text.charCodeAt(end - 1)))) {
     output = text.slice(k, end).trim();
-    // The confirmation mark "A ".
-    if (output.charCodeAt(0) === LETTER_A && output.charCodeAt(1) === SPACE) {
+    // The confirmation mark "A ", and "A" alone: the shell's folding drops the mark's space when
+    // nothing follows it (a listener that closed without a word, from nc without -v).
+    if (output.charCodeAt(0) === LETTER_A && (output.length === 1 || output.charCodeAt(1) === SPACE)) {
       confirmed = true;
       output = output.slice(2);
     }
-  } else if (k + 1 < end && text.charCodeAt(k) === LETTER_A && text.charCodeAt(k + 1) === SPACE) {
+  } else if (k < end && text.charCodeAt(k) === LETTER_A && (k + 1 === end || text.charCodeAt(k + 1) === SPACE)) {
     confirmed = true;
     output = k + 2 < end ? text.slice(k + 2, end) : "";
   } else {

@@ -39,7 +39,8 @@ function prelude(o: ScriptOptions, withMtu: boolean): string {
     // A lone failure is confirmed once more before it counts, as a lost ping is: a busy floater's
     // listen backlog can close a connection unanswered, and at 500 nodes on one machine 84 of
     // 499,000 connects timed out once on a healthy cluster. A refusal or an ICMP unreachable is
-    // the network's own answer: not tried again. "A " marks an output that needed a second try.
+    // the network's own answer: not tried again. "A " marks an output that needed a second try
+    // ("A" alone when that try printed nothing: the folding drops the space).
     `t(){ a=; o=$(nc $V -w ${w} $2 $3 <$R 2>&1); r=$?; case "$r$o" in 0*OK*|*efused*|*nreachable*) ;; *) a="A "; o=$(nc $V -w ${w} $2 $3 <$R 2>&1); r=$?;; esac; case "$r$o" in 0*OK*) o=OK;; esac; e $1 $r $a$o; }`,
     `c(){ o=$(nc $V -w ${w} $2 $3 </dev/null 2>&1); e $1 $? $o; }`,
     `d(){ o=$(timeout ${w} nslookup $2 $3 2>&1); e $1 $? $o; }`,
