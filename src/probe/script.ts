@@ -14,6 +14,8 @@ export interface ScriptOptions {
 }
 
 export const RESULT_MARK = "@@";
+/** A ping's short success line: "@@ <id> 0 RTT <min>/<avg>/<max>" (ms). */
+export const RTT_MARK = "RTT";
 
 /** Shell functions: each runs one probe and reports it; `$1` is the probe id. */
 function prelude(o: ScriptOptions, withMtu: boolean): string {

@@ -293,6 +293,22 @@ describe("classify fast path", () => {
     const lossy = "1 packets transmitted, 0 packets received, 100% packet loss 3 packets transmitted, 3 packets received, 0% packet loss round-trip min/avg/max = 0.1/0.2/0.3 ms";
     expect(classify(ping, { exitCode: 0, output: lossy }, 3)).toMatchObject({ status: "Succeeded", reasonCode: "loss", lossPct: 25 });
   });
+  test("the script's short success line reads as the whole summary would: rtt is the average", async () => {
+    const { classify } = await import("../../src/probe/classify.ts");
+    const ping: Probe = { id: 1, protocol: "icmp", family: "ipv4", source: { cluster: "c", node: "a", ip: "1" }, target: { cluster: "c", node: "b", ip: "2" } };
+    const whole = (rtt: string) => `PING 2 (2): 56 data bytes --- 2 ping statistics --- 3 packets transmitted, 3 packets received, 0% packet loss round-trip min/avg/max = ${rtt} ms`;
+    for (const rtt of ["0.099/0.150/0.234", "1.234/12.345/123.456", "0.000/0.001/0.002", "4294967.295/4294967.295/4294967.295", "1/2/3", "0.1/.5/0.9", "1/2.50000000000000001/3"]) {
+      const short = classify(ping, { exitCode: 0, output: `RTT ${rtt}` }, 3);
+      expect(short).toEqual(classify(ping, { exitCode: 0, output: whole(rtt) }, 3));
+      expect(short).toEqual({ probe: ping, status: "Succeeded", reason: "", reasonCode: "ok", rttMs: Number(rtt.split("/")[1]), lossPct: 0 });
+    }
+    // Never printed by the script, but still not a failure: no round trip to keep.
+    expect(classify(ping, { exitCode: 0, output: "RTT x" }, 3)).toEqual({ probe: ping, status: "Succeeded", reason: "", reasonCode: "ok", lossPct: 0 });
+    expect("rttMs" in classify(ping, { exitCode: 0, output: "RTT x" }, 3)).toBe(false);
+    // Only a ping's, and only on success.
+    expect(classify(ping, { exitCode: 1, output: "RTT 1/2/3" }, 3).status).not.toBe("Succeeded");
+    expect(classify({ ...ping, protocol: "tcp", target: { ...ping.target, port: 8889 } }, { exitCode: 0, output: "RTT 1/2/3" }, 3).status).toBe("Failed");
+  });
 });
 
 describe("confirmation of a lone failure", () => {
