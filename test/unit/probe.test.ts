@@ -64,7 +64,7 @@ describe("script", () => {
     expect(script).not.toContain("nc -z");
     expect(script).not.toContain("nc -u");
     expect(script).toContain("ping -q -c $2 -i 0.05 -W 2 -w 2");
-    expect(script).toContain('i(){ p $2 3; case "$o" in *" 0% packet loss"*) ;; *"packet loss"*) f=$o; p $2 3; o="$f $o";; esac;');
+    expect(script).toContain('i(){ p $2 3; case "$r$o" in 0*" 0% packet loss"*"/avg/"*" = "*) o="RTT ${o##*= }"; o=${o% ms};; *" 0% packet loss"*) ;; *"packet loss"*) f=$o; p $2 3; o="$f $o";; esac;');
     expect(probeScript(probes, { timeout: 2, pingCount: 1, lanes: 2 })).toContain("p $2 1; case");
   });
   test("nc is asked once per script whether it has -v; every connect uses the answer", () => {
@@ -115,7 +115,7 @@ describe("parse", () => {
   const byScan = (stdout: string) => Object.fromEntries(parseOutput(stdout).flatMap((o, id) => (o ? [[id, o]] : [])));
   test("reads every line as the regular expression did", () => {
     const lines = [
-      "@@ 2 0 OK", "@@ 3 0 A OK", "@@ 4 1 A nc: timed out", "@@ 5 1", "@@ 6 0 ", "@@ 7 0x", "@@ 8 01  spaced  out  ",
+      "@@ 1 0 RTT 0.099/0.150/0.234", "@@ 2 0 OK", "@@ 3 0 A OK", "@@ 4 1 A nc: timed out", "@@ 5 1", "@@ 6 0 ", "@@ 7 0x", "@@ 8 01  spaced  out  ",
       "@@ 9 0 \tTABBED\t", "@@ 10 0 \u00a0nbsp\u00a0", "@@ 11 0 A", "@@ 12 0 A  two", "@@ 0013 2 leading zeros", "@@ 14 255 é ü",
       "@@ 15 0 a\rb\r", "@@ 16 0\r", "@@ 1\r7 0 split id", "\r@@ 18 0 not at the start", "@@\r 19 0 x", "@@ 20 0 HTTP/1.0 200 OK\r Content-Length: 3\r OK\r",
       "@@ bad", "@@ 21", "@@ 22 ", "@@ 23  0 two spaces", "@@  24 0 x", "@@ -25 0 x", "@@ 26 -1 x", "@ 27 0 x", "@@27 0 x", " @@ 28 0 x", "@@ 29 0 x", "@@ 29 1 again",
@@ -128,7 +128,8 @@ describe("parse", () => {
     }
     expect(parseOutput("")).toEqual([]);
   });
-  test("the confirmation mark", () => {
+  test("the short success line and the confirmation mark", () => {
+    expect(parseOutput("@@ 7 0 RTT 0.099/0.150/0.234\n")[7]).toEqual({ exitCode: 0, output: "RTT 0.099/0.150/0.234" });
     expect(parseOutput("@@ 7 0 A OK\n")[7]).toEqual({ exitCode: 0, output: "OK", confirmed: true });
     // A second try that got nothing either: the shell folds "A " and no output into "A".
     expect(parseOutput("@@ 7 0 A\n")[7]).toEqual({ exitCode: 0, output: "", confirmed: true });
