@@ -75,11 +75,17 @@ export async function runProbes(plans: SourcePlan[], exec: ExecFn, opts: RunOpti
       const raw = parseOutput(stdout);
       // An exec that ended without some probes' lines (seen once in 500 execs on an overloaded
       // machine: two lanes cut short) runs those probes again rather than report them untested.
-      const missing = probes.filter((p) => !raw.has(p.id));
+      const missing: Probe[] = [];
+      const timeout = opts.script.timeout;
       for (const p of probes) {
-        const outcome = raw.get(p.id);
-        if (outcome?.confirmed) stats.confirmations++;
-        if (outcome || lastTry) verdicts.push(classify(p, outcome, opts.script.timeout));
+        const outcome = raw[p.id];
+        if (outcome === undefined) {
+          missing.push(p);
+          if (lastTry) verdicts.push(classify(p, undefined, timeout));
+          continue;
+        }
+        if (outcome.confirmed) stats.confirmations++;
+        verdicts.push(classify(p, outcome, timeout));
       }
       if (missing.length === 0 || lastTry) return inPlanOrder(verdicts);
       probes = missing;

@@ -1,5 +1,6 @@
 // One source's probes as ONE shell script, run by one exec (`sh -c SCRIPT`, never on stdin): the
-// probes run concurrently in lanes inside the pod and each prints one line "@@ <id> <exit> <output>".
+// probes run concurrently in lanes inside the pod and each prints one line "@@ <id> <exit> <output>"
+// (a ping that lost nothing: "@@ <id> 0 RTT <min>/<avg>/<max>"; a floater that answered: "@@ <id> 0 OK").
 // Only tools and flags that every busybox build has are used; nc -vv only where nc has it (prelude).
 import type { Probe } from "./types.ts";
 
@@ -14,6 +15,8 @@ export interface ScriptOptions {
 }
 
 export const RESULT_MARK = "@@";
+/** A ping's short success line: "@@ <id> 0 RTT <min>/<avg>/<max>" (ms). */
+export const RTT_MARK = "RTT";
 
 /** Shell functions: each runs one probe and reports it; `$1` is the probe id. */
 function prelude(o: ScriptOptions, withMtu: boolean): string {
@@ -31,7 +34,11 @@ function prelude(o: ScriptOptions, withMtu: boolean): string {
     // fails only after 4 lost in a row; both bursts' summaries are reported (and summed). -q: the
     // summary is all that is read.
     `p(){ o=$(ping -q -c $2 -i 0.05 -W ${w} -w ${w} $1 2>&1); r=$?; }`,
-    `i(){ p $2 ${o.pingCount}; case "$o" in *" 0% packet loss"*) ;; *"packet loss"*) f=$o; p $2 ${Math.max(3, o.pingCount)}; o="$f $o";; esac; e $1 $r $o; }`,
+    // The healthy mass is said in short, by the pod: a first burst that lost nothing and exited
+    // 0 reports only its round trips, "RTT <min>/<avg>/<max>" (from "round-trip min/avg/max =
+    // 0.099/0.150/0.234 ms", the summary's last line), not its ~150-byte summary. Anything else
+    // (loss, an error, a summary without round trips) keeps the tool's whole output.
+    `i(){ p $2 ${o.pingCount}; case "$r$o" in 0*" 0% packet loss"*"/avg/"*" = "*) o="${RTT_MARK} \${o##*= }"; o=\${o% ms};; *" 0% packet loss"*) ;; *"packet loss"*) f=$o; p $2 ${Math.max(3, o.pingCount)}; o="$f $o";; esac; e $1 $r $o; }`,
     // The image's nc (the "nc 1.10 compatible" applet) says why a connect failed only with -vv
     // (-v hides refusals); a small build's nc always says it and has no -v. Asked once per script.
     `V=; case $(nc --help 2>&1) in *"\t-v"*) V=-vv;; esac`,
@@ -39,7 +46,8 @@ function prelude(o: ScriptOptions, withMtu: boolean): string {
     // A lone failure is confirmed once more before it counts, as a lost ping is: a busy floater's
     // listen backlog can close a connection unanswered, and at 500 nodes on one machine 84 of
     // 499,000 connects timed out once on a healthy cluster. A refusal or an ICMP unreachable is
-    // the network's own answer: not tried again. "A " marks an output that needed a second try.
+    // the network's own answer: not tried again. "A " marks an output that needed a second try
+    // ("A" alone when that try printed nothing: the folding drops the space).
     `t(){ a=; o=$(nc $V -w ${w} $2 $3 <$R 2>&1); r=$?; case "$r$o" in 0*OK*|*efused*|*nreachable*) ;; *) a="A "; o=$(nc $V -w ${w} $2 $3 <$R 2>&1); r=$?;; esac; case "$r$o" in 0*OK*) o=OK;; esac; e $1 $r $a$o; }`,
     `c(){ o=$(nc $V -w ${w} $2 $3 </dev/null 2>&1); e $1 $? $o; }`,
     `d(){ o=$(timeout ${w} nslookup $2 $3 2>&1); e $1 $? $o; }`,

@@ -44,7 +44,7 @@ const EXPECTED: Record<string, [Status, string]> = {
 
 const verdict = (f: Fixtures, outcome: string) => {
   const { probe, line } = f.outcomes[outcome]!;
-  const v = classify(probe, parseOutput(line).get(probe.id), f.timeoutSec);
+  const v = classify(probe, parseOutput(line)[probe.id], f.timeoutSec);
   return [v.status, v.reason];
 };
 
@@ -58,6 +58,22 @@ describe("probe outcomes recorded from each busybox build", () => {
       for (const f of fixtures) expect([f.busybox, ...verdict(f, outcome)]).toEqual([f.busybox, ...expected]);
     });
   }
+  test("a ping that lost nothing is said in short by the pod, and its average round trip kept", () => {
+    for (const f of fixtures) {
+      const { probe, line } = f.outcomes["ping success"]!;
+      const rtt = /^@@ \d+ 0 RTT ([\d.]+)\/([\d.]+)\/([\d.]+)$/.exec(line);
+      expect([f.busybox, rtt !== null]).toEqual([f.busybox, true]);
+      expect(classify(probe, parseOutput(line)[probe.id], f.timeoutSec)).toMatchObject({ reasonCode: "ok", rttMs: Number(rtt![2]), lossPct: 0 });
+    }
+  });
+  test("a floater probe that failed once was tried again, and says so (even when it got nothing)", () => {
+    for (const f of fixtures) {
+      for (const outcome of ["tcp silent drop", "tcp connected, closed at once", "tcp connected, closed after the request"]) {
+        const { probe, line } = f.outcomes[outcome]!;
+        expect([f.busybox, outcome, parseOutput(line)[probe.id]?.confirmed]).toEqual([f.busybox, outcome, true]);
+      }
+    }
+  });
   test("each failure keeps its own reason", () => {
     const tcp = ["tcp refused", "tcp silent drop", "tcp host unreachable", "tcp no route", "tcp connected, closed at once"];
     expect(new Set(tcp.map((o) => EXPECTED[o]![1])).size).toBe(tcp.length);

@@ -64,7 +64,7 @@ describe("script", () => {
     expect(script).not.toContain("nc -z");
     expect(script).not.toContain("nc -u");
     expect(script).toContain("ping -q -c $2 -i 0.05 -W 2 -w 2");
-    expect(script).toContain('i(){ p $2 3; case "$o" in *" 0% packet loss"*) ;; *"packet loss"*) f=$o; p $2 3; o="$f $o";; esac;');
+    expect(script).toContain('i(){ p $2 3; case "$r$o" in 0*" 0% packet loss"*"/avg/"*" = "*) o="RTT ${o##*= }"; o=${o% ms};; *" 0% packet loss"*) ;; *"packet loss"*) f=$o; p $2 3; o="$f $o";; esac;');
     expect(probeScript(probes, { timeout: 2, pingCount: 1, lanes: 2 })).toContain("p $2 1; case");
   });
   test("nc is asked once per script whether it has -v; every connect uses the answer", () => {
@@ -95,9 +95,45 @@ describe("script", () => {
 describe("parse", () => {
   test("lines by id; \\r in tool output does not break a line", () => {
     const out = parseOutput("noise\n@@ 3 0 HTTP/1.0 200 OK\r Content-Length: 3\r  OK\n@@ 4 1 nc: can't connect to remote host (10.0.0.1): Connection refused\n@@ bad\n");
-    expect(out.get(3)).toEqual({ exitCode: 0, output: "HTTP/1.0 200 OK Content-Length: 3  OK" });
-    expect(out.get(4)!.exitCode).toBe(1);
-    expect(out.size).toBe(2);
+    expect(out[3]).toEqual({ exitCode: 0, output: "HTTP/1.0 200 OK Content-Length: 3  OK" });
+    expect(out[4]!.exitCode).toBe(1);
+    expect(out.filter((o) => o !== undefined)).toHaveLength(2);
+  });
+  // What the parser replaced: the same reading of every line, well-formed or not.
+  const byRegex = (stdout: string) => {
+    const out: Record<number, { exitCode: number; output: string; confirmed?: boolean }> = {};
+    for (const line of stdout.split("\n")) {
+      if (!line.startsWith("@@ ")) continue;
+      const m = /^@@ (\d+) (\d+) ?(.*)$/.exec(line.replace(/\r/g, ""));
+      if (!m) continue;
+      const output = m[3]!.trim();
+      // (The regular expression's parser read a bare "A" as an output: see the next test.)
+      out[Number(m[1])] = output.startsWith("A ") || output === "A" ? { exitCode: Number(m[2]), output: output.slice(2), confirmed: true } : { exitCode: Number(m[2]), output };
+    }
+    return out;
+  };
+  const byScan = (stdout: string) => Object.fromEntries(parseOutput(stdout).flatMap((o, id) => (o ? [[id, o]] : [])));
+  test("reads every line as the regular expression did", () => {
+    const lines = [
+      "@@ 1 0 RTT 0.099/0.150/0.234", "@@ 2 0 OK", "@@ 3 0 A OK", "@@ 4 1 A nc: timed out", "@@ 5 1", "@@ 6 0 ", "@@ 7 0x", "@@ 8 01  spaced  out  ",
+      "@@ 9 0 \tTABBED\t", "@@ 10 0 \u00a0nbsp\u00a0", "@@ 11 0 A", "@@ 12 0 A  two", "@@ 0013 2 leading zeros", "@@ 14 255 é ü",
+      "@@ 15 0 a\rb\r", "@@ 16 0\r", "@@ 1\r7 0 split id", "\r@@ 18 0 not at the start", "@@\r 19 0 x", "@@ 20 0 HTTP/1.0 200 OK\r Content-Length: 3\r OK\r",
+      "@@ bad", "@@ 21", "@@ 22 ", "@@ 23  0 two spaces", "@@  24 0 x", "@@ -25 0 x", "@@ 26 -1 x", "@ 27 0 x", "@@27 0 x", " @@ 28 0 x", "@@ 29 0 x", "@@ 29 1 again",
+      "@@ 99999999999 0 too long for an id", "@@ 30 99999999999 long exit", "", "noise", "@@ 31 0 last without newline",
+    ];
+    for (const stdout of [lines.join("\n"), lines.join("\n") + "\n", lines.filter((l) => !l.includes("\r")).join("\n"), lines.join("\n\n")]) {
+      const expected = byRegex(stdout);
+      delete expected[99999999999]; // no probe has such an id: not kept
+      expect(byScan(stdout)).toEqual(expected);
+    }
+    expect(parseOutput("")).toEqual([]);
+  });
+  test("the short success line and the confirmation mark", () => {
+    expect(parseOutput("@@ 7 0 RTT 0.099/0.150/0.234\n")[7]).toEqual({ exitCode: 0, output: "RTT 0.099/0.150/0.234" });
+    expect(parseOutput("@@ 7 0 A OK\n")[7]).toEqual({ exitCode: 0, output: "OK", confirmed: true });
+    // A second try that got nothing either: the shell folds "A " and no output into "A".
+    expect(parseOutput("@@ 7 0 A\n")[7]).toEqual({ exitCode: 0, output: "", confirmed: true });
+    expect(parseOutput("@@ 7 0 AB\n")[7]).toEqual({ exitCode: 0, output: "AB" });
   });
 });
 
@@ -258,6 +294,22 @@ describe("classify fast path", () => {
     const lossy = "1 packets transmitted, 0 packets received, 100% packet loss 3 packets transmitted, 3 packets received, 0% packet loss round-trip min/avg/max = 0.1/0.2/0.3 ms";
     expect(classify(ping, { exitCode: 0, output: lossy }, 3)).toMatchObject({ status: "Succeeded", reasonCode: "loss", lossPct: 25 });
   });
+  test("the script's short success line reads as the whole summary would: rtt is the average", async () => {
+    const { classify } = await import("../../src/probe/classify.ts");
+    const ping: Probe = { id: 1, protocol: "icmp", family: "ipv4", source: { cluster: "c", node: "a", ip: "1" }, target: { cluster: "c", node: "b", ip: "2" } };
+    const whole = (rtt: string) => `PING 2 (2): 56 data bytes --- 2 ping statistics --- 3 packets transmitted, 3 packets received, 0% packet loss round-trip min/avg/max = ${rtt} ms`;
+    for (const rtt of ["0.099/0.150/0.234", "1.234/12.345/123.456", "0.000/0.001/0.002", "4294967.295/4294967.295/4294967.295", "1/2/3", "0.1/.5/0.9", "1/2.50000000000000001/3"]) {
+      const short = classify(ping, { exitCode: 0, output: `RTT ${rtt}` }, 3);
+      expect(short).toEqual(classify(ping, { exitCode: 0, output: whole(rtt) }, 3));
+      expect(short).toEqual({ probe: ping, status: "Succeeded", reason: "", reasonCode: "ok", rttMs: Number(rtt.split("/")[1]), lossPct: 0 });
+    }
+    // Never printed by the script, but still not a failure: no round trip to keep.
+    expect(classify(ping, { exitCode: 0, output: "RTT x" }, 3)).toEqual({ probe: ping, status: "Succeeded", reason: "", reasonCode: "ok", lossPct: 0 });
+    expect("rttMs" in classify(ping, { exitCode: 0, output: "RTT x" }, 3)).toBe(false);
+    // Only a ping's, and only on success.
+    expect(classify(ping, { exitCode: 1, output: "RTT 1/2/3" }, 3).status).not.toBe("Succeeded");
+    expect(classify({ ...ping, protocol: "tcp", target: { ...ping.target, port: 8889 } }, { exitCode: 0, output: "RTT 1/2/3" }, 3).status).toBe("Failed");
+  });
 });
 
 describe("confirmation of a lone failure", () => {
@@ -266,7 +318,7 @@ describe("confirmation of a lone failure", () => {
     const script = probeScript([{ id: 1, protocol: "tcp", family: "ipv4", source: { cluster: "c", node: "a", ip: "1" }, target: { cluster: "c", node: "b", ip: "2", port: 8889 } }], { timeout: 2, pingCount: 1, lanes: 1 });
     expect(script).toContain('case "$r$o" in 0*OK*|*efused*|*nreachable*) ;; *) a="A "');
     const { parseOutput } = await import("../../src/probe/parse.ts");
-    expect(parseOutput("@@ 1 0 A OK\n@@ 2 1 nc: timed out\n").get(1)).toEqual({ exitCode: 0, output: "OK", confirmed: true });
+    expect(parseOutput("@@ 1 0 A OK\n@@ 2 1 nc: timed out\n")[1]).toEqual({ exitCode: 0, output: "OK", confirmed: true });
     const floater = { cluster: "c", node: "a", pod: "p", namespace: "ns", network: "pod" as const, ips: ["1"], hostIps: [] };
     const plan = { source: floater, count: 1, probes: () => [{ id: 1, protocol: "tcp" as const, family: "ipv4" as const, source: { cluster: "c", node: "a", ip: "1" }, target: { cluster: "c", node: "b", ip: "2", port: 8889 } }] };
     const got: string[] = [];
