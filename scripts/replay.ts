@@ -72,10 +72,15 @@ const stats = await runProbes(legs[0]!.plans, exec, { concurrency: 10, strategy:
   (verdicts) => {
     for (const v of verdicts) results.add(v);
   });
+const rss = () => Math.round(process.memoryUsage().rss / 2 ** 20);
+// RSS after each phase: where the peak comes from.
+const phases: Record<string, number> = { run: rss() };
 const target = { contextName: "replay", server: "https://replay", files: [join(tmpdir(), "kubeconfig")] } as never;
 const doc = buildDocument({ settings, startedAt: new Date(), partial: false, clusters: [target], floaters: [{ runId: "replay", nodesTotal: nodes, nodesSelected: floaters.map((f) => f.node), notReady: [] }], results, stats });
 const file = join(tmpdir(), `netdoctor-replay-${nodes}.json`);
+phases.document = rss();
 saveResults(file, doc);
+phases.save = rss();
 writeReport(doc, "table", { write: () => {} }, { columns: 120, color: false });
 
 const wallS = (performance.now() - started) / 1000;
@@ -83,4 +88,4 @@ const cpu = process.cpuUsage(cpuBefore);
 clearInterval(sample);
 peakRss = Math.max(peakRss, process.memoryUsage().rss);
 const cpuS = (cpu.user + cpu.system) / 1e6 - replayMs / 1000;
-console.log(JSON.stringify({ nodes, pairs: doc.summary.pairs, cpuS, wallS, pairsPerCpuS: doc.summary.pairs / cpuS, peakRssMB: peakRss / 2 ** 20, replayS: replayMs / 1000, fileMB: statSync(file).size / 2 ** 20 }));
+console.log(JSON.stringify({ nodes, pairs: doc.summary.pairs, cpuS, wallS, pairsPerCpuS: doc.summary.pairs / cpuS, peakRssMB: peakRss / 2 ** 20, replayS: replayMs / 1000, fileMB: statSync(file).size / 2 ** 20, rssMBAfter: phases }));

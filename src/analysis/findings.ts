@@ -544,31 +544,38 @@ function latencyFindings(results: ResultRecord[], set: ResultSet, meshIdx: numbe
   const out: Finding[] = [];
   const slowNodes = new Set<string>();
   const recordsTo = groupBy(timed, (k) => nodeKey(results[k]!.target));
-  const targets = [...new Set([...set.nodes.map(nodeKey), ...recordsTo.keys()])];
-  for (const node of targets) {
+  // Each node's RTTs: its records', and its column of held cells (read a block of columns at a time).
+  const rttsTo = new Map<string, number[]>([...recordsTo].map(([node, idx]) => [node, idx.map((k) => results[k]!.rttMs!)]));
+  const medians = new Map<string, number>();
+  const settle = (node: string, rtts: number[]) => rtts.length >= 2 && medians.set(node, median(rtts));
+  set.rttsByTarget((t, rtts) => {
+    const node = nodeKey(set.nodes[t]!);
+    for (const x of rttsTo.get(node) ?? []) rtts.push(x);
+    rttsTo.delete(node);
+    settle(node, rtts);
+  });
+  for (const [node, rtts] of rttsTo) settle(node, rtts);
+  for (const node of [...new Set([...set.nodes.map(nodeKey), ...recordsTo.keys()])]) {
+    const m = medians.get(node);
+    if (m === undefined || !slow(m)) continue;
     const [cluster, name] = splitKey(node);
     const t = set.find({ cluster, node: name });
-    const rtts = (recordsTo.get(node) ?? []).map((k) => results[k]!.rttMs!);
-    if (t !== undefined) set.rttsTo(t, rtts);
-    if (rtts.length < 2) continue;
-    const m = median(rtts);
-    if (!slow(m)) continue;
+    const pairs = (recordsTo.get(node)?.length ?? 0) + (t === undefined ? 0 : set.heldTo(t, Infinity).length);
     slowNodes.add(node);
     const examples = (recordsTo.get(node) ?? []).slice(0, EXAMPLES).map((k) => pairText(results[k]!));
     if (t !== undefined && examples.length < EXAMPLES) examples.push(...set.heldTo(t, EXAMPLES - examples.length).map(pairText));
     out.push({ kind: "latency-node", severity: "warning", subject: { cluster, node: name },
       explanation: `node ${nodeName(cluster, name)} answers slowly: median RTT ${m.toFixed(1)} ms against ${all.toFixed(1)} ms for the cluster`,
-      evidence: { pairs: rtts.length, of: histogram.count, examples } });
+      evidence: { pairs, of: histogram.count, examples } });
   }
   // A link is slow when it is slow both ways: one ping's RTT alone is too easily a busy moment.
   const fast = (r: { source: { cluster: string; node: string }; target: { cluster: string; node: string } }) => !slowNodes.has(nodeKey(r.target)) && !slowNodes.has(nodeKey(r.source));
   const slowPairs: { record: () => ResultRecord; source: string; link: string; rtt: number }[] = [];
-  const note = (r: ResultRecord | (() => ResultRecord), source: { cluster: string; node: string }, target: { cluster: string; node: string }, rtt: number) => {
-    if (!slow(rtt) || !fast({ source, target })) return;
-    slowPairs.push({ record: typeof r === "function" ? r : () => r, source: nodeKey(source), link: linkKey({ source, target }), rtt });
+  const note = (record: () => ResultRecord, source: { cluster: string; node: string }, target: { cluster: string; node: string }, rtt: number) => {
+    if (fast({ source, target })) slowPairs.push({ record, source: nodeKey(source), link: linkKey({ source, target }), rtt });
   };
-  for (const k of timed) note(results[k]!, results[k]!.source, results[k]!.target, results[k]!.rttMs!);
-  set.forEachRtt((s, t, rtt, l) => note(() => set.cell(l, s, t), set.nodes[s]!, set.nodes[t]!, rtt));
+  for (const k of timed) if (slow(results[k]!.rttMs!)) note(() => results[k]!, results[k]!.source, results[k]!.target, results[k]!.rttMs!);
+  set.forEachRtt((s, t, rtt, l) => slow(rtt) && note(() => set.cell(l, s, t), set.nodes[s]!, set.nodes[t]!, rtt));
   for (const pairs of groupBy(slowPairs, (p) => p.link).values()) {
     if (!pairs.some((p) => p.source !== pairs[0]!.source)) continue;
     const r = pairs[0]!.record();
@@ -581,9 +588,40 @@ function latencyFindings(results: ResultRecord[], set: ResultSet, meshIdx: numbe
   return out;
 }
 
-function median(xs: number[]): number {
-  const s = Float64Array.from(xs).sort();
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+/** The median, by selection (a node has up to 2N RTTs; sorting each was the analysis' cost). */
+export function median(xs: number[]): number {
+  const a = Float64Array.from(xs);
+  const n = a.length;
+  const upper = select(a, n >> 1);
+  return n % 2 ? upper : (upper + max(a, n >> 1)) / 2;
+}
+
+/** The k-th smallest (0-based); a[0..k) then hold the ones below it (Hoare's quickselect). */
+function select(a: Float64Array, k: number): number {
+  let [lo, hi] = [0, a.length - 1];
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let [i, j] = [lo, hi];
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        [a[i], a[j]] = [a[j]!, a[i]!];
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return a[k]!;
+}
+
+function max(a: Float64Array, end: number): number {
+  let m = -Infinity;
+  for (let k = 0; k < end; k++) m = Math.max(m, a[k]!);
+  return m;
 }
 
 /** RTTs in microseconds (ping's own precision): exact up to about a second, the few beyond that

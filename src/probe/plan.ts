@@ -103,21 +103,36 @@ export function planProbes(opts: PlanOptions, sources: Floater[], targets: Float
     const endpoint = (family: Family) => ({ cluster: source.cluster, node: source.node, ip: source.ips.find((ip) => familyOf(ip) === family) ?? "" });
     const count = targetEndpoints.reduce((n, t) => n + (skip(source, t.floater) ? 0 : t.addresses.length * pairProtocols.length + t.nodePorts.length), 0) + perSourceExtras;
     const probes = (): Probe[] => {
-      let id = 1;
       const fromByFamily = new Map(families.map((f) => [f, endpoint(f)]));
       const from = (family: Family) => fromByFamily.get(family) ?? endpoint(family);
-      // Ids follow node order (results are reported in it); the probes run in another order.
-      const byTarget = targetEndpoints.map(({ floater: target, addresses, nodePorts }) =>
-        skip(source, target) ? [] : [
-          ...addresses.flatMap((a) =>
-            pairProtocols.map((protocol): Probe => ({ id: id++, protocol, family: a.family, source: from(a.family), target: protocol === "tcp" ? a.withPort : a.plain }))),
-          ...nodePorts.map((n): Probe => ({ id: id++, protocol: "nodeport", family: n.family, source: from(n.family), target: n.endpoint })),
-        ]);
-      // Each source starts its sweep at its own place in the target list (source i at target
-      // i+1): sources probing at the same time then reach different targets, instead of all
-      // knocking on the first floater at once (its listen backlog overflowed at 500 nodes).
-      const start = (index + 1) % Math.max(1, byTarget.length);
-      const out: Probe[] = [...byTarget.slice(start), ...byTarget.slice(0, start)].flat();
+      // Ids follow node order (results are reported in it): each target's first id, counted first.
+      const T = targetEndpoints.length;
+      const firstId = new Int32Array(T);
+      const skipped = new Uint8Array(T);
+      let id = 1;
+      for (let k = 0; k < T; k++) {
+        const t = targetEndpoints[k]!;
+        firstId[k] = id;
+        skipped[k] = skip(source, t.floater) ? 1 : 0;
+        if (!skipped[k]) id += t.addresses.length * pairProtocols.length + t.nodePorts.length;
+      }
+      // The probes run in another order: each source starts its sweep at its own place in the
+      // target list (source i at target i+1), so sources probing at the same time reach
+      // different targets instead of all knocking on the first floater at once (its listen
+      // backlog overflowed at 500 nodes). Plain loops: 25 million probes at 5,000 nodes.
+      const out: Probe[] = [];
+      const start = (index + 1) % Math.max(1, T);
+      for (let j = 0; j < T; j++) {
+        const k = (start + j) % T;
+        if (skipped[k]) continue;
+        const t = targetEndpoints[k]!;
+        let next = firstId[k]!;
+        for (const a of t.addresses) {
+          const src = from(a.family);
+          for (const protocol of pairProtocols) out.push({ id: next++, protocol, family: a.family, source: src, target: protocol === "tcp" ? a.withPort : a.plain });
+        }
+        for (const n of t.nodePorts) out.push({ id: next++, protocol: "nodeport", family: n.family, source: from(n.family), target: n.endpoint });
+      }
       for (const svc of serviceEndpoints) out.push({ id: id++, protocol: "svc", family: svc.family, source: from(svc.family), target: svc.endpoint });
       if (opts.protocols.includes("dns")) {
         const family = opts.dnsServer ? familyOf(opts.dnsServer) : families[0]!;

@@ -354,13 +354,22 @@ export class ResultSet {
     });
   }
 
-  /** The held RTTs (ms) to one target node, appended to `out`. */
-  rttsTo(t: number, out: number[]): void {
+  /** Each target node's held RTTs (ms), a block of columns at a time (a column alone is read
+   * with a stride of N: one cache miss per cell). */
+  rttsByTarget(visit: (t: number, rttsMs: number[]) => void): void {
     const n = this.side;
-    if (t >= n) return;
-    for (const layer of this.layers) {
-      if (!layer?.rttUs) continue;
-      for (let k = t; k < layer.ok.length; k += n) if (layer.ok[k] && layer.rttUs[k] !== NO_RTT) out.push(layer.rttUs[k]! / 1000);
+    const BLOCK = 256;
+    for (let t0 = 0; t0 < n; t0 += BLOCK) {
+      const t1 = Math.min(n, t0 + BLOCK);
+      const block = Array.from({ length: t1 - t0 }, (): number[] => []);
+      for (const layer of this.layers) {
+        if (!layer?.rttUs) continue;
+        const { ok, rttUs } = layer;
+        for (let s = 0; s < n; s++) {
+          for (let t = t0, k = s * n + t0; t < t1; t++, k++) if (ok[k] && rttUs[k] !== NO_RTT) block[t - t0]!.push(rttUs[k]! / 1000);
+        }
+      }
+      block.forEach((rtts, j) => visit(t0 + j, rtts));
     }
   }
 
