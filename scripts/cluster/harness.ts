@@ -231,7 +231,11 @@ function prepareNodeFiles(t: Topology): void {
     // A shard's kwok finds each pod's Exec (its node's group) among the API server's objects
     // (scale-exec.ts), and marks a pod Ready only once it has one: no ClusterExec to fall back
     // on, so an exec that would leave from the shard's address fails instead.
-    writeFileSync(join(STATE_DIR, "kwok-scale.yaml"), stageFiles.map((f) => (load(f) as any)?.metadata?.name === "pod-ready" ? dump(waitForExecGroup(load(f) as any)) : f).join("\n---\n"));
+    const gated = stageFiles.map((f) => {
+      const stage = load(f) as any;
+      return stage.metadata.name === "pod-ready" ? dump(waitForExecGroup(stage)) : f;
+    });
+    writeFileSync(join(STATE_DIR, "kwok-scale.yaml"), gated.join("\n---\n"));
   }
   for (const c of t.clusters) {
     // The kube-dns Service, as a kubelet writes it (scale mode has no kube-proxy: the server itself).
