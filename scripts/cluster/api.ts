@@ -36,4 +36,21 @@ export class AdminApi {
     if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.json)}`);
     return r.json;
   }
+
+  /** A watch's events (`?watch=1` is added), until the server ends it. */
+  async *watch(path: string): AsyncGenerator<{ type: string; object: any }> {
+    const res = await fetch(`${this.server}${path}${path.includes("?") ? "&" : "?"}watch=1`, { tls: this.tls } as RequestInit);
+    if (!res.ok || !res.body) throw new Error(`watch ${path}: ${res.status} ${await res.text()}`);
+    const decoder = new TextDecoder();
+    let buffered = "";
+    for await (const chunk of res.body) {
+      buffered += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, nl).trim();
+        buffered = buffered.slice(nl + 1);
+        if (line) yield JSON.parse(line);
+      }
+    }
+  }
 }

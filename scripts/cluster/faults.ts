@@ -3,14 +3,37 @@ import { addPeerRoutes } from "./network.ts";
 import { readState, restartApiserver, startDns, startListener, topologyFromState, writeState, type Fault, type State } from "./harness.ts";
 import { cleanupKubeProxy, startKubeProxy, waitServiceRules } from "./services.ts";
 import { inNetns, run, stop } from "./sh.ts";
-import { FLOATER_PORT, findNode, KUBELET_PORT, type NodeLayout } from "./topology.ts";
+import { FLOATER_PORT, findFaultNode, findNode, KUBELET_PORT, type FaultNode } from "./topology.ts";
 
 /** Where a node's incoming traffic is filtered: a simulated node answers for its pods on lo
  * (INPUT); a real node forwards to its pods' veths (FORWARD) and answers itself (host network) in
  * INPUT. */
-const incoming = (node: NodeLayout) => (node.real ? ["INPUT", "FORWARD"] : ["INPUT"]);
+const incoming = (node: FaultNode) => (node.real ? ["INPUT", "FORWARD"] : ["INPUT"]);
 /** Where a node's replies leave it: FORWARD too for a real node's pods. */
-const outgoing = (node: NodeLayout) => (node.real ? ["OUTPUT", "FORWARD"] : ["OUTPUT"]);
+const outgoing = (node: FaultNode) => (node.real ? ["OUTPUT", "FORWARD"] : ["OUTPUT"]);
+
+/** A node's address families: its iptables tool and its own addresses (node IP, pod CIDR) in each.
+ * Scale nodes are IPv4 only. */
+function families(node: FaultNode) {
+  const v4 = { tool: "iptables", family: "ipv4", addrs: [node.ip, node.podCIDR] } as const;
+  return node.ip6 && node.podCIDR6 ? [v4, { tool: "ip6tables", family: "ipv6", addrs: [node.ip6, node.podCIDR6] } as const] : [v4];
+}
+
+/** Matches that confine a rule to a node's own packets in its namespace: nothing when it has the
+ * namespace to itself, each of its addresses (one rule each) when it shares its shard's. */
+const own = (node: FaultNode, dir: "-s" | "-d"): string[][] => (node.gid === undefined ? [[]] : [[dir, node.ip], [dir, node.podCIDR]]);
+
+/** Insert a rule first in a node's chain (before kube-proxy's and the kubelet's), and note its undo. */
+function insert(undo: string[][], netns: string, tool: string, chain: string, rule: string[]): void {
+  inNetns(netns, [tool, "-I", chain, ...rule]);
+  undo.push(["ip", "netns", "exec", netns, tool, "-D", chain, ...rule]);
+}
+
+/** Faults that act on a whole namespace (its link, its kube-proxy) cannot single out a scale node. */
+function notScale(node: FaultNode, kind: string): FaultNode {
+  if (node.gid !== undefined) throw new Error(`fault ${kind} acts on a node's namespace: scale node ${node.name} shares ${node.netns} with its shard`);
+  return node;
+}
 
 export interface FaultArgs {
   kind: string;
@@ -35,7 +58,7 @@ export async function injectFault(a: FaultArgs): Promise<Fault> {
   const tag = `ndtc-fault-${id}`;
   const need = (v: string | undefined, flag: string) => {
     if (!v) throw new Error(`fault ${a.kind} needs ${flag} NODE`);
-    return findNode(t, v);
+    return findFaultNode(t, v);
   };
   let fault: Fault;
   switch (a.kind) {
@@ -49,23 +72,23 @@ export async function injectFault(a: FaultArgs): Promise<Fault> {
       const from = need(a.from, "--from");
       const to = need(a.to, "--to");
       if (a.port && !a.proto) a.proto = "tcp";
-      const pairs: [NodeLayout, NodeLayout][] = a.bothWays ? [[from, to], [to, from]] : [[from, to]];
+      const pairs: [FaultNode, FaultNode][] = a.bothWays ? [[from, to], [to, from]] : [[from, to]];
       const undo: string[][] = [];
       for (const [src, dst] of pairs) {
-        const families = [["iptables", [src.ip, src.podCIDR], "ipv4"], ["ip6tables", [src.ip6, src.podCIDR6], "ipv6"]] as const;
-        for (const [tool, origins] of families.filter(([, , f]) => !a.family || a.family === f)) {
+        const shared = families(src).filter((f) => families(dst).some((g) => g.family === f.family));
+        for (const { tool, addrs } of shared.filter((f) => !a.family || a.family === f.family)) {
           const proto = a.proto === "icmp" && tool === "ip6tables" ? "ipv6-icmp" : a.proto;
-          for (const origin of origins) {
-            const rule = ["-s", origin, ...(proto ? ["-p", proto] : []), ...(a.port ? ["--dport", String(a.port)] : []),
-              "-m", "conntrack", "--ctstate", "NEW", "-m", "comment", "--comment", tag, "-j", a.kind === "drop" ? "DROP" : "REJECT",
-              ...(a.kind === "reject" && a.proto === "tcp" ? ["--reject-with", "tcp-reset"] : [])];
-            for (const chain of incoming(dst)) {
-              inNetns(dst.netns, [tool, "-I", chain, ...rule]);
-              undo.push(["ip", "netns", "exec", dst.netns, tool, "-D", chain, ...rule]);
+          for (const origin of addrs) {
+            for (const mine of own(dst, "-d")) {
+              const rule = ["-s", origin, ...mine, ...(proto ? ["-p", proto] : []), ...(a.port ? ["--dport", String(a.port)] : []),
+                "-m", "conntrack", "--ctstate", "NEW", "-m", "comment", "--comment", tag, "-j", a.kind === "drop" ? "DROP" : "REJECT",
+                ...(a.kind === "reject" && a.proto === "tcp" ? ["--reject-with", "tcp-reset"] : [])];
+              for (const chain of incoming(dst)) insert(undo, dst.netns, tool, chain, rule);
             }
           }
         }
       }
+      if (!undo.length) throw new Error(`${from.name} and ${to.name} share no address family${a.family ? ` ${a.family}` : ""} (scale nodes are IPv4 only)`);
       const what = `${a.proto ?? "all"}${a.port ? `/${a.port}` : ""}${a.family ? ` ${a.family}` : ""}`;
       fault = { id, description: `${a.kind} ${what} ${from.name} ${a.bothWays ? "<->" : "->"} ${to.name}`, undo };
       break;
@@ -75,12 +98,11 @@ export async function injectFault(a: FaultArgs): Promise<Fault> {
       const from = need(a.from, "--from");
       const to = need(a.to, "--to");
       const undo: string[][] = [];
-      for (const [tool, dests] of [["iptables", [from.ip, from.podCIDR]], ["ip6tables", [from.ip6, from.podCIDR6]]] as const) {
-        for (const dest of dests) {
-          const rule = ["-d", dest, "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-m", "comment", "--comment", tag, "-j", "DROP"];
-          for (const chain of outgoing(to)) {
-            inNetns(to.netns, [tool, "-I", chain, ...rule]);
-            undo.push(["ip", "netns", "exec", to.netns, tool, "-D", chain, ...rule]);
+      for (const { tool, addrs } of families(from).filter((f) => families(to).some((g) => g.family === f.family))) {
+        for (const dest of addrs) {
+          for (const mine of own(to, "-s")) {
+            const rule = ["-d", dest, ...mine, "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-m", "comment", "--comment", tag, "-j", "DROP"];
+            for (const chain of outgoing(to)) insert(undo, to.netns, tool, chain, rule);
           }
         }
       }
@@ -89,18 +111,17 @@ export async function injectFault(a: FaultArgs): Promise<Fault> {
     }
     case "listener-down": {
       const node = need(a.node, "--node");
-      if (node.real) {
-        // The listener is the floater container itself: killing its httpd would only restart the
-        // container (restartPolicy Always). Its port refuses instead, for everyone but the
-        // kubelet's readiness probe (from the node itself: OUTPUT, then INPUT on lo; never FORWARD),
-        // so the pod stays Ready as a floater with a dead listener port would.
+      if (node.real || node.gid !== undefined) {
+        // A real node's listener is the floater container itself: killing its httpd would only
+        // restart the container (restartPolicy Always); a scale node's is its shard's. Its port
+        // refuses instead: on a real node for everyone but the kubelet's readiness probe (from the
+        // node itself: OUTPUT, then INPUT on lo; never FORWARD), so the pod stays Ready as a
+        // floater with a dead listener port would; on a scale node at its own addresses.
         const undo: string[][] = [];
-        for (const [tool, pods] of [["iptables", node.podCIDR], ["ip6tables", node.podCIDR6]] as const) {
-          const reject = ["-p", "tcp", "--dport", String(FLOATER_PORT), "-m", "comment", "--comment", tag, "-j", "REJECT", "--reject-with", "tcp-reset"];
-          for (const [chain, match] of [["FORWARD", ["-d", pods]], ["INPUT", ["!", "-i", "lo"]]] as const) {
-            inNetns(node.netns, [tool, "-I", chain, ...match, ...reject]);
-            undo.push(["ip", "netns", "exec", node.netns, tool, "-D", chain, ...match, ...reject]);
-          }
+        const reject = ["-p", "tcp", "--dport", String(FLOATER_PORT), "-m", "comment", "--comment", tag, "-j", "REJECT", "--reject-with", "tcp-reset"];
+        for (const { tool, addrs } of families(node)) {
+          const where = node.real ? [["FORWARD", ["-d", addrs[1]]], ["INPUT", ["!", "-i", "lo"]]] as const : own(node, "-d").map((m) => ["INPUT", m] as const);
+          for (const [chain, match] of where) insert(undo, node.netns, tool, chain, [...match, ...reject]);
         }
         fault = { id, description: `listener-down ${node.name} (its floater port refuses)`, undo };
         break;
@@ -113,7 +134,8 @@ export async function injectFault(a: FaultArgs): Promise<Fault> {
       // The kubelet's API port refuses the API server (exec, logs), while kwok keeps the node and
       // its pods Ready: "the node looks fine but exec into it fails", whenever it is injected.
       const node = need(a.node, "--node");
-      const rule = ["-p", "tcp", "--dport", String(KUBELET_PORT), "-m", "comment", "--comment", tag, "-j", "REJECT", "--reject-with", "tcp-reset"];
+      // A scale node's kubelet port is its shard's kwok at the node's IP.
+      const rule = ["-p", "tcp", "--dport", String(KUBELET_PORT), ...(node.gid !== undefined ? ["-d", node.ip] : []), "-m", "comment", "--comment", tag, "-j", "REJECT", "--reject-with", "tcp-reset"];
       inNetns(node.netns, ["iptables", "-A", "INPUT", ...rule]);
       fault = { id, description: `kubelet-down ${node.name} (its kubelet port refuses: exec into it fails)`, undo: [["ip", "netns", "exec", node.netns, "iptables", "-D", "INPUT", ...rule]] };
       break;
@@ -130,7 +152,7 @@ export async function injectFault(a: FaultArgs): Promise<Fault> {
     case "kube-proxy-down": {
       // The node's kube-proxy stops and its Service rules go: Services (and DNS through its
       // Service) fail from it, its NodePort stops answering; pod IPs still work.
-      const node = need(a.node, "--node");
+      const node = findNode(t, notScale(need(a.node, "--node"), a.kind).name);
       await stop([state.nodes[node.name]?.proxy].filter((p): p is number => !!p));
       cleanupKubeProxy(node);
       fault = { id, description: `kube-proxy-down ${node.name}`, undo: [], restart: { node: node.name, what: "kube-proxy" } };
@@ -144,12 +166,24 @@ export async function injectFault(a: FaultArgs): Promise<Fault> {
     }
     case "link-down": {
       const node = need(a.node, "--node");
+      if (node.gid !== undefined) {
+        // Ten nodes share the shard's link: this one's addresses go silent instead. Nothing reaches
+        // them (the API server's exec into it neither), and the replies to what it sends are lost
+        // (they come back to its address; de-NATed before INPUT, so matched by conntrack). Its
+        // kubelet is the shard's kwok, which keeps the node Ready.
+        const undo: string[][] = [];
+        for (const rule of [...own(node, "-d"), ["-m", "conntrack", "--ctrepldst", node.ip]]) {
+          insert(undo, node.netns, "iptables", "INPUT", [...rule, "-m", "comment", "--comment", tag, "-j", "DROP"]);
+        }
+        fault = { id, description: `link-down ${node.name} (its addresses are silent: its shard's link stays up)`, undo };
+        break;
+      }
       inNetns(node.netns, ["ip", "link", "set", "eth0", "down"]);
       fault = { id, description: `link-down ${node.name}`, undo: [], relink: node.name };
       break;
     }
     case "mtu": {
-      const node = need(a.node, "--node");
+      const node = notScale(need(a.node, "--node"), a.kind);
       if (!a.mtu || a.mtu < 68 || a.mtu > 1500) throw new Error("fault mtu needs --mtu 68..1500");
       inNetns(node.netns, ["ip", "link", "set", "eth0", "mtu", String(a.mtu)]);
       fault = { id, description: `mtu ${node.name} ${a.mtu}`, undo: [["ip", "netns", "exec", node.netns, "ip", "link", "set", "eth0", "mtu", "1500"]] };

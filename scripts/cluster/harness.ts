@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { dump } from "js-yaml";
+import { dump, load } from "js-yaml";
 import { AdminApi } from "./api.ts";
 import { createNetwork, leftovers, pidsInOurNetns, removeNetwork } from "./network.ts";
 import { ensurePki, type Pki } from "./pki.ts";
@@ -149,6 +149,10 @@ export async function up(options: UpOptions): Promise<State> {
     await setPodCIDRs(node, new AdminApi(c.server, pki));
     log(`real node ${node.name}: kubelet registered`);
   }
+  if (t.scale) {
+    await createExecCRD(new AdminApi(t.clusters[0]!.server, pki));
+    state.daemons["scale-exec"] = daemon([process.execPath, join(import.meta.dir, "scale-exec.ts")], join(STATE_DIR, "logs", "scale-exec.log"));
+  }
   for (const shard of t.scale?.shards ?? []) {
     state.daemons[`kwok-s${shard.index}`] = startShardKwok(shard);
     state.daemons[`listener-s${shard.index}`] = startListener({ netns: shard.netns, name: `s${shard.index}` });
@@ -220,14 +224,19 @@ function prepareNodeFiles(t: Topology): void {
     join(stages, "pod", "fast", "pod-ready.yaml"),
     join(stages, "pod", "fast", "pod-complete.yaml"),
     join(stages, "pod", "fast", "pod-delete.yaml"),
-  ];
-  const exec = dump({
-    apiVersion: "kwok.x-k8s.io/v1alpha1",
-    kind: "ClusterExec",
-    metadata: { name: "local" },
-    spec: { execs: [{ local: { workDir: "/", envs: [{ name: "PATH", value: `${tools}:/usr/sbin:/usr/bin:/sbin:/bin` }] } }] },
-  });
-  writeFileSync(join(STATE_DIR, "kwok.yaml"), [...stageFiles.map((f) => readFileSync(f, "utf8")), exec].join("\n---\n"));
+  ].map((f) => readFileSync(f, "utf8"));
+  const exec = dump({ apiVersion: "kwok.x-k8s.io/v1alpha1", kind: "ClusterExec", metadata: { name: "local" }, spec: execSpec() });
+  writeFileSync(join(STATE_DIR, "kwok.yaml"), [...stageFiles, exec].join("\n---\n"));
+  if (t.scale) {
+    // A shard's kwok finds each pod's Exec (its node's group) among the API server's objects
+    // (scale-exec.ts), and marks a pod Ready only once it has one: no ClusterExec to fall back
+    // on, so an exec that would leave from the shard's address fails instead.
+    const gated = stageFiles.map((f) => {
+      const stage = load(f) as any;
+      return stage.metadata.name === "pod-ready" ? dump(waitForExecGroup(stage)) : f;
+    });
+    writeFileSync(join(STATE_DIR, "kwok-scale.yaml"), gated.join("\n---\n"));
+  }
   for (const c of t.clusters) {
     // The kube-dns Service, as a kubelet writes it (scale mode has no kube-proxy: the server itself).
     writeFileSync(join(STATE_DIR, `resolv-${c.id}.conf`), `nameserver ${t.scale ? c.dnsIP : c.dnsServiceIP}\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n`);
@@ -236,6 +245,41 @@ function prepareNodeFiles(t: Topology): void {
       records: { "kubernetes.default.svc.cluster.local": c.kubernetesServiceIP },
     }));
   }
+}
+
+/** How kwok runs an exec (a ClusterExec's or a scale pod's Exec spec): as a child of kwok, PATH
+ * starting at the busybox applets, with the given group (a scale node's; see network.ts). */
+export function execSpec(gid?: number) {
+  const envs = [{ name: "PATH", value: `${join(STATE_DIR, "tools")}:/usr/sbin:/usr/bin:/sbin:/bin` }];
+  return { execs: [{ local: { workDir: "/", envs, ...(gid ? { securityContext: { runAsGroup: gid } } : {}) } }] };
+}
+
+/** The annotation scale-exec.ts sets on a scale pod once its Exec exists (value: the group). */
+export const EXEC_GROUP_ANNOTATION = "netdoctor.test/exec-group";
+
+function waitForExecGroup(stage: any): any {
+  stage.spec.selector.matchExpressions.push({ key: `.metadata.annotations["${EXEC_GROUP_ANNOTATION}"]`, operator: "Exists" });
+  return stage;
+}
+
+/** kwok's Exec resource, served by the API server for the shards' kwok (--enable-crds=Exec). Its
+ * schema is left open: kwok alone reads it. */
+async function createExecCRD(api: AdminApi): Promise<void> {
+  await api.ok("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: "execs.kwok.x-k8s.io" },
+    spec: {
+      group: "kwok.x-k8s.io",
+      names: { kind: "Exec", listKind: "ExecList", plural: "execs", singular: "exec" },
+      scope: "Namespaced",
+      versions: [{ name: "v1alpha1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
+    },
+  });
+  await waitFor("kwok's Exec resource", 30_000, async () => {
+    const crd = await api.ok("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/execs.kwok.x-k8s.io");
+    return (crd.status?.conditions ?? []).some((k: any) => k.type === "Established" && k.status === "True") || undefined;
+  });
 }
 
 export function startDns(t: Topology): number {
@@ -321,10 +365,10 @@ async function registerNodes(c: ClusterLayout, pki: Pki, t: Topology): Promise<v
   }
 }
 
-function kwokArgs(kubeconfig: string, extra: string[]): string[] {
+function kwokArgs(kubeconfig: string, config: string, extra: string[]): string[] {
   const pki = join(STATE_DIR, "pki");
   return [
-    binaries().kwok, `--kubeconfig=${kubeconfig}`, `--config=${join(STATE_DIR, "kwok.yaml")}`,
+    binaries().kwok, `--kubeconfig=${kubeconfig}`, `--config=${join(STATE_DIR, config)}`,
     `--node-port=${KUBELET_PORT}`, `--tls-cert-file=${join(pki, "kubelet.crt")}`, `--tls-private-key-file=${join(pki, "kubelet.key")}`,
     "--node-lease-duration-seconds=40", ...extra,
   ];
@@ -340,7 +384,7 @@ function inNodeSandbox(netns: string, resolv: string, cmd: string[]): string[] {
 
 export function startKwok(node: NodeLayout): number {
   const cluster = topologyFromState().clusters.find((c) => c.id === node.cluster)!;
-  const cmd = kwokArgs(componentKubeconfig(cluster), [
+  const cmd = kwokArgs(componentKubeconfig(cluster), "kwok.yaml", [
     `--manage-single-node=${node.name}`, `--node-name=${node.name}`, `--node-ip=${node.ip}`, `--server-address=${node.ip}:${KUBELET_PORT}`,
   ]);
   return daemon(inNodeSandbox(node.netns, join(STATE_DIR, `resolv-${node.cluster}.conf`), cmd), join(STATE_DIR, "logs", `kwok-${node.name}.log`));
@@ -348,8 +392,8 @@ export function startKwok(node: NodeLayout): number {
 
 function startShardKwok(shard: ScaleShard): number {
   const a = topologyFromState().clusters[0]!;
-  const cmd = kwokArgs(componentKubeconfig(a), [
-    `--manage-nodes-with-label-selector=netdoctor.test/shard=${shard.index}`, `--server-address=0.0.0.0:${KUBELET_PORT}`,
+  const cmd = kwokArgs(componentKubeconfig(a), "kwok-scale.yaml", [
+    `--manage-nodes-with-label-selector=netdoctor.test/shard=${shard.index}`, `--server-address=0.0.0.0:${KUBELET_PORT}`, "--enable-crds=Exec",
   ]);
   return daemon(inNodeSandbox(shard.netns, join(STATE_DIR, "resolv-a.conf"), cmd), join(STATE_DIR, "logs", `kwok-s${shard.index}.log`));
 }

@@ -112,7 +112,7 @@ function status(json: boolean): number {
     console.log(`cluster ${c.context} (${c.server})`);
     for (const n of c.nodes) console.log(`  ${n.name.padEnd(10)} ${n.ip.padEnd(13)} pods ${n.podCIDR.padEnd(15)} kubelet ${n.kubelet.padEnd(8)} listener ${n.listener}`);
   }
-  if (report.scaleNodes) console.log(`scale mode: ${report.scaleNodes} nodes in one namespace`);
+  if (report.scaleNodes) console.log(`scale mode: ${report.scaleNodes} nodes in ${t.scale!.shards.length} shard namespaces`);
   console.log(report.faults.length ? `faults:\n${report.faults.map((f) => `  ${f.id}: ${f.description}`).join("\n")}` : "faults: none");
   return 0;
 }

@@ -38,6 +38,12 @@ export function createNetwork(t: Topology): void {
     inNetns(shard.netns, ["ip", "route", "add", "local", shard.podNet, "dev", "lo"]);
     // Many nodes answer from one namespace: lift the ICMP rate limits a real node would not hit.
     inNetns(shard.netns, ["sysctl", "-qw", "net.ipv4.icmp_msgs_per_sec=1000000", "net.ipv4.icmp_msgs_burst=1000000", "net.ipv4.icmp_ratelimit=0"]);
+    // Each scale node's execs run with its own group (scale-exec.ts): what that group sends leaves
+    // from the node's IP, also to the shard's own nodes (over lo), so a rule can name one node's
+    // packets. Replies find their way back by conntrack.
+    const snat = t.scale!.nodes.filter((n) => n.shard === shard.index)
+      .map((n) => `-A POSTROUTING -m owner --gid-owner ${n.gid} -j SNAT --to-source ${n.ip}`);
+    run(["ip", "netns", "exec", shard.netns, "iptables-restore", "--noflush"], { input: `*nat\n${snat.join("\n")}\nCOMMIT\n` });
     // The API server (root namespace) reaches the shard's kubelet addresses through its veth.
     run(["ip", "route", "replace", shard.nodeNet, "via", shard.ip]);
     for (const peer of t.scale!.shards.filter((p) => p.index !== shard.index)) {

@@ -64,14 +64,28 @@ export interface ScaleShard {
   podNet: string;
 }
 
+/** A scale node: no namespace of its own, but its own node IP and pod CIDR (answered by its
+ * shard) and its own group: the shard's kwok runs its execs with that group id, and the shard
+ * sends what that group sends from the node's IP (SNAT), so every rule can tell its packets from
+ * its neighbours'. */
+export interface ScaleNode {
+  name: string;
+  shard: number;
+  ip: string;
+  podCIDR: string;
+  gid: number;
+}
+
 export interface ScaleLayout {
   shards: ScaleShard[];
-  nodes: { name: string; shard: number; ip: string; podCIDR: string }[];
+  nodes: ScaleNode[];
 }
 
 export const SCALE_NODES_PER_SHARD = 10;
 /** Shard veths take 10.200.0.200-249: 50 shards. */
 export const MAX_SCALE_NODES = 500;
+/** scale-001's execs run with group 20001, and so on (groups no account on the machine uses). */
+export const SCALE_GID_BASE = 20000;
 
 export interface Topology {
   clusters: ClusterLayout[];
@@ -135,7 +149,7 @@ export function topology(opts: { clusters: 1 | 2; nodes: number; scale?: number;
       const k = i % count;
       const j = Math.floor(i / count);
       // A /28 per node (one floater pod needs one address): 16 fit a shard's /24.
-      return { name: `scale-${String(i + 1).padStart(3, "0")}`, shard: k, ip: `10.201.${k}.${j + 1}`, podCIDR: `10.128.${k}.${j * 16}/28` };
+      return { name: `scale-${String(i + 1).padStart(3, "0")}`, shard: k, ip: `10.201.${k}.${j + 1}`, podCIDR: `10.128.${k}.${j * 16}/28`, gid: SCALE_GID_BASE + i + 1 };
     }),
   };
   return { clusters, scale };
@@ -147,6 +161,32 @@ export function allNodes(t: Topology): NodeLayout[] {
 
 export function findNode(t: Topology, name: string): NodeLayout {
   const node = allNodes(t).find((n) => n.name === name);
-  if (!node) throw new Error(`no node '${name}' in the test cluster (nodes: ${allNodes(t).map((n) => n.name).join(", ")})`);
+  if (!node) throw new Error(`no node '${name}' in the test cluster (nodes: ${nodeNames(t)})`);
   return node;
+}
+
+/** A node as faults see it: the namespace its packets cross and its own addresses. A scale node
+ * shares its shard's namespace: `gid` says so, and every rule must then name its addresses (as
+ * destination) or its group (as sender). Scale nodes are IPv4 only. */
+export interface FaultNode {
+  name: string;
+  netns: string;
+  ip: string;
+  podCIDR: string;
+  ip6?: string;
+  podCIDR6?: string;
+  real?: boolean;
+  gid?: number;
+}
+
+export function findFaultNode(t: Topology, name: string): FaultNode {
+  const s = t.scale?.nodes.find((n) => n.name === name);
+  if (s) return { name: s.name, netns: t.scale!.shards[s.shard]!.netns, ip: s.ip, podCIDR: s.podCIDR, gid: s.gid };
+  return findNode(t, name);
+}
+
+function nodeNames(t: Topology): string {
+  const normal = allNodes(t).map((n) => n.name);
+  const scale = t.scale?.nodes ?? [];
+  return [...normal, ...(scale.length ? [`${scale[0]!.name}..${scale.at(-1)!.name}`] : [])].join(", ");
 }
