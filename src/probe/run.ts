@@ -8,7 +8,7 @@ import { classify, execFailed } from "./classify.ts";
 import { CAP, Pacer } from "./pace.ts";
 import { GarbagePacer } from "../runtime/memory.ts";
 import { parseOutput } from "./parse.ts";
-import { probeScript, scriptDeadlineMs, type ScriptOptions } from "./script.ts";
+import { scriptOf, type ScriptOptions } from "./script.ts";
 import type { Floater, Probe, SourcePlan, Verdict } from "./types.ts";
 
 export interface RunOptions {
@@ -71,7 +71,8 @@ export async function runProbes(plans: SourcePlan[], exec: ExecFn, opts: RunOpti
       // verdict); a failure in parsing or classifying is a bug and leaves as one (exit 4).
       let stdout: string;
       try {
-        const result = await exec(pod, ["sh", "-c", probeScript(probes, opts.script)], scriptDeadlineMs(probes, opts.script));
+        const { script, deadlineMs } = scriptOf(probes, opts.script);
+        const result = await exec(pod, ["sh", "-c", script], deadlineMs);
         pacer?.record({ setupMs: result.setupMs });
         stdout = result.stdout;
       } catch (err) {
@@ -125,5 +126,6 @@ export async function runProbes(plans: SourcePlan[], exec: ExecFn, opts: RunOpti
   } else {
     await Promise.all(workers);
   }
+  garbage.collect();
   return stats;
 }

@@ -3,8 +3,9 @@
 // beside it. 25 million healthy pairs take tens of MB, not GB. Written chunk by chunk (never the
 // whole file in memory) and read back checked: a bad field is named, never a TypeError later.
 import { gunzipSync, gzipSync } from "node:zlib";
-import { FAMILIES, MESH_PROTOCOLS, NO_RTT, ResultSet, type NodeRef } from "./set.ts";
+import { FAMILIES, MESH_PROTOCOLS, NO_RTT, ResultSet, rttMsOf, type NodeRef } from "./set.ts";
 import type { ResultRecord } from "./document.ts";
+import { GarbagePacer } from "../runtime/memory.ts";
 
 export interface MeshLayerJson {
   protocol: (typeof MESH_PROTOCOLS)[number];
@@ -42,31 +43,40 @@ export function writeMesh(set: ResultSet, write: (text: string) => void): void {
   const nodes = set.nodes.slice(0, n);
   const sources = Object.fromEntries(FAMILIES.map((f) => [f, nodes.map((_, s) => set.sourceOf(s, f).ip)]));
   write(`{"encoding":"gzip+base64","nodes":${JSON.stringify(nodes)},"sources":${JSON.stringify(sources)},"rowsPerChunk":${rowsPerChunk},"layers":[`);
+  // One buffer for every chunk's RTTs: chunks are made one after another. Each chunk's
+  // compressed bytes and text are garbage once written: collected every few chunks.
+  const rttBytes = Buffer.alloc(Math.min(n, rowsPerChunk) * n * 4);
+  const garbage = new GarbagePacer(4 * CELLS_PER_CHUNK);
   set.layers.filter((l) => l?.count).forEach((layer, k) => {
-    const { protocol, family, targets, ok, rttUs } = layer!;
+    const { protocol, family, targets, ok, rtt } = layer!;
     const ports = protocol === "tcp" || protocol === "nodeport" ? nodes.map((_, t) => targets[t]?.port ?? 0) : undefined;
     write(`${k ? "," : ""}{"protocol":"${protocol}","family":"${family}","targets":${JSON.stringify(nodes.map((_, t) => targets[t]?.ip ?? ""))}${ports ? `,"ports":${JSON.stringify(ports)}` : ""},"succeeded":[`);
-    for (let row = 0; row < n; row += rowsPerChunk) write(`${row ? "," : ""}"${encode(ok.subarray(row * n, Math.min(n, row + rowsPerChunk) * n))}"`);
+    for (let row = 0; row < n; row += rowsPerChunk) {
+      write(`${row ? "," : ""}"${encode(ok.subarray(row * n, Math.min(n, row + rowsPerChunk) * n))}"`);
+      garbage.handled(rowsPerChunk * n);
+    }
     write("]");
-    if (rttUs) {
-      // Two bytes per RTT when all fit (under 65.5 ms), as on a healthy cluster.
+    if (rtt) {
+      // Microseconds; two bytes each when all fit (under 65.5 ms), as on a healthy cluster.
+      const usOf = (packed: number) => (packed === NO_RTT ? 0xffffffff : Math.round(rttMsOf(packed) * 1000));
       let wide = false;
-      for (let k = 0; k < ok.length && !wide; k++) wide = ok[k] === 1 && rttUs[k] !== NO_RTT && rttUs[k]! >= 0xffff;
+      for (let k = 0; k < ok.length && !wide; k++) wide = ok[k] === 1 && rtt[k] !== NO_RTT && usOf(rtt[k]!) >= 0xffff;
       const width = wide ? 4 : 2;
       write(`,"rttBytes":${width},"rttUs":[`);
       for (let row = 0; row < n; row += rowsPerChunk) {
         const [from, to] = [row * n, Math.min(n, row + rowsPerChunk) * n];
         let held = 0;
         for (let k = from; k < to; k++) held += ok[k]!;
-        const bytes = Buffer.alloc(held * width);
+        const bytes = rttBytes.subarray(0, held * width);
         for (let k = from, at = 0; k < to; k++) {
           if (!ok[k]) continue;
-          const us = rttUs[k]!;
-          if (width === 2) bytes.writeUInt16LE(us === NO_RTT ? 0xffff : us, at);
+          const us = usOf(rtt[k]!);
+          if (width === 2) bytes.writeUInt16LE(us === 0xffffffff ? 0xffff : us, at);
           else bytes.writeUInt32LE(us, at);
           at += width;
         }
         write(`${row ? "," : ""}"${encode(bytes)}"`);
+        garbage.handled(rowsPerChunk * n);
       }
       write("]");
     }
@@ -133,11 +143,14 @@ export function readMesh(raw: unknown, records: ResultRecord[], bad: Bad): Resul
           let rttMs: number | undefined;
           if (rtts) {
             const us = layer.rttBytes === 2 ? rtts.readUInt16LE(next * 2) : rtts.readUInt32LE(next * 4);
-            rttMs = (layer.rttBytes === 2 ? us === 0xffff : us === NO_RTT) ? undefined : us / 1000;
+            rttMs = us === (layer.rttBytes === 2 ? 0xffff : 0xffffffff) ? undefined : us / 1000;
             next++;
           }
           if (!targets[t]) throw bad(`${field}.targets[${t}]`, "is empty, but cells are held for it");
-          if (!set.restore(layer.protocol, layer.family, sourceEnd[s]!, targetEnds[t]!, rttMs)) throw bad(`${field}.succeeded[${c}]`, `holds the pair ${nodes[s]!.node} -> ${nodes[t]!.node} twice`);
+          // A cell the set cannot hold again (an edited file: the same pair twice) stays a pair.
+          if (!set.restore(layer.protocol, layer.family, sourceEnd[s]!, targetEnds[t]!, rttMs)) {
+            set.addRecord(set.cellRecord(layer.protocol, layer.family, sourceEnd[s]!, targetEnds[t]!, rttMs));
+          }
         }
       }
     }

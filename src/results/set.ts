@@ -21,8 +21,24 @@ export const MESH_PROTOCOLS = ["icmp", "mtu", "nodeport", "tcp"] as const;
 export const FAMILIES = ["ipv4", "ipv6"] as const;
 export type MeshProtocol = (typeof MESH_PROTOCOLS)[number];
 
-/** No RTT in an icmp cell (a reply without busybox's summary line). */
-export const NO_RTT = 0xffffffff;
+/** An icmp cell's RTT in two bytes: microseconds below 32.768 ms, else tenths of a millisecond
+ * (to 3.2766 s); NO_RTT: none (a reply without busybox's summary line). An RTT the two bytes
+ * cannot hold exactly (45.1234 ms) keeps its pair a record: nothing is rounded. */
+export const NO_RTT = 0xffff;
+const TENTHS = 0x8000;
+
+/** The packed form of an RTT, or -1 when two bytes cannot hold it exactly. */
+export function packRtt(ms: number | undefined): number {
+  if (ms === undefined) return NO_RTT;
+  const us = Math.round(ms * 1000);
+  if (Math.abs(us - ms * 1000) > 1e-6 || us < 0) return -1;
+  if (us < TENTHS) return us;
+  return us % 100 === 0 && us / 100 < NO_RTT - TENTHS ? TENTHS | (us / 100) : -1;
+}
+
+export function rttMsOf(packed: number): number {
+  return packed < TENTHS ? packed / 1000 : (packed & (TENTHS - 1)) / 10;
+}
 
 export interface Layer {
   protocol: MeshProtocol;
@@ -31,8 +47,8 @@ export interface Layer {
   targets: (TargetEnd | undefined)[];
   /** Per cell (source * side + target): 1 when the pair plainly succeeded. */
   ok: Uint8Array;
-  /** icmp only: per cell, the RTT in microseconds (NO_RTT when none). */
-  rttUs?: Uint32Array;
+  /** icmp only: per cell, the RTT packed (packRtt). */
+  rtt?: Uint16Array;
   /** Cells held, per source node and per target node. */
   outCount: Uint32Array;
   inCount: Uint32Array;
@@ -153,6 +169,8 @@ export class ResultSet {
     if (l < 0 || target.name !== undefined || !target.node) return false;
     // What the cell implies: an icmp success lost nothing (and may have an RTT), others have neither.
     if (protocol === "icmp" ? lossPct !== 0 : lossPct !== undefined || rttMs !== undefined) return false;
+    const rtt = protocol === "icmp" ? packRtt(rttMs) : NO_RTT;
+    if (rtt < 0) return false;
     const n = this.side;
     const s = shared ? this.cellIndex(source) : this.find(source) ?? -1;
     const t = shared ? this.cellIndex(target) : this.find(target) ?? -1;
@@ -168,7 +186,7 @@ export class ResultSet {
     if (!src) this.sources[f] = source;
     if (!held) layer.targets[t] = target;
     layer.ok[k] = 1;
-    if (layer.rttUs) layer.rttUs[k] = rttMs === undefined ? NO_RTT : Math.round(rttMs * 1000);
+    if (layer.rtt) layer.rtt[k] = rtt;
     layer.outCount[s]!++;
     layer.inCount[t]!++;
     layer.count++;
@@ -181,7 +199,7 @@ export class ResultSet {
     const protocol = MESH_PROTOCOLS[l >> 1]!;
     return {
       protocol, family: FAMILIES[l & 1]!, targets: new Array(n), ok: new Uint8Array(n * n),
-      ...(protocol === "icmp" ? { rttUs: new Uint32Array(n * n).fill(NO_RTT) } : {}),
+      ...(protocol === "icmp" ? { rtt: new Uint16Array(n * n).fill(NO_RTT) } : {}),
       outCount: new Uint32Array(n), inCount: new Uint32Array(n), count: 0,
     };
   }
@@ -224,12 +242,15 @@ export class ResultSet {
   /** A held cell as a record. */
   cell(l: number, s: number, t: number): ResultRecord {
     const layer = this.layers[l]!;
-    const rtt = layer.rttUs?.[s * this.side + t];
+    const rtt = layer.rtt?.[s * this.side + t];
+    return this.cellRecord(layer.protocol, layer.family, this.sourceOf(s, layer.family), layer.targets[t]!, rtt !== undefined && rtt !== NO_RTT ? rttMsOf(rtt) : undefined);
+  }
+
+  /** The record a cell stands for. */
+  cellRecord(protocol: MeshProtocol, family: Family, source: SourceEnd, target: TargetEnd, rttMs: number | undefined): ResultRecord {
     return {
-      source: this.sourceOf(s, layer.family), target: layer.targets[t]!, protocol: layer.protocol, family: layer.family,
-      status: "Succeeded", reason: "", reasonCode: "ok",
-      ...(rtt !== undefined && rtt !== NO_RTT ? { rttMs: rtt / 1000 } : {}),
-      ...(layer.protocol === "icmp" ? { lossPct: 0 } : {}),
+      source, target, protocol, family, status: "Succeeded", reason: "", reasonCode: "ok",
+      ...(rttMs !== undefined ? { rttMs } : {}), ...(protocol === "icmp" ? { lossPct: 0 } : {}),
     };
   }
 
@@ -346,30 +367,34 @@ export class ResultSet {
   forEachRtt(visit: (s: number, t: number, rttMs: number, layer: number) => void): void {
     const n = this.side;
     this.layers.forEach((layer, l) => {
-      if (!layer?.rttUs) return;
-      const { ok, rttUs } = layer;
+      if (!layer?.rtt) return;
+      const { ok, rtt } = layer;
       for (let k = 0; k < ok.length; k++) {
-        if (ok[k] && rttUs[k] !== NO_RTT) visit((k / n) | 0, k % n, rttUs[k]! / 1000, l);
+        if (ok[k] && rtt[k] !== NO_RTT) visit((k / n) | 0, k % n, rttMsOf(rtt[k]!), l);
       }
     });
   }
 
   /** Each target node's held RTTs (ms), a block of columns at a time (a column alone is read
-   * with a stride of N: one cache miss per cell). */
-  rttsByTarget(visit: (t: number, rttsMs: number[]) => void): void {
+   * with a stride of N: one cache miss per cell). `rtts` is scratch space, reused for the next. */
+  rttsByTarget(visit: (t: number, rttsMs: Float64Array) => void): void {
     const n = this.side;
     const BLOCK = 256;
+    const timed = this.layers.filter((l) => l?.rtt) as Layer[];
+    const stride = n * timed.length;
+    const scratch = new Float64Array(Math.min(BLOCK, n) * stride);
+    const counts = new Int32Array(BLOCK);
     for (let t0 = 0; t0 < n; t0 += BLOCK) {
       const t1 = Math.min(n, t0 + BLOCK);
-      const block = Array.from({ length: t1 - t0 }, (): number[] => []);
-      for (const layer of this.layers) {
-        if (!layer?.rttUs) continue;
-        const { ok, rttUs } = layer;
+      counts.fill(0);
+      for (const { ok, rtt } of timed) {
         for (let s = 0; s < n; s++) {
-          for (let t = t0, k = s * n + t0; t < t1; t++, k++) if (ok[k] && rttUs[k] !== NO_RTT) block[t - t0]!.push(rttUs[k]! / 1000);
+          for (let t = t0, k = s * n + t0; t < t1; t++, k++) {
+            if (ok[k] && rtt![k] !== NO_RTT) scratch[(t - t0) * stride + counts[t - t0]!++] = rttMsOf(rtt![k]!);
+          }
         }
       }
-      block.forEach((rtts, j) => visit(t0 + j, rtts));
+      for (let t = t0; t < t1; t++) visit(t, scratch.subarray((t - t0) * stride, (t - t0) * stride + counts[t - t0]!));
     }
   }
 
@@ -378,8 +403,8 @@ export class ResultSet {
     const out: ResultRecord[] = [];
     const n = this.side;
     this.layers.forEach((layer, l) => {
-      if (!layer?.rttUs || t >= n) return;
-      for (let s = 0; s < n && out.length < max; s++) if (layer.ok[s * n + t] && layer.rttUs[s * n + t] !== NO_RTT) out.push(this.cell(l, s, t));
+      if (!layer?.rtt || t >= n) return;
+      for (let s = 0; s < n && out.length < max; s++) if (layer.ok[s * n + t] && layer.rtt[s * n + t] !== NO_RTT) out.push(this.cell(l, s, t));
     });
     return out;
   }
