@@ -43,14 +43,24 @@ let replayMs = 0;
 const exec: ExecFn = async (_pod, command) => {
   const started = process.cpuUsage();
   const script = command[2]!;
-  let out = "";
-  for (const m of script.matchAll(/[(;]([it]) (\d+) /g)) {
-    if (m[1] === "t" || after === undefined) out += `@@ ${m[2]} ${answer[m[1]!]}\n`;
+  // Calls are "(i 12 10.0.0.5;" or ";t 13 10.0.0.5 8889": scanned, not matched, so the replay
+  // makes little garbage of its own (it would be collected on the plugin's time).
+  const lines: string[] = [];
+  for (let at = script.indexOf("\n(") + 1; at > 0 && at < script.length; at++) {
+    const c = script.charCodeAt(at);
+    if (c !== 40 && c !== 59) continue; // "(" or ";"
+    const kind = script[at + 1];
+    if ((kind !== "i" && kind !== "t") || script[at + 2] !== " ") continue;
+    const end = script.indexOf(" ", at + 3);
+    const id = script.slice(at + 3, end);
+    if (kind === "t" || after === undefined) lines.push(`@@ ${id} ${answer[kind]}`);
     else {
       const rtt = nextRtt();
-      out += `@@ ${m[2]} ${before}${rtt}/${rtt}/${rtt}${after}\n`;
+      lines.push(`@@ ${id} ${before}${rtt}/${rtt}/${rtt}${after}`);
     }
+    at = end;
   }
+  const out = `${lines.join("\n")}\n`;
   const spent = process.cpuUsage(started);
   replayMs += (spent.user + spent.system) / 1000;
   return { exitCode: 0, stdout: out, stderr: "" };
@@ -74,14 +84,18 @@ const stats = await runProbes(legs[0]!.plans, exec, { concurrency: 10, strategy:
     for (const v of verdicts) results.add(v);
   });
 const rss = () => Math.round(process.memoryUsage().rss / 2 ** 20);
-// RSS after each phase: where the peak comes from.
-const phases: Record<string, number> = { run: rss() };
+const cpuNow = () => {
+  const c = process.cpuUsage(cpuBefore);
+  return Math.round((c.user + c.system) / 1e3 - replayMs) / 1000;
+};
+// RSS and the plugin's CPU seconds after each phase: where the peak and the time come from.
+const phases: Record<string, [number, number]> = { run: [rss(), cpuNow()] };
 const target = { contextName: "replay", server: "https://replay", files: [join(tmpdir(), "kubeconfig")] } as never;
 const doc = buildDocument({ settings, startedAt: new Date(), partial: false, clusters: [target], floaters: [{ runId: "replay", nodesTotal: nodes, nodesSelected: floaters.map((f) => f.node), notReady: [] }], results, stats });
 const file = join(tmpdir(), `netdoctor-replay-${nodes}.json`);
-phases.document = rss();
+phases.document = [rss(), cpuNow()];
 saveResults(file, doc);
-phases.save = rss();
+phases.save = [rss(), cpuNow()];
 writeReport(doc, "table", { write: () => {} }, { columns: 120, color: false });
 
 const wallS = (performance.now() - started) / 1000;
@@ -89,4 +103,4 @@ const cpu = process.cpuUsage(cpuBefore);
 clearInterval(sample);
 peakRss = Math.max(peakRss, process.memoryUsage().rss);
 const cpuS = (cpu.user + cpu.system) / 1e6 - replayMs / 1000;
-console.log(JSON.stringify({ nodes, pairs: doc.summary.pairs, cpuS, wallS, pairsPerCpuS: doc.summary.pairs / cpuS, peakRssMB: peakRss / 2 ** 20, replayS: replayMs / 1000, fileMB: statSync(file).size / 2 ** 20, rssMBAfter: phases }));
+console.log(JSON.stringify({ nodes, pairs: doc.summary.pairs, notSucceeded: doc.summary.failed + doc.summary.errors, cpuS, wallS, pairsPerCpuS: doc.summary.pairs / cpuS, peakRssMB: peakRss / 2 ** 20, replayS: replayMs / 1000, fileMB: statSync(file).size / 2 ** 20, rssMBAndCpuSAfter: phases }));

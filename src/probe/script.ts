@@ -104,13 +104,17 @@ const isPing = (p: Probe) => p.protocol === "icmp" || p.protocol === "mtu";
  * other probes in the remaining lanes (or in all of them, when there are few). */
 export function lanesOf(probes: Probe[], lanes: number): Probe[][] {
   const total = Math.max(1, Math.min(lanes, probes.length));
-  const pings = probes.filter(isPing);
-  const others = probes.filter((p) => !isPing(p));
-  const pingLanes = Math.min(total, ICMP_IN_FLIGHT, pings.length);
+  let pings = 0;
+  for (const p of probes) if (isPing(p)) pings++;
+  const pingLanes = Math.min(total, ICMP_IN_FLIGHT, pings);
   const otherFrom = pingLanes < total ? pingLanes : 0;
   const byLane: Probe[][] = Array.from({ length: total }, () => []);
-  pings.forEach((p, k) => byLane[k % pingLanes]!.push(p));
-  others.forEach((p, k) => byLane[otherFrom + (k % (total - otherFrom))]!.push(p));
+  // One pass, each kind dealt round its lanes in plan order.
+  let [ping, other] = [0, 0];
+  for (const p of probes) {
+    if (isPing(p)) byLane[ping++ % pingLanes]!.push(p);
+    else byLane[otherFrom + (other++ % (total - otherFrom))]!.push(p);
+  }
   return byLane.filter((lane) => lane.length > 0);
 }
 

@@ -46,7 +46,7 @@ export function writeMesh(set: ResultSet, write: (text: string) => void): void {
   // One buffer for every chunk's RTTs: chunks are made one after another. Each chunk's
   // compressed bytes and text are garbage once written: collected every few chunks.
   const rttBytes = Buffer.alloc(Math.min(n, rowsPerChunk) * n * 4);
-  const garbage = new GarbagePacer(4 * CELLS_PER_CHUNK);
+  const garbage = new GarbagePacer();
   set.layers.filter((l) => l?.count).forEach((layer, k) => {
     const { protocol, family, targets, ok, rtt } = layer!;
     const ports = protocol === "tcp" || protocol === "nodeport" ? nodes.map((_, t) => targets[t]?.port ?? 0) : undefined;
