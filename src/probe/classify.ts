@@ -1,6 +1,6 @@
 // A probe's raw outcome (or the exec's failure) -> a Verdict. Failed means the network answered
 // wrong or not at all; Error means the probe could not be run. The two never mix. Pure.
-import type { RawOutcome } from "./parse.ts";
+import { shortRtt, type RawOutcome } from "./parse.ts";
 import type { ReasonCode } from "./reasons.ts";
 import { RTT_MARK } from "./script.ts";
 import type { Probe, Verdict } from "./types.ts";
@@ -36,11 +36,9 @@ function healthyFastPath(probe: Probe, raw: RawOutcome): Verdict | undefined {
   if (raw.exitCode !== 0) return undefined;
   const text = raw.output;
   if (probe.protocol === "icmp") {
-    if (text.startsWith(RTT_PREFIX)) {
-      // "RTT 0.099/0.150/0.234": the average.
-      const slash = text.indexOf("/", RTT_PREFIX.length);
-      return pingOk(probe, slash < 0 ? NaN : decimalAt(text, slash + 1));
-    }
+    // "RTT 0.099/0.150/0.234": the average, read as the line was parsed (or from the text).
+    if (raw.rttMs !== undefined) return pingOk(probe, raw.rttMs);
+    if (text.startsWith(RTT_PREFIX)) return pingOk(probe, shortRtt(text, 0));
     const loss = text.indexOf(" received, 0% packet loss");
     // One burst only: a confirmed loss has two summaries, and its loss counts.
     if (loss < 0 || text.indexOf("packet loss") !== loss + " received, 0% ".length || text.indexOf("packet loss", loss + 26) >= 0) return undefined;
@@ -60,22 +58,6 @@ const RTT_PREFIX = `${RTT_MARK} `;
 /** A ping that lost nothing, with its average round trip when known. */
 const pingOk = (probe: Probe, rttMs: number): Verdict =>
   Number.isFinite(rttMs) ? { probe, status: "Succeeded", reason: "", reasonCode: "ok", rttMs, lossPct: 0 } : { probe, status: "Succeeded", reason: "", reasonCode: "ok", lossPct: 0 };
-
-/** The decimal number "<digits>[.<digits>]" at text[from] (NaN if none), as Number.parseFloat
- * reads it: for what busybox prints ("%u.%03u"), one correctly rounded division of two exact
- * integers gives the same double; anything else is left to parseFloat. */
-function decimalAt(text: string, from: number): number {
-  let k = from;
-  let digits = 0;
-  let scale = 1;
-  let c = text.charCodeAt(k);
-  for (; c >= 48 && c <= 57; c = text.charCodeAt(++k)) digits = digits * 10 + (c - 48);
-  const whole = k - from;
-  if (c === 46) for (c = text.charCodeAt(++k); c >= 48 && c <= 57; c = text.charCodeAt(++k)) digits = digits * 10 + (c - 48), scale *= 10;
-  // None (a sign, a space...), long, or an exponent.
-  if ((whole === 0 && scale === 1) || k - from > 15 || c === 101 || c === 69) return Number.parseFloat(text.slice(from));
-  return digits / scale;
-}
 
 const ok = (probe: Probe, extra: Partial<Verdict> = {}): Verdict => ({ probe, status: "Succeeded", reason: "", reasonCode: "ok", ...extra });
 const fail = (probe: Probe, reasonCode: ReasonCode, reason: string, extra: Partial<Verdict> = {}): Verdict => ({ probe, status: "Failed", reason, reasonCode, ...extra });

@@ -1,4 +1,5 @@
 // The script's output lines back into raw outcomes per probe id. Pure.
+import { RTT_MARK } from "./script.ts";
 // Hot: a source's whole output, one line per probe, at every check's scale. So no split, no
 // regular expression and no copy of a line on the common path: the lines are scanned in place
 // with indexOf and charCodeAt; only a line that carries \r (HTTP headers) is cleaned first.
@@ -8,6 +9,9 @@ export interface RawOutcome {
   output: string;
   /** The probe was tried a second time to confirm a first failure (script's "A " mark). */
   confirmed?: boolean;
+  /** A lossless ping's average round trip (NaN: unreadable), read from the script's short line
+   * "RTT <min>/<avg>/<max>" as the line is parsed: the mass of a mesh, never looked at again. */
+  rttMs?: number;
 }
 
 /** Raw outcomes indexed by probe id (ids are small and unique per source plan); a probe without
@@ -83,10 +87,39 @@ function parseLine(text: string, start: number, end: number, out: RawOutcomes): 
     output = k + 2 < end ? text.slice(k + 2, end) : "";
   } else {
     output = k < end ? text.slice(k, end) : "";
+    if (exitCode === 0 && text.startsWith(RTT_PREFIX, k)) {
+      while (out.length <= id) out.push(undefined);
+      out[id] = { exitCode, output, rttMs: shortRtt(text, k, end) };
+      return;
+    }
   }
   // Kept dense (no holes): an array with holes is slower to fill and to read.
   while (out.length <= id) out.push(undefined);
   out[id] = confirmed ? { exitCode, output, confirmed } : { exitCode, output };
+}
+
+const RTT_PREFIX = `${RTT_MARK} `;
+
+/** The average of a short line "RTT <min>/<avg>/<max>" at text[from, end), NaN if unreadable. */
+export function shortRtt(text: string, from: number, end = text.length): number {
+  const slash = text.indexOf("/", from + RTT_PREFIX.length);
+  return slash < 0 || slash >= end ? NaN : decimalAt(text, slash + 1);
+}
+
+/** The decimal number "<digits>[.<digits>]" at text[from] (NaN if none), as Number.parseFloat
+ * reads it: for what busybox prints ("%u.%03u"), one correctly rounded division of two exact
+ * integers gives the same double; anything else is left to parseFloat. */
+function decimalAt(text: string, from: number): number {
+  let k = from;
+  let digits = 0;
+  let scale = 1;
+  let c = text.charCodeAt(k);
+  for (; c >= 48 && c <= 57; c = text.charCodeAt(++k)) digits = digits * 10 + (c - 48);
+  const whole = k - from;
+  if (c === 46) for (c = text.charCodeAt(++k); c >= 48 && c <= 57; c = text.charCodeAt(++k)) digits = digits * 10 + (c - 48), scale *= 10;
+  // None (a sign, a space...), long, or an exponent.
+  if ((whole === 0 && scale === 1) || k - from > 15 || c === 101 || c === 69) return Number.parseFloat(text.slice(from));
+  return digits / scale;
 }
 
 /** Whether trim() might remove this character: ASCII whitespace, or anything not ASCII. */

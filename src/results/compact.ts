@@ -3,7 +3,7 @@
 // beside it. 25 million healthy pairs take tens of MB, not GB. Written chunk by chunk (never the
 // whole file in memory) and read back checked: a bad field is named, never a TypeError later.
 import { gunzipSync, gzipSync } from "node:zlib";
-import { FAMILIES, MESH_PROTOCOLS, NO_RTT, ResultSet, rttMsOf, type NodeRef } from "./set.ts";
+import { FAMILIES, isHeld, MESH_PROTOCOLS, NO_RTT, NOT_HELD, ResultSet, rttMsOf, type NodeRef } from "./set.ts";
 import type { ResultRecord } from "./document.ts";
 import { GarbagePacer } from "../runtime/memory.ts";
 
@@ -43,41 +43,45 @@ export function writeMesh(set: ResultSet, write: (text: string) => void): void {
   const nodes = set.nodes.slice(0, n);
   const sources = Object.fromEntries(FAMILIES.map((f) => [f, nodes.map((_, s) => set.sourceOf(s, f).ip)]));
   write(`{"encoding":"gzip+base64","nodes":${JSON.stringify(nodes)},"sources":${JSON.stringify(sources)},"rowsPerChunk":${rowsPerChunk},"layers":[`);
-  // One buffer for every chunk's RTTs: chunks are made one after another. Each chunk's
-  // compressed bytes and text are garbage once written: collected every few chunks.
-  const rttBytes = Buffer.alloc(Math.min(n, rowsPerChunk) * n * 4);
+  // One buffer for every chunk's flags, one for its RTTs: chunks are made one after another.
+  // Each chunk's compressed bytes and text are garbage once written.
+  const cells = Math.min(n, rowsPerChunk) * n;
+  const heldBytes = Buffer.alloc(cells);
+  const rttBytes = Buffer.alloc(cells * 4);
   const garbage = new GarbagePacer();
   set.layers.filter((l) => l?.count).forEach((layer, k) => {
-    const { protocol, family, targets, ok, rtt } = layer!;
+    const { protocol, family, targets, rtt } = layer!;
     const ports = protocol === "tcp" || protocol === "nodeport" ? nodes.map((_, t) => targets[t]?.port ?? 0) : undefined;
+    const chunks = (each: (from: number, to: number) => Uint8Array) => {
+      for (let row = 0; row < n; row += rowsPerChunk) {
+        write(`${row ? "," : ""}"${encode(each(row * n, Math.min(n, row + rowsPerChunk) * n))}"`);
+        garbage.handled(rowsPerChunk * n);
+      }
+    };
     write(`${k ? "," : ""}{"protocol":"${protocol}","family":"${family}","targets":${JSON.stringify(nodes.map((_, t) => targets[t]?.ip ?? ""))}${ports ? `,"ports":${JSON.stringify(ports)}` : ""},"succeeded":[`);
-    for (let row = 0; row < n; row += rowsPerChunk) {
-      write(`${row ? "," : ""}"${encode(ok.subarray(row * n, Math.min(n, row + rowsPerChunk) * n))}"`);
-      garbage.handled(rowsPerChunk * n);
-    }
+    chunks((from, to) => {
+      for (let k = from; k < to; k++) heldBytes[k - from] = isHeld(layer!, k) ? 1 : 0;
+      return heldBytes.subarray(0, to - from);
+    });
     write("]");
     if (rtt) {
       // Microseconds; two bytes each when all fit (under 65.5 ms), as on a healthy cluster.
       const usOf = (packed: number) => (packed === NO_RTT ? 0xffffffff : Math.round(rttMsOf(packed) * 1000));
       let wide = false;
-      for (let k = 0; k < ok.length && !wide; k++) wide = ok[k] === 1 && rtt[k] !== NO_RTT && usOf(rtt[k]!) >= 0xffff;
+      for (let k = 0; k < rtt.length && !wide; k++) wide = rtt[k]! < NO_RTT && usOf(rtt[k]!) >= 0xffff;
       const width = wide ? 4 : 2;
       write(`,"rttBytes":${width},"rttUs":[`);
-      for (let row = 0; row < n; row += rowsPerChunk) {
-        const [from, to] = [row * n, Math.min(n, row + rowsPerChunk) * n];
-        let held = 0;
-        for (let k = from; k < to; k++) held += ok[k]!;
-        const bytes = rttBytes.subarray(0, held * width);
-        for (let k = from, at = 0; k < to; k++) {
-          if (!ok[k]) continue;
+      chunks((from, to) => {
+        let at = 0;
+        for (let k = from; k < to; k++) {
+          if (rtt[k] === NOT_HELD) continue;
           const us = usOf(rtt[k]!);
-          if (width === 2) bytes.writeUInt16LE(us === 0xffffffff ? 0xffff : us, at);
-          else bytes.writeUInt32LE(us, at);
+          if (width === 2) rttBytes.writeUInt16LE(us === 0xffffffff ? 0xffff : us, at);
+          else rttBytes.writeUInt32LE(us, at);
           at += width;
         }
-        write(`${row ? "," : ""}"${encode(bytes)}"`);
-        garbage.handled(rowsPerChunk * n);
-      }
+        return rttBytes.subarray(0, at);
+      });
       write("]");
     }
     write("}");

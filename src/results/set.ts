@@ -22,9 +22,11 @@ export const FAMILIES = ["ipv4", "ipv6"] as const;
 export type MeshProtocol = (typeof MESH_PROTOCOLS)[number];
 
 /** An icmp cell's RTT in two bytes: microseconds below 32.768 ms, else tenths of a millisecond
- * (to 3.2766 s); NO_RTT: none (a reply without busybox's summary line). An RTT the two bytes
+ * (to 3.2765 s); NO_RTT: held without one (a reply without busybox's summary line); NOT_HELD:
+ * no pair in the cell (so an icmp layer needs no byte of its own per cell). An RTT the two bytes
  * cannot hold exactly (45.1234 ms) keeps its pair a record: nothing is rounded. */
-export const NO_RTT = 0xffff;
+export const NO_RTT = 0xfffe;
+export const NOT_HELD = 0xffff;
 const TENTHS = 0x8000;
 
 /** The packed form of an RTT, or -1 when two bytes cannot hold it exactly. */
@@ -45,9 +47,9 @@ export interface Layer {
   family: Family;
   /** Per target node: the endpoint its cells were probed at (the first one seen). */
   targets: (TargetEnd | undefined)[];
-  /** Per cell (source * side + target): 1 when the pair plainly succeeded. */
-  ok: Uint8Array;
-  /** icmp only: per cell, the RTT packed (packRtt). */
+  /** Per cell (source * side + target): 1 when the pair plainly succeeded (not icmp). */
+  ok?: Uint8Array;
+  /** icmp only: per cell, the RTT packed (packRtt), NOT_HELD when no pair is held there. */
   rtt?: Uint16Array;
   /** Cells held, per source node and per target node. */
   outCount: Uint32Array;
@@ -87,6 +89,9 @@ export class ResultSet {
   private readonly index = new Map<string, number>();
   /** Endpoint objects already looked up (probes share them): no string key per pair. */
   private readonly known = new Map<object, number>();
+  /** A source's verdicts come together: its index is remembered. */
+  private lastSource?: NodeRef;
+  private lastSourceIndex = -1;
   private records: ResultRecord[] = [];
   private sorted = true;
   private held = 0;
@@ -130,7 +135,7 @@ export class ResultSet {
     return this.index.get(nodeKey(e.cluster, e.node));
   }
 
-  /** A probe's endpoint (an object every probe of it shares). */
+  /** A probe's endpoint (an object every probe of it shares), looked up by identity. */
   private cellIndex(e: NodeRef): number {
     const k = this.known.get(e);
     if (k !== undefined) return k;
@@ -172,8 +177,15 @@ export class ResultSet {
     const rtt = protocol === "icmp" ? packRtt(rttMs) : NO_RTT;
     if (rtt < 0) return false;
     const n = this.side;
-    const s = shared ? this.cellIndex(source) : this.find(source) ?? -1;
     const t = shared ? this.cellIndex(target) : this.find(target) ?? -1;
+    let s: number;
+    if (!shared) s = this.find(source) ?? -1;
+    else if (source === this.lastSource) s = this.lastSourceIndex;
+    else {
+      s = this.cellIndex(source);
+      this.lastSource = source;
+      this.lastSourceIndex = s;
+    }
     if (s < 0 || s >= n || t < 0 || t >= n) return false;
     const f = familyIndex(family) * n + s;
     const src = this.sources[f];
@@ -182,11 +194,11 @@ export class ResultSet {
     const held = layer.targets[t];
     if (held && (held.ip !== target.ip || held.port !== target.port)) return false;
     const k = s * n + t;
-    if (layer.ok[k]) return false; // the same pair twice: the second is a record
+    if (isHeld(layer, k)) return false; // the same pair twice: the second is a record
     if (!src) this.sources[f] = source;
     if (!held) layer.targets[t] = target;
-    layer.ok[k] = 1;
     if (layer.rtt) layer.rtt[k] = rtt;
+    else layer.ok![k] = 1;
     layer.outCount[s]!++;
     layer.inCount[t]!++;
     layer.count++;
@@ -198,8 +210,8 @@ export class ResultSet {
     const n = this.side;
     const protocol = MESH_PROTOCOLS[l >> 1]!;
     return {
-      protocol, family: FAMILIES[l & 1]!, targets: new Array(n), ok: new Uint8Array(n * n),
-      ...(protocol === "icmp" ? { rtt: new Uint16Array(n * n).fill(NO_RTT) } : {}),
+      protocol, family: FAMILIES[l & 1]!, targets: new Array(n),
+      ...(protocol === "icmp" ? { rtt: new Uint16Array(n * n).fill(NOT_HELD) } : { ok: new Uint8Array(n * n) }),
       outCount: new Uint32Array(n), inCount: new Uint32Array(n), count: 0,
     };
   }
@@ -278,7 +290,7 @@ export class ResultSet {
             const layer = this.layers[l]!;
             // Records of this pair and protocol that sort before the cell (none, or another address).
             while (next < records.length && this.belongsBefore(records[next]!, sRank, tRank, layer, rankOf)) yield records[next++]!;
-            if (layer.ok[k]) yield this.cell(l, s, t);
+            if (isHeld(layer, k)) yield this.cell(l, s, t);
           }
         }
       }
@@ -301,7 +313,8 @@ export class ResultSet {
     if (l >= 0 && !p.custom && p.target.node) {
       const s = this.find(p.source);
       const t = this.find(p.target);
-      if (s !== undefined && t !== undefined && s < this.side && t < this.side && this.layers[l]?.ok[s * this.side + t]) return this.cell(l, s, t);
+      const layer = this.layers[l];
+      if (layer && s !== undefined && t !== undefined && s < this.side && t < this.side && isHeld(layer, s * this.side + t)) return this.cell(l, s, t);
     }
     this.byKey ??= new Map(this.kept().map((r) => [keyOf(r), r]));
     return this.byKey.get(keyOf(p));
@@ -356,7 +369,7 @@ export class ResultSet {
       for (let s = 0; s < n; s++) {
         if (!layer.outCount[s]) continue;
         const row = clusterOf[s]! * clusters.length;
-        for (let t = 0, k = s * n; t < n; t++, k++) if (layer.ok[k]) tally[row + clusterOf[t]!]!++;
+        for (let t = 0, k = s * n; t < n; t++, k++) if (isHeld(layer, k)) tally[row + clusterOf[t]!]!++;
       }
     }
     clusters.forEach((from, a) => clusters.forEach((to, b) => tally[a * clusters.length + b] && out.set(nodeKey(from, to), tally[a * clusters.length + b]!)));
@@ -368,9 +381,9 @@ export class ResultSet {
     const n = this.side;
     this.layers.forEach((layer, l) => {
       if (!layer?.rtt) return;
-      const { ok, rtt } = layer;
-      for (let k = 0; k < ok.length; k++) {
-        if (ok[k] && rtt[k] !== NO_RTT) visit((k / n) | 0, k % n, rttMsOf(rtt[k]!), l);
+      const { rtt } = layer;
+      for (let k = 0; k < rtt.length; k++) {
+        if (rtt[k]! < NO_RTT) visit((k / n) | 0, k % n, rttMsOf(rtt[k]!), l);
       }
     });
   }
@@ -387,10 +400,10 @@ export class ResultSet {
     for (let t0 = 0; t0 < n; t0 += BLOCK) {
       const t1 = Math.min(n, t0 + BLOCK);
       counts.fill(0);
-      for (const { ok, rtt } of timed) {
+      for (const { rtt } of timed) {
         for (let s = 0; s < n; s++) {
           for (let t = t0, k = s * n + t0; t < t1; t++, k++) {
-            if (ok[k] && rtt![k] !== NO_RTT) scratch[(t - t0) * stride + counts[t - t0]!++] = rttMsOf(rtt![k]!);
+            if (rtt![k]! < NO_RTT) scratch[(t - t0) * stride + counts[t - t0]!++] = rttMsOf(rtt![k]!);
           }
         }
       }
@@ -404,7 +417,7 @@ export class ResultSet {
     const n = this.side;
     this.layers.forEach((layer, l) => {
       if (!layer?.rtt || t >= n) return;
-      for (let s = 0; s < n && out.length < max; s++) if (layer.ok[s * n + t] && layer.rtt[s * n + t] !== NO_RTT) out.push(this.cell(l, s, t));
+      for (let s = 0; s < n && out.length < max; s++) if (layer.rtt[s * n + t]! < NO_RTT) out.push(this.cell(l, s, t));
     });
     return out;
   }
@@ -415,6 +428,11 @@ export class ResultSet {
     this.sorted = false;
     this.byKey = undefined;
   }
+}
+
+/** Whether a layer holds a pair in cell k. */
+export function isHeld(layer: Layer, k: number): boolean {
+  return layer.rtt ? layer.rtt[k] !== NOT_HELD : layer.ok![k] === 1;
 }
 
 /** Endpoints are the probe's own (shared) objects: results are written, never mutated. */
