@@ -6,6 +6,7 @@ import { NODE_ORDER } from "../node-order.ts";
 import { REASON_CODES } from "../probe/reasons.ts";
 import type { ResultRecord, ResultsDocument } from "../results/document.ts";
 import { groupBy } from "../group.ts";
+import { isHeld, MESH_PROTOCOLS, NO_RTT as NO_HELD_RTT, rttMsOf } from "../results/set.ts";
 
 export const STATUS_CODES = { Succeeded: 1, Failed: 2, Error: 3 } as const;
 /** A cell's byte: 0 = not tested, else status << 5 | index of its reasonCode in REASON_CODES
@@ -49,8 +50,6 @@ export interface MatrixData {
   reasons: string[];
 }
 
-const isMesh = (r: ResultRecord) => r.target.node !== "" && r.protocol !== "dns" && !r.custom;
-
 function panelId(r: ResultRecord): string {
   return `${r.custom ? "target " : ""}${r.protocol}/${r.family}`;
 }
@@ -83,16 +82,17 @@ export function buildMatrices(doc: Pick<ResultsDocument, "clusters" | "results" 
     const key = `${cluster}\u0000${name}`;
     if (!nodeKeys.has(key)) nodeKeys.set(key, { cluster: clusterIndex(cluster), name });
   };
-  for (const r of doc.results) {
-    addNode(r.source.cluster, r.source.node);
-    if (isMesh(r)) addNode(r.target.cluster, r.target.node);
-  }
+  for (const n of doc.results.nodes) addNode(n.cluster, n.node);
   for (const s of doc.skipped) addNode(s.cluster, s.node);
   const nodes = [...nodeKeys.values()].sort((a, b) => a.cluster - b.cluster || NODE_ORDER.compare(a.name, b.name));
   const row = new Map(nodes.map((n, k) => [`${n.cluster}\u0000${n.name}`, k]));
   const rowOf = (e: { cluster: string; node: string }) => row.get(`${clusterIndex(e.cluster)}\u0000${e.node}`)!;
 
-  const byPanel = groupBy(doc.results, panelId);
+  // The panels, from what the set holds and the pairs it keeps as records (DNS and --target
+  // pairs are always records): no pair of the healthy mass is made for this.
+  const kept = doc.results.kept();
+  const ids = new Set<string>(doc.results.layers.flatMap((l) => (l?.count ? [`${l.protocol}/${l.family}`] : [])));
+  for (const r of kept) ids.add(panelId(r));
   const reasons = [""];
   const reasonIndex = new Map([["", 0]]);
   const reasonOf = (text: string) => {
@@ -107,36 +107,60 @@ export function buildMatrices(doc: Pick<ResultsDocument, "clusters" | "results" 
   };
   const codeIndex = new Map<string, number>(REASON_CODES.map((c, k) => [c, k]));
 
-  const panels = [...byPanel.keys()].sort((a, b) => (panelRank(a) < panelRank(b) ? -1 : 1)).map((id): Panel => {
-    const records = byPanel.get(id)!;
-    const first = records[0]!;
-    const mesh = isMesh(first);
-    const targets = mesh ? undefined : [...new Set(records.map(targetLabel))].sort(NODE_ORDER.compare);
-    const column = targets ? new Map(targets.map((t, k) => [t, k])) : undefined;
+  const keptByPanel = groupBy(kept, panelId);
+  const panels = [...ids].sort((a, b) => (panelRank(a) < panelRank(b) ? -1 : 1)).map((id) => {
+    const [kind, family] = id.replace(/^target /, "").split("/") as [string, string];
+    const mesh = !id.startsWith("target ") && (MESH_PROTOCOLS as readonly string[]).includes(kind);
+    const targets = mesh ? undefined : [...new Set((keptByPanel.get(id) ?? []).map(targetLabel))].sort(NODE_ORDER.compare);
     const cols = targets ? targets.length : nodes.length;
-    const cells = new Uint8Array(nodes.length * cols);
-    const rtt = new Uint16Array(nodes.length * cols).fill(NO_RTT);
-    const reasonCells = new Uint16Array(nodes.length * cols);
-    const sourceAddresses = nodes.map(() => "");
-    const targetAddresses = Array.from({ length: cols }, () => "");
-    let anyReason = false;
-    for (const r of records) {
-      const s = rowOf(r.source);
-      const t = column ? column.get(targetLabel(r))! : rowOf(r.target);
-      const k = s * cols + t;
-      cells[k] = (STATUS_CODES[r.status] << 5) | (r.reasonCode === undefined ? ABSENT_CODE : codeIndex.get(r.reasonCode)!);
-      if (r.rttMs !== undefined) rtt[k] = Math.min(RTT_CAP, Math.round(r.rttMs / RTT_UNIT_MS));
-      if (r.reason) {
-        reasonCells[k] = reasonOf(r.reason);
-        anyReason = true;
-      }
-      sourceAddresses[s] ||= r.source.ip;
-      targetAddresses[t] ||= r.protocol === "dns" ? r.target.ip : address(r.target);
-    }
     return {
-      id, protocol: first.protocol, family: first.family, ...(targets ? { targets } : {}),
-      sourceAddresses, targetAddresses, cells, rtt, ...(anyReason ? { reasons: reasonCells } : {}),
+      panel: {
+        id, protocol: kind, family, ...(targets ? { targets } : {}),
+        sourceAddresses: nodes.map(() => ""), targetAddresses: Array.from({ length: cols }, () => ""),
+        cells: new Uint8Array(nodes.length * cols), rtt: new Uint16Array(nodes.length * cols).fill(NO_RTT),
+      } as Panel,
+      column: targets ? new Map(targets.map((t, k) => [t, k])) : undefined,
+      reasonCells: new Uint16Array(nodes.length * cols),
+      anyReason: false,
     };
   });
-  return { clusters, nodes, panels, reasons };
+  const byId = new Map(panels.map((p) => [p.panel.id, p]));
+  // A pair kept as a record, into its panel.
+  const fill = (r: ResultRecord) => {
+    const p = byId.get(panelId(r))!;
+    const cols = p.panel.targets ? p.panel.targets.length : nodes.length;
+    const s = rowOf(r.source);
+    const t = p.column ? p.column.get(targetLabel(r))! : rowOf(r.target);
+    const k = s * cols + t;
+    p.panel.cells[k] = (STATUS_CODES[r.status] << 5) | (r.reasonCode === undefined ? ABSENT_CODE : codeIndex.get(r.reasonCode)!);
+    if (r.rttMs !== undefined) p.panel.rtt[k] = Math.min(RTT_CAP, Math.round(r.rttMs / RTT_UNIT_MS));
+    if (r.reason) {
+      p.reasonCells[k] = reasonOf(r.reason);
+      p.anyReason = true;
+    }
+    p.panel.sourceAddresses[s] ||= r.source.ip;
+    p.panel.targetAddresses[t] ||= r.protocol === "dns" ? r.target.ip : address(r.target);
+  };
+  // Held cells straight from the set's matrices; the rest from its records.
+  const set = doc.results;
+  const okCode = (STATUS_CODES.Succeeded << 5) | codeIndex.get("ok")!;
+  for (const layer of set.layers) {
+    if (!layer?.count) continue;
+    const p = byId.get(`${layer.protocol}/${layer.family}`)!;
+    const rows = Int32Array.from(set.nodes.slice(0, set.side), (n) => rowOf(n));
+    for (let s = 0; s < set.side; s++) {
+      if (!layer.outCount[s]) continue;
+      for (let t = 0; t < set.side; t++) {
+        if (!isHeld(layer, s * set.side + t)) continue;
+        const k = rows[s]! * nodes.length + rows[t]!;
+        p.panel.cells[k] = okCode;
+        const rtt = layer.rtt?.[s * set.side + t];
+        if (rtt !== undefined && rtt !== NO_HELD_RTT) p.panel.rtt[k] = Math.min(RTT_CAP, Math.round(rttMsOf(rtt) / RTT_UNIT_MS));
+        p.panel.sourceAddresses[rows[s]!] ||= set.sourceOf(s, layer.family).ip;
+        p.panel.targetAddresses[rows[t]!] ||= address(layer.targets[t]!);
+      }
+    }
+  }
+  for (const r of kept) fill(r);
+  return { clusters, nodes, panels: panels.map((p) => ({ ...p.panel, ...(p.anyReason ? { reasons: p.reasonCells } : {}) })), reasons };
 }

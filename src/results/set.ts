@@ -160,6 +160,7 @@ export class ResultSet {
     if (r.target.node) this.nodeOf(r.target);
     this.records.push(r);
     this.sorted = false;
+    this.byKey = undefined;
   }
 
   /** A held cell read back from a file (compact.ts); endpoints shared per node. False when the
