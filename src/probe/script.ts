@@ -133,7 +133,10 @@ function scriptFor(probes: Probe[], lanes: Probe[][], o: ScriptOptions): string 
   let body = "";
   for (const lane of lanes) {
     body += "(";
-    for (let k = 0; k < lane.length; k++) body += k ? `;${call(lane[k]!)}` : call(lane[k]!);
+    for (let k = 0; k < lane.length; k++) {
+      if (k) body += ";";
+      body += call(lane[k]!);
+    }
     body += ")&\n";
   }
   return `${prelude(o, probes.some((p) => p.protocol === "mtu"))}\n${body}wait\nrm -f $R\n`;
