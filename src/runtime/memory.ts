@@ -8,9 +8,9 @@
 /** What a 5,000-node check keeps under. */
 export const RSS_BUDGET = 240 * 2 ** 20;
 /** Room for garbage above what a collection left. */
-const ROOM = 48 * 2 ** 20;
+const ROOM = 24 * 2 ** 20;
 /** Pairs between two looks at the resident size (a look costs microseconds). */
-const LOOK_EVERY = 20_000;
+const LOOK_EVERY = 10_000;
 
 export class GarbagePacer {
   private since = 0;
