@@ -182,7 +182,7 @@ export function statusError(status: V1Status, pod: string): ExecTransportError {
 
 /** An exec whose command did not start within the deadline: the kubelet was not reached. */
 export function notStarted(pod: string, deadlineMs: number): ExecTransportError {
-  return new ExecTransportError(`exec in ${pod} had not started after ${Math.round(deadlineMs / 1000)}s`, false, false, true);
+  return new ExecTransportError(`exec in ${pod} had not started after ${Number((deadlineMs / 1000).toFixed(1))}s`, false, false, true);
 }
 
 export function execConnectError(err: unknown, pod: string): ExecTransportError {

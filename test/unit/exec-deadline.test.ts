@@ -1,7 +1,9 @@
 // A node whose kubelet cannot be reached: the exec into its floater is given up fast, not retried,
 // and says why (exec.ts's decisions; run.ts's use of them).
-import { describe, expect, test } from "bun:test";
-import { execFailureReason, ExecTransportError, notStarted, shouldRetry, statusError, STARTED_MARK, withoutStartMark, withStartMark } from "../../src/kube/exec.ts";
+import { afterAll, describe, expect, test } from "bun:test";
+import { KubeConfig } from "@kubernetes/client-node";
+import type { ClusterTarget } from "../../src/kube/kubeconfig.ts";
+import { createExec, execFailureReason, ExecTransportError, notStarted, shouldRetry, statusError, STARTED_MARK, withoutStartMark, withStartMark } from "../../src/kube/exec.ts";
 import { runProbes } from "../../src/probe/run.ts";
 import type { SourcePlan } from "../../src/probe/types.ts";
 
@@ -74,5 +76,64 @@ describe("run: an unreachable kubelet", () => {
       throw new ExecTransportError("exec in p1: connection closed before the command finished", true);
     }, { ...options, strategy: "fanout" }, () => {});
     expect(calls).toBe(3);
+  });
+});
+
+describe("createExec against a stand-in API server (loopback)", () => {
+  // The API server opens the stream at once, then dials the kubelet: "silent" pods never get
+  // further (a kubelet address that drops everything), "ok" pods run the command.
+  const seen: string[] = [];
+  const server = Bun.serve<string, never>({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch(req, srv) {
+      const url = new URL(req.url);
+      seen.push(`${url.pathname.split("/")[6]} ${url.searchParams.getAll("command").join(" ")}`);
+      return srv.upgrade(req, { headers: { "Sec-WebSocket-Protocol": "v5.channel.k8s.io" }, data: url.pathname }) ? undefined : new Response("no", { status: 400 });
+    },
+    websocket: {
+      open(ws) {
+        if (!ws.data.includes("/ok/")) return;
+        const frame = (channel: number, text: string) => Buffer.concat([Buffer.from([channel]), Buffer.from(text)]);
+        ws.send(frame(2, `${STARTED_MARK}\n`));
+        ws.send(frame(1, "hello\n"));
+        ws.send(frame(3, JSON.stringify({ status: "Success" })));
+      },
+      message() {},
+    },
+  });
+  const target = () => {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: [{ name: "c", server: `http://127.0.0.1:${server.port}`, skipTLSVerify: true }],
+      users: [{ name: "u" }],
+      contexts: [{ name: "x", cluster: "c", user: "u" }],
+      currentContext: "x",
+    });
+    return { kubeConfig, contextName: "x", server: "", files: [], requestTimeoutMs: 0, impersonateGroups: [] } as ClusterTarget;
+  };
+  afterAll(() => server.stop(true));
+
+  test("a command that starts: its output without the mark, and when it started", async () => {
+    const exec = createExec(target(), { startDeadlineMs: 2_000 });
+    const r = await exec({ namespace: "ns", name: "ok", container: "floater" }, ["sh", "-c", "echo hello"], 5_000);
+    expect(r).toMatchObject({ exitCode: 0, stdout: "hello\n", stderr: "" });
+    expect(r.startMs).toBeGreaterThanOrEqual(0);
+    expect(seen.at(-1)).toBe(`ok sh -c echo ${STARTED_MARK} >&2; echo hello`);
+  });
+  test("a command that does not start: given up at the deadline, and the pod not tried again", async () => {
+    const exec = createExec(target(), { startDeadlineMs: 300 });
+    const pod = { namespace: "ns", name: "silent", container: "floater" };
+    const before = seen.length;
+    const t0 = performance.now();
+    const first = await exec(pod, ["sh", "-c", "true"], 5_000).catch((e) => e);
+    expect(performance.now() - t0).toBeLessThan(2_000);
+    expect(first).toBeInstanceOf(ExecTransportError);
+    expect(first).toMatchObject({ unreachable: true, retryable: false, message: "exec in silent had not started after 0.3s" });
+    const again = await exec(pod, ["sh", "-c", "true"], 5_000).catch((e) => e);
+    expect(again).toMatchObject({ unreachable: true, message: "exec in silent had not started after 0.3s; not tried again" });
+    expect(seen.length - before).toBe(1);
+    // Another pod of the same run is tried.
+    expect((await exec({ ...pod, name: "ok" }, ["sh", "-c", "true"], 5_000)).exitCode).toBe(0);
   });
 });
