@@ -37,9 +37,26 @@ export type ExecFn = (pod: { namespace: string; name: string; container: string 
 /** An exec whose command has not started (no byte of it arrived) this long after it was asked
  * for is given up: the API server opens the stream at once and then dials the kubelet, and a
  * kubelet address that drops everything holds it until the API server's dial gives up (30 s),
- * retried or not. Measured on the test cluster (docs/benchmarks.md, "A node whose kubelet cannot
- * be reached"): the first byte took at most a few seconds on a loaded 500-node run. */
+ * retried or not. On the test cluster (docs/benchmarks.md, "A node whose kubelet cannot be
+ * reached") a healthy 100-node check's execs started within 1.4 s, a 500-node one's within 8.5 s
+ * (p99 3.6 s) while other work kept the load average at 50-170: so the deadline grows with the
+ * slowest start seen in the run (startDeadline), and an exec is given up only while others start
+ * (givesUp): a stalled API server or machine fails nobody. */
 export const START_DEADLINE_MS = 10_000;
+/** The deadline is at least this many times the slowest start seen so far in the run. */
+export const SLOWEST_START_FACTOR = 3;
+
+/** The start deadline now: the floor, or SLOWEST_START_FACTOR times the slowest start seen. Pure. */
+export function startDeadline(floorMs: number, slowestStartMs: number): number {
+  return Math.max(floorMs, SLOWEST_START_FACTOR * slowestStartMs);
+}
+
+/** Give up on an exec asked for at `askedAt` that has not started by `now`? Only past the deadline,
+ * and only when some other exec started since it was asked for (the API server and other kubelets
+ * answer: this one is the exception). Times in ms on one clock; lastStartAt -Infinity: none yet. Pure. */
+export function givesUp(now: number, askedAt: number, deadlineMs: number, lastStartAt: number): boolean {
+  return now - askedAt >= deadlineMs && lastStartAt > askedAt;
+}
 
 /** Written to stderr before the command runs, so the first byte arrives as soon as it started
  * (the probe script itself writes nothing until its first probe ends); cut from stderr again. */
@@ -107,6 +124,9 @@ export function createExec(target: ClusterTarget, o: ExecOptions = {}): ExecFn {
   const exec = new Exec(target.kubeConfig);
   const startDeadlineMs = o.startDeadlineMs ?? START_DEADLINE_MS;
   const unreachable = new Map<string, ExecTransportError>();
+  // What this run's execs told about start times (the deadline grows with them; see givesUp).
+  let slowestStartMs = 0;
+  let lastStartAt = -Infinity;
   return async (pod, command, timeoutMs) => {
     const key = `${pod.namespace}/${pod.name}`;
     const known = unreachable.get(key);
@@ -142,14 +162,24 @@ export function createExec(target: ClusterTarget, o: ExecOptions = {}): ExecFn {
       // The first byte of either stream: the kubelet was reached and the command runs.
       const onFirstByte = () => {
         if (startMs !== undefined) return;
-        startMs = performance.now() - started;
+        lastStartAt = performance.now();
+        startMs = lastStartAt - started;
+        slowestStartMs = Math.max(slowestStartMs, startMs);
         clearTimeout(startTimer);
       };
       stdout.onFirstByte = onFirstByte;
       stderr.onFirstByte = onFirstByte;
-      const startTimer = startDeadlineMs > 0 && startDeadlineMs < timeoutMs
-        ? setTimeout(() => finish(() => fail(notStarted(pod.name, startDeadlineMs))), startDeadlineMs)
-        : undefined;
+      // Looked at when the deadline as it stands now has passed, then every second until the
+      // command starts, the exec fails on its own, or givesUp says so.
+      let startTimer: ReturnType<typeof setTimeout> | undefined;
+      const checkStart = () => {
+        if (settled || startMs !== undefined) return;
+        const now = performance.now();
+        const deadline = startDeadline(startDeadlineMs, slowestStartMs);
+        if (givesUp(now, started, deadline, lastStartAt)) return finish(() => fail(notStarted(pod.name, now - started)));
+        startTimer = setTimeout(checkStart, Math.max(1_000, started + deadline - now));
+      };
+      if (startDeadlineMs > 0 && startDeadlineMs < timeoutMs) startTimer = setTimeout(checkStart, startDeadlineMs);
       exec
         .exec(pod.namespace, pod.name, pod.container, startDeadlineMs > 0 ? withStartMark(command) : command, stdout, stderr, null, false, (status: V1Status) => {
           const code = exitCodeOf(status);

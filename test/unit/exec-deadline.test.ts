@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { ClusterTarget } from "../../src/kube/kubeconfig.ts";
-import { createExec, execFailureReason, ExecTransportError, notStarted, shouldRetry, statusError, STARTED_MARK, withoutStartMark, withStartMark } from "../../src/kube/exec.ts";
+import { createExec, execFailureReason, givesUp, startDeadline, ExecTransportError, notStarted, shouldRetry, statusError, STARTED_MARK, withoutStartMark, withStartMark } from "../../src/kube/exec.ts";
 import { runProbes } from "../../src/probe/run.ts";
 import type { SourcePlan } from "../../src/probe/types.ts";
 
@@ -27,6 +27,16 @@ describe("a kubelet that cannot be reached", () => {
     expect(shouldRetry(e, true)).toBe(false);
     expect(shouldRetry(new ExecTransportError("HTTP 429", true, true), false)).toBe(true);
     expect(shouldRetry(new ExecTransportError("pod gone", false), false)).toBe(false);
+  });
+  test("the deadline: the floor, or 3 times the slowest start seen; given up only while others start", () => {
+    expect(startDeadline(10_000, 0)).toBe(10_000);
+    expect(startDeadline(10_000, 1_400)).toBe(10_000);
+    expect(startDeadline(10_000, 8_500)).toBe(25_500);
+    // asked at 1000: not before its deadline; then only once another exec started after 1000
+    expect(givesUp(10_999, 1_000, 10_000, 5_000)).toBe(false);
+    expect(givesUp(11_000, 1_000, 10_000, 5_000)).toBe(true);
+    expect(givesUp(20_000, 1_000, 10_000, 900)).toBe(false);
+    expect(givesUp(20_000, 1_000, 10_000, -Infinity)).toBe(false);
   });
   test("an exec that has not started by the deadline is unreachable, not retried", () => {
     const e = notStarted("p", 10_000);
@@ -121,19 +131,25 @@ describe("createExec against a stand-in API server (loopback)", () => {
     expect(r.startMs).toBeGreaterThanOrEqual(0);
     expect(seen.at(-1)).toBe(`ok sh -c echo ${STARTED_MARK} >&2; echo hello`);
   });
-  test("a command that does not start: given up at the deadline, and the pod not tried again", async () => {
+  test("a command that does not start while others do: given up at the deadline, and the pod not tried again", async () => {
     const exec = createExec(target(), { startDeadlineMs: 300 });
     const pod = { namespace: "ns", name: "silent", container: "floater" };
     const before = seen.length;
     const t0 = performance.now();
-    const first = await exec(pod, ["sh", "-c", "true"], 5_000).catch((e) => e);
-    expect(performance.now() - t0).toBeLessThan(2_000);
+    const pending = exec(pod, ["sh", "-c", "true"], 5_000).catch((e) => e);
+    // Another pod of the same run starts meanwhile.
+    expect((await exec({ ...pod, name: "ok" }, ["sh", "-c", "true"], 5_000)).exitCode).toBe(0);
+    const first = await pending;
+    expect(performance.now() - t0).toBeLessThan(1_000);
     expect(first).toBeInstanceOf(ExecTransportError);
     expect(first).toMatchObject({ unreachable: true, retryable: false, message: "exec in silent had not started after 0.3s" });
     const again = await exec(pod, ["sh", "-c", "true"], 5_000).catch((e) => e);
     expect(again).toMatchObject({ unreachable: true, message: "exec in silent had not started after 0.3s; not tried again" });
-    expect(seen.length - before).toBe(1);
-    // Another pod of the same run is tried.
-    expect((await exec({ ...pod, name: "ok" }, ["sh", "-c", "true"], 5_000)).exitCode).toBe(0);
+    expect(seen.length - before).toBe(2);
+  });
+  test("while nothing starts (a stalled API server or machine), nobody is given up for not starting", async () => {
+    const exec = createExec(target(), { startDeadlineMs: 300 });
+    const err = await exec({ namespace: "ns", name: "silent", container: "floater" }, ["sh", "-c", "true"], 1_500).catch((e) => e);
+    expect(err).toMatchObject({ unreachable: false, retryable: true, message: "exec in silent did not finish within 2s" });
   });
 });
