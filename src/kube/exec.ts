@@ -59,7 +59,7 @@ export function givesUp(now: number, askedAt: number, deadlineMs: number, lastSt
 }
 
 /** Written to stderr before the command runs, so the first byte arrives as soon as it started
- * (the probe script itself writes nothing until its first probe ends); cut from stderr again. */
+ * (the probe script may write nothing until its first probe ends); cut from stderr again. */
 export const STARTED_MARK = "netdoctor:started";
 
 /** The command with the mark in front, when it is a shell script; otherwise as it was. */
