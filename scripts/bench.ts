@@ -1,7 +1,8 @@
 // Measures `check` on the test cluster's scale mode: per size, pairs, execs, wall time, pairs/s,
 // the plugin's peak RSS and CPU time; and, where it finishes in reasonable time, the same check
 // with --strategy pair at equal concurrency, and the ratio. Needs root (it runs the test cluster).
-//   scripts/bench [--sizes 50,100,200,500] [--pair-sizes 20,50] [--concurrency 10] [--protocols icmp,tcp]
+//   scripts/bench [--sizes 50,100,200,500] [--pair-sizes 20,50] [--concurrency 10] [--protocols icmp,tcp] [--sample K]
+//   --sample K: after each size's full mesh, the same check with --sample K (K targets per source), on the same cluster.
 //   scripts/bench --replay [--sizes 1000,2000,5000] [--protocols icmp]   the plugin alone, no cluster (replay.ts)
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +17,7 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "10" },
     protocols: { type: "string", default: "icmp,tcp" },
     replay: { type: "boolean", default: false },
+    sample: { type: "string", default: "0" },
   },
 });
 if (values.replay) {
@@ -42,12 +44,13 @@ async function namespaceGone(): Promise<void> {
   while ((await adminApi("a").request("GET", "/api/v1/namespaces/netdoctor")).status !== 404) await Bun.sleep(250);
 }
 
-async function measure(kubeconfig: string, strategy: "fanout" | "pair", size: number): Promise<Measure> {
+async function measure(kubeconfig: string, strategy: "fanout" | "pair", size: number, sample = 0): Promise<Measure> {
   await namespaceGone();
-  const results = join(dir, `${strategy}-${size}.json`);
+  const results = join(dir, `${strategy}-${size}${sample ? `-sample${sample}` : ""}.json`);
   const started = performance.now();
   const proc = Bun.spawn([binary, "check", "--kubeconfig", kubeconfig, "--no-progress", "--results", results, "-p", values.protocols!,
-    "--concurrency", values.concurrency!, "--strategy", strategy, "--pod-wait-timeout", "600"], { stdout: "ignore", stderr: "pipe" });
+    "--concurrency", values.concurrency!, "--strategy", strategy, "--pod-wait-timeout", "600",
+    ...(sample ? ["--sample", String(sample)] : [])], { stdout: "ignore", stderr: "pipe" });
   const code = await proc.exited;
   const wallS = (performance.now() - started) / 1000;
   if (code !== 0 && code !== 1) throw new Error(`check exited ${code}: ${await new Response(proc.stderr).text()}`);
@@ -71,6 +74,11 @@ try {
       `| ${size} | ${strategy} | ${m.pairs} | ${m.execs} | ${m.failed} | ${m.wallS.toFixed(1)} | ${(m.pairs / m.wallS).toFixed(0)} | ${m.rssMB.toFixed(0)} | ${m.cpuS.toFixed(1)} | ${ratio} |`;
     rows.push(line("fanout", fan));
     console.log(rows.at(-1));
+    const sample = Number(values.sample);
+    if (sample > 0) {
+      rows.push(line(`fanout, --sample ${sample}`, await measure(kubeconfig, "fanout", size, sample)));
+      console.log(rows.at(-1));
+    }
     if (pairSizes.has(size)) {
       const pair = await measure(kubeconfig, "pair", size);
       rows.push(line("pair", pair, `${(pair.wallS / fan.wallS).toFixed(1)}x`));

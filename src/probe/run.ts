@@ -3,7 +3,7 @@
 // onVerdicts as each exec lands, so nothing waits for the slowest source. The exec function is
 // injected: this module never talks to the API itself.
 import type { Strategy } from "../config/settings.ts";
-import { ExecTransportError, type ExecFn } from "../kube/exec.ts";
+import { execFailureReason, ExecTransportError, shouldRetry, type ExecFn } from "../kube/exec.ts";
 import { classify, execFailed } from "./classify.ts";
 import { CAP, Pacer } from "./pace.ts";
 import { GarbagePacer } from "../runtime/memory.ts";
@@ -16,7 +16,8 @@ export interface RunOptions {
   concurrency: number;
   strategy: Strategy;
   script: ScriptOptions;
-  /** Retries of an exec that failed in transit (throttling, dropped connection). */
+  /** Retries of an exec that failed in transit (throttling, dropped connection); never of one
+   * whose kubelet could not be reached (exec.ts: shouldRetry). */
   retries: number;
   signal?: AbortSignal;
   /** Backoff before retry n (1-based), in ms. */
@@ -78,7 +79,8 @@ export async function runProbes(plans: SourcePlan[], exec: ExecFn, opts: RunOpti
       } catch (err) {
         if (!(err instanceof ExecTransportError)) throw err;
         pacer?.record({ throttled: err.throttled });
-        if (!err.retryable || lastTry) return inPlanOrder([...verdicts, ...execFailed(probes, `could not test: ${err.message}`)]);
+        // A kubelet that could not be reached is not retried: each try waits as long again.
+        if (!shouldRetry(err, !!lastTry)) return inPlanOrder([...verdicts, ...execFailed(probes, execFailureReason(err, unit.source.hostIps[0]))]);
         stats.retries++;
         await Bun.sleep(backoff(attempt + 1));
         continue;
