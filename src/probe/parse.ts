@@ -10,7 +10,8 @@ export interface RawOutcome {
   /** The probe was tried a second time to confirm a first failure (script's "A " mark). */
   confirmed?: boolean;
   /** A lossless ping's average round trip (NaN: unreadable), read from the script's short line
-   * "RTT <min>/<avg>/<max>" as the line is parsed: the mass of a mesh, never looked at again. */
+   * "RTT <min>/<avg>/<max>" as the line is parsed (its output is then the mark "RTT" alone): the
+   * mass of a mesh, never looked at again. */
   rttMs?: number;
 }
 
@@ -86,12 +87,13 @@ function parseLine(text: string, start: number, end: number, out: RawOutcomes): 
     confirmed = true;
     output = k + 2 < end ? text.slice(k + 2, end) : "";
   } else {
-    output = k < end ? text.slice(k, end) : "";
     if (exitCode === 0 && text.startsWith(RTT_PREFIX, k)) {
+      // The mass: its number is all that is read, so its text is not cut out (the mark stands for it).
       while (out.length <= id) out.push(undefined);
-      out[id] = { exitCode, output, rttMs: shortRtt(text, k, end) };
+      out[id] = { exitCode, output: RTT_MARK, rttMs: shortRtt(text, k, end) };
       return;
     }
+    output = k < end ? text.slice(k, end) : "";
   }
   // Kept dense (no holes): an array with holes is slower to fill and to read.
   while (out.length <= id) out.push(undefined);

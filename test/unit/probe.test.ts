@@ -112,11 +112,14 @@ describe("parse", () => {
     }
     return out;
   };
-  // The regular expression knew nothing of the short line's RTT, read as the line is parsed.
+  // The regular expression knew nothing of the short line's RTT, read as the line is parsed (its
+  // text then stands as the mark alone): compared with the line it came from.
   const byScan = (stdout: string) => Object.fromEntries(parseOutput(stdout).flatMap((o, id) => {
     if (!o) return [];
-    const { rttMs: _, ...rest } = o;
-    return [[id, rest]];
+    const { rttMs, ...rest } = o;
+    if (rttMs === undefined) return [[id, rest]];
+    const line = stdout.split("\n").find((l) => l.startsWith(`@@ ${id} 0 RTT `))!;
+    return [[id, { ...rest, output: line.replace(/^@@ \d+ 0 /, "").trim() }]];
   }));
   test("reads every line as the regular expression did", () => {
     const lines = [
@@ -134,7 +137,7 @@ describe("parse", () => {
     expect(parseOutput("")).toEqual([]);
   });
   test("the short success line and the confirmation mark", () => {
-    expect(parseOutput("@@ 7 0 RTT 0.099/0.150/0.234\n")[7]).toEqual({ exitCode: 0, output: "RTT 0.099/0.150/0.234", rttMs: 0.15 });
+    expect(parseOutput("@@ 7 0 RTT 0.099/0.150/0.234\n")[7]).toEqual({ exitCode: 0, output: "RTT", rttMs: 0.15 });
     expect(parseOutput("@@ 7 0 RTT garbled\n")[7]!.rttMs).toBeNaN();
     expect(parseOutput("@@ 7 0 A OK\n")[7]).toEqual({ exitCode: 0, output: "OK", confirmed: true });
     // A second try that got nothing either: the shell folds "A " and no output into "A".
