@@ -14,11 +14,18 @@ const api = adminApi("a");
 const seen = new Set<string>();
 const log = (msg: string) => process.stdout.write(`${new Date().toISOString()} ${msg}\n`);
 
+/** At most this many pods in hand at once: 500 at once timed requests out on a busy API server. */
+const AT_ONCE = 16;
+let inHand = 0;
+const waiting: (() => void)[] = [];
+
 async function assign(pod: any): Promise<void> {
   const { name, namespace, uid } = pod.metadata;
   const gid = groups.get(pod.spec?.nodeName);
   if (!gid || pod.metadata.deletionTimestamp || pod.metadata.annotations?.[EXEC_GROUP_ANNOTATION] || seen.has(uid)) return;
   seen.add(uid);
+  if (inHand >= AT_ONCE) await new Promise<void>((resolve) => waiting.push(resolve));
+  inHand++;
   try {
     const execs = `/apis/kwok.x-k8s.io/v1alpha1/namespaces/${namespace}/execs`;
     const exec = {
@@ -38,8 +45,15 @@ async function assign(pod: any): Promise<void> {
     }
     await api.ok("PATCH", `/api/v1/namespaces/${namespace}/pods/${name}`, { metadata: { annotations: { [EXEC_GROUP_ANNOTATION]: String(gid) } } });
   } catch (err) {
-    seen.delete(uid); // the pod's next event tries again
-    log(`${namespace}/${name}: ${(err as Error).message}`);
+    // Tried again shortly: a pending pod may have no next event (it waits for this very mark).
+    log(`${namespace}/${name}: ${(err as Error).message}; trying again`);
+    setTimeout(() => {
+      seen.delete(uid);
+      void assign(pod);
+    }, 1000);
+  } finally {
+    inHand--;
+    waiting.shift()?.();
   }
 }
 
