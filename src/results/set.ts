@@ -73,10 +73,11 @@ const familyIndex = (family: string) => (family === "ipv6" ? 1 : 0);
 const nodeKey = (cluster: string, node: string) => `${cluster}\u0000${node}`;
 
 /** Report order of records: source node, target node (none first), then this: protocol, family,
- * target address and name. */
+ * target name (a run's Services, "service" before "service-local", whatever their ClusterIPs)
+ * and address. */
 function compareSamePair(a: ResultRecord, b: ResultRecord): number {
   return (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : 0) || (a.family < b.family ? -1 : a.family > b.family ? 1 : 0) ||
-    NODE_ORDER.compare(a.target.ip, b.target.ip) || NODE_ORDER.compare(a.target.name ?? "", b.target.name ?? "");
+    NODE_ORDER.compare(a.target.name ?? "", b.target.name ?? "") || NODE_ORDER.compare(a.target.ip, b.target.ip);
 }
 
 export class ResultSet {

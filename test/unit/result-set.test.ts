@@ -50,6 +50,12 @@ describe("the result set", () => {
     expect(set.kept().map((r) => r.rttMs)).toEqual([45.123, 3276.6, 5000]);
   });
 
+  test("a source's Services in plan order, whatever their ClusterIPs", () => {
+    const svc = (name: string, ip: string) => ok("n1", "", "svc", { target: { cluster: "", node: "", ip, port: 8889, name } });
+    const set = ResultSet.fromRecords([svc("service-local", "10.96.0.5"), svc("service", "10.96.0.200")]);
+    expect([...set].map((r) => r.target.name)).toEqual(["service", "service-local"]);
+  });
+
   test("the same pair twice, or a second address of a node: a record, never lost", () => {
     const set = ResultSet.fromRecords([ok("n1", "n2", "icmp"), ok("n1", "n2", "icmp"), ok("n3", "n2", "icmp", { target: { cluster: "c", node: "n2", ip: "10.9.9.9" } })]);
     expect(set.size).toBe(3);
