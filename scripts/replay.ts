@@ -11,6 +11,7 @@ import { defaultSettings, type Protocol } from "../src/config/settings.ts";
 import type { ExecFn } from "../src/kube/exec.ts";
 import { planLegs } from "../src/probe/plan.ts";
 import { runProbes } from "../src/probe/run.ts";
+import { SilentTargets } from "../src/probe/silence.ts";
 import type { Floater } from "../src/probe/types.ts";
 import { buildDocument } from "../src/results/document.ts";
 import { ResultSet } from "../src/results/set.ts";
@@ -101,9 +102,12 @@ const started = performance.now();
 
 const legs = planLegs(settings, "both", { context: "replay", floaters });
 const results = new ResultSet(floaters);
-const stats = await runProbes(legs[0]!.plans, exec, { concurrency: 10, strategy: "fanout", script: { timeout: 3, pingCount: 1, lanes: 32 }, retries: 0 },
+// As steps.ts's probeAll does.
+const silence = new SilentTargets((p) => results.answeredTo(p));
+const stats = await runProbes(legs[0]!.plans, exec, { concurrency: 10, strategy: "fanout", script: { timeout: 3, pingCount: 1, lanes: 32 }, retries: 0, corroborating: (p) => silence.corroborating(p) },
   (verdicts) => {
     for (const v of verdicts) results.add(v);
+    silence.record(verdicts);
   });
 const rss = () => Math.round(process.memoryUsage().rss / 2 ** 20);
 const cpuNow = () => {

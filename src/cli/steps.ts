@@ -5,6 +5,7 @@ import { ExitCode } from "../errors.ts";
 import type { KubeApi } from "../kube/client.ts";
 import { createExec } from "../kube/exec.ts";
 import { runProbes, type RunStats } from "../probe/run.ts";
+import { SilentTargets } from "../probe/silence.ts";
 import { pairsOf, planLegs, type Leg, type PlanOptions, type RunServices } from "../probe/plan.ts";
 import type { WaitResult } from "../floater/wait.ts";
 import { accessIn, bringUpFloaters, chooseNodes, floaterSpec, permissionsProblem, type FloaterPlan, type FloatersUp } from "../floater/session.ts";
@@ -83,18 +84,21 @@ export async function probeAll(legs: Leg[], up: WaitResult[], clusters: Clusters
   let done = 0;
   let failed = 0;
   const apiOf = (context: string) => clusterList(clusters).find((a) => a.target.contextName === context)!;
+  const silence = new SilentTargets((p) => results.answeredTo(p));
   const stats = await Promise.all(legs.map((leg) => runProbes(leg.plans, createExec(apiOf(leg.context).target), {
     concurrency: settings.concurrency,
     strategy: settings.strategy,
     script: { timeout: settings.timeout, pingCount: settings.pingCount, lanes: settings.probeConcurrency },
     retries: 2,
     signal: life.signal,
+    corroborating: (p) => silence.corroborating(p),
   }, (batch) => {
     // The set keeps no verdict: each probe is freed once run.
     for (const v of batch) {
       results.add(v);
       if (v.status !== "Succeeded") failed++;
     }
+    silence.record(batch);
     done += batch.length;
     progress.probes(done, total, failed);
   })));

@@ -3,11 +3,19 @@
 import { shortRtt, type RawOutcome } from "./parse.ts";
 import type { ReasonCode } from "./reasons.ts";
 import { RTT_MARK } from "./script.ts";
+import { CORROBORATED_WAIT_S } from "./silence.ts";
 import type { Probe, Verdict } from "./types.ts";
 
 const TOOL_MISSING = /(?:^|\s)(\S+): not found|applet not found|can't execute/i;
 
 export function classify(probe: Probe, raw: RawOutcome | undefined, timeoutSec: number): Verdict {
+  const n = probe.corroboratedBy;
+  if (!n) return classifyOutcome(probe, raw, timeoutSec);
+  const v = classifyOutcome(probe, raw, CORROBORATED_WAIT_S);
+  return v.reasonCode === "timeout" ? { ...v, reason: `${v.reason} (${n} sources before found it silent: waited ${CORROBORATED_WAIT_S}s, not tried again)` } : v;
+}
+
+function classifyOutcome(probe: Probe, raw: RawOutcome | undefined, timeoutSec: number): Verdict {
   if (!raw) return error(probe, "exec-failed", "no result: the probe did not run to the end (exec cut short)");
   const healthy = healthyFastPath(probe, raw);
   if (healthy) return healthy;

@@ -22,6 +22,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Backoff before retry n (1-based), in ms. */
   backoffMs?: (attempt: number) => number;
+  /** Sources that already found a probe's target silent (silence.ts), when enough did. */
+  corroborating?: (p: Probe) => number;
 }
 
 export interface RunStats {
@@ -63,6 +65,12 @@ export async function runProbes(plans: SourcePlan[], exec: ExecFn, opts: RunOpti
   };
   const runUnit = async (unit: Unit): Promise<Verdict[]> => {
     let probes = unit.probes();
+    if (opts.corroborating) {
+      for (const p of probes) {
+        const n = opts.corroborating(p);
+        if (n) p.corroboratedBy = n;
+      }
+    }
     const verdicts: Verdict[] = [];
     const pod = { namespace: unit.source.namespace, name: unit.source.pod, container: "floater" };
     for (let attempt = 0; ; attempt++) {

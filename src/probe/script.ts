@@ -2,6 +2,7 @@
 // probes run concurrently in lanes inside the pod and each prints one line "@@ <id> <exit> <output>"
 // (a ping that lost nothing: "@@ <id> 0 RTT <min>/<avg>/<max>"; a floater that answered: "@@ <id> 0 OK").
 // Only tools and flags that every busybox build has are used; nc -vv only where nc has it (prelude).
+import { CORROBORATED_WAIT_S } from "./silence.ts";
 import type { Probe } from "./types.ts";
 
 export interface ScriptOptions {
@@ -33,12 +34,13 @@ function prelude(o: ScriptOptions, withMtu: boolean): string {
     // machine). So a lost ping is confirmed by a burst of at least 3, 50 ms apart (0.1 s): a pair
     // fails only after 4 lost in a row; both bursts' summaries are reported (and summed). -q: the
     // summary is all that is read.
-    `p(){ o=$(ping -q -c $2 -i 0.05 -W ${w} -w ${w} $1 2>&1); r=$?; }`,
+    `p(){ o=$(ping -q -c $2 -i 0.05 -W $3 -w $3 $1 2>&1); r=$?; }`,
     // The healthy mass is said in short, by the pod: a first burst that lost nothing and exited
     // 0 reports only its round trips, "RTT <min>/<avg>/<max>" (from "round-trip min/avg/max =
     // 0.099/0.150/0.234 ms", the summary's last line), not its ~150-byte summary. Anything else
     // (loss, an error, a summary without round trips) keeps the tool's whole output.
-    `i(){ p $2 ${o.pingCount}; case "$r$o" in 0*" 0% packet loss"*"/avg/"*" = "*) o="${RTT_MARK} \${o##*= }"; o=\${o% ms};; *" 0% packet loss"*) ;; *"packet loss"*) f=$o; p $2 ${Math.max(3, o.pingCount)}; o="$f $o";; esac; e $1 $r $o; }`,
+    // A third argument (a target others found silent, silence.ts): wait that long, no second burst.
+    `i(){ p $2 ${o.pingCount} \${3:-${w}}; case "$r$o" in 0*" 0% packet loss"*"/avg/"*" = "*) o="${RTT_MARK} \${o##*= }"; o=\${o% ms};; *" 0% packet loss"*) ;; *"packet loss"*) [ "$3" ] || { f=$o; p $2 ${Math.max(3, o.pingCount)} ${w}; o="$f $o"; };; esac; e $1 $r $o; }`,
     // The image's nc (the "nc 1.10 compatible" applet) says why a connect failed only with -vv
     // (-v hides refusals); a small build's nc always says it and has no -v. Asked once per script.
     `V=; case $(nc --help 2>&1) in *"\t-v"*) V=-vv;; esac`,
@@ -48,7 +50,8 @@ function prelude(o: ScriptOptions, withMtu: boolean): string {
     // 499,000 connects timed out once on a healthy cluster. A refusal or an ICMP unreachable is
     // the network's own answer: not tried again. "A " marks an output that needed a second try
     // ("A" alone when that try printed nothing: the folding drops the space).
-    `t(){ a=; o=$(nc $V -w ${w} $2 $3 <$R 2>&1); r=$?; case "$r$o" in 0*OK*|*efused*|*nreachable*) ;; *) a="A "; o=$(nc $V -w ${w} $2 $3 <$R 2>&1); r=$?;; esac; case "$r$o" in 0*OK*) o=OK;; esac; e $1 $r $a$o; }`,
+    // A fourth argument, as for i.
+    `t(){ a=; o=$(nc $V -w \${4:-${w}} $2 $3 <$R 2>&1); r=$?; case "$r$o" in 0*OK*|*efused*|*nreachable*) ;; *) [ "$4" ] || { a="A "; o=$(nc $V -w ${w} $2 $3 <$R 2>&1); r=$?; };; esac; case "$r$o" in 0*OK*) o=OK;; esac; e $1 $r $a$o; }`,
     `c(){ o=$(nc $V -w ${w} $2 $3 </dev/null 2>&1); e $1 $? $o; }`,
     `d(){ o=$(timeout ${w} nslookup $2 $3 2>&1); e $1 $? $o; }`,
     ...(withMtu ? mtuPrelude(w) : []),
@@ -73,16 +76,17 @@ function mtuPrelude(w: number): string[] {
 
 function call(p: Probe): string {
   const host = p.target.ip;
+  const brief = p.corroboratedBy ? ` ${CORROBORATED_WAIT_S}` : "";
   switch (p.protocol) {
     case "icmp":
-      return `i ${p.id} ${host}`;
+      return `i ${p.id} ${host}${brief}`;
     case "mtu":
       return `m ${p.id} ${host} ${p.family === "ipv6" ? 48 : 28}`;
     case "tcp":
-      return `${p.custom ? "c" : "t"} ${p.id} ${host} ${p.target.port}`;
+      return p.custom ? `c ${p.id} ${host} ${p.target.port}` : `t ${p.id} ${host} ${p.target.port}${brief}`;
     case "svc":
     case "nodeport":
-      return `t ${p.id} ${host} ${p.target.port}`;
+      return `t ${p.id} ${host} ${p.target.port}${brief}`;
     case "dns":
       return `d ${p.id} ${p.target.name}${host ? ` ${host}` : ""}`;
   }

@@ -33,6 +33,9 @@ export interface Probe {
   target: Endpoint & { port?: number; name?: string };
   /** A custom target (--target), probed with a plain connect rather than the floater's answer. */
   custom?: boolean;
+  /** Sources that had already found the target silent when this probe was scripted: its timeout
+   * is waited for briefly and not confirmed (silence.ts). */
+  corroboratedBy?: number;
 }
 
 /** All the probes one source pod runs, in one exec. The probes are made when asked for (at

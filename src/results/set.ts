@@ -424,6 +424,15 @@ export class ResultSet {
     return out;
   }
 
+  /** Whether some source reached this target on this protocol and family (a held success, or a
+   * kept one): a failure to it is then not everybody's. */
+  answeredTo(p: Pick<ResultRecord, "protocol" | "family" | "target">): boolean {
+    const l = layerIndex(p.protocol, p.family);
+    const t = this.find(p.target);
+    if (l >= 0 && t !== undefined && t < this.side && (this.layers[l]?.inCount[t] ?? 0) > 0) return true;
+    return this.records.some((r) => r.status === "Succeeded" && r.protocol === p.protocol && r.family === p.family && r.target.ip === p.target.ip && r.target.port === p.target.port);
+  }
+
   /** Replaces the records (a resume's merge): `keep` maps each to its replacement, or drops it. */
   replaceRecords(keep: (r: ResultRecord) => ResultRecord | undefined): void {
     this.records = this.records.flatMap((r) => keep(r) ?? []);

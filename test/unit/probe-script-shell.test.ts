@@ -4,7 +4,7 @@
 // applets to PATH would run its own ping), aimed at loopback besides: no packet leaves.
 // What the pod says in short, and what it keeps whole.
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { classify } from "../../src/probe/classify.ts";
@@ -52,5 +52,24 @@ for (const busybox of BUILDS) {
         }
       });
     }
+  });
+}
+
+for (const busybox of BUILDS) {
+  describe.skipIf(!existsSync(busybox))(`a target others found silent, under ${busybox}`, () => {
+    test("lost: one burst, waited 1 s, not confirmed", () => {
+      const dir = mkdtempSync(join(tmpdir(), "nd-script-"));
+      try {
+        Bun.spawnSync([busybox, "--install", "-s", dir]);
+        writeFileSync(join(dir, "out"), summary(1, 0));
+        const stand = `ping(){ echo "$*" >>${join(dir, "args")}; cat ${join(dir, "out")}; return 1; }\n`;
+        const script = stand + probeScript([{ ...ping, corroboratedBy: 3 }], { timeout: 3, pingCount: 1, lanes: 1, token: "unit" });
+        const run = Bun.spawnSync([join(dir, "sh"), "-c", script], { env: { PATH: dir } });
+        expect(run.stdout.toString().split("\n").filter((l) => l.startsWith("@@ "))).toEqual([`@@ 1 1 ${folded(summary(1, 0))}`]);
+        expect(readFileSync(join(dir, "args"), "utf8")).toBe("-q -c 1 -i 0.05 -W 1 -w 1 127.0.0.2\n");
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 }

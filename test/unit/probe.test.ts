@@ -63,13 +63,13 @@ describe("script", () => {
   test("only the common busybox subset of flags", () => {
     expect(script).not.toContain("nc -z");
     expect(script).not.toContain("nc -u");
-    expect(script).toContain("ping -q -c $2 -i 0.05 -W 2 -w 2");
-    expect(script).toContain('i(){ p $2 3; case "$r$o" in 0*" 0% packet loss"*"/avg/"*" = "*) o="RTT ${o##*= }"; o=${o% ms};; *" 0% packet loss"*) ;; *"packet loss"*) f=$o; p $2 3; o="$f $o";; esac;');
-    expect(probeScript(probes, { timeout: 2, pingCount: 1, lanes: 2 })).toContain("p $2 1; case");
+    expect(script).toContain("ping -q -c $2 -i 0.05 -W $3 -w $3");
+    expect(script).toContain('i(){ p $2 3 ${3:-2}; case "$r$o" in 0*" 0% packet loss"*"/avg/"*" = "*) o="RTT ${o##*= }"; o=${o% ms};; *" 0% packet loss"*) ;; *"packet loss"*) [ "$3" ] || { f=$o; p $2 3 2; o="$f $o"; };; esac;');
+    expect(probeScript(probes, { timeout: 2, pingCount: 1, lanes: 2 })).toContain("p $2 1 ${3:-2}; case");
   });
   test("nc is asked once per script whether it has -v; every connect uses the answer", () => {
     expect(script.match(/nc --help/g)).toHaveLength(1);
-    expect(script.match(/nc \$V -w 2 \$2 \$3/g)).toHaveLength(3);
+    expect(script.match(/nc \$V -w (?:2|\$\{4:-2\}) \$2 \$3/g)).toHaveLength(3);
     expect(script).not.toMatch(/nc -w/);
   });
   const many = (protocol: "icmp" | "tcp", n: number) =>
@@ -325,7 +325,7 @@ describe("confirmation of a lone failure", () => {
   test("a connect that failed is tried again, unless refused or unreachable; the second try is counted", async () => {
     const { probeScript } = await import("../../src/probe/script.ts");
     const script = probeScript([{ id: 1, protocol: "tcp", family: "ipv4", source: { cluster: "c", node: "a", ip: "1" }, target: { cluster: "c", node: "b", ip: "2", port: 8889 } }], { timeout: 2, pingCount: 1, lanes: 1 });
-    expect(script).toContain('case "$r$o" in 0*OK*|*efused*|*nreachable*) ;; *) a="A "');
+    expect(script).toContain('case "$r$o" in 0*OK*|*efused*|*nreachable*) ;; *) [ "$4" ] || { a="A "');
     const { parseOutput } = await import("../../src/probe/parse.ts");
     expect(parseOutput("@@ 1 0 A OK\n@@ 2 1 nc: timed out\n")[1]).toEqual({ exitCode: 0, output: "OK", confirmed: true });
     const floater = { cluster: "c", node: "a", pod: "p", namespace: "ns", network: "pod" as const, ips: ["1"], hostIps: [] };

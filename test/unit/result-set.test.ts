@@ -19,6 +19,18 @@ const ok = (s: string, t: string, protocol: ResultRecord["protocol"], o: Partial
 });
 
 describe("the result set", () => {
+  test("whether some source reached a target, on a protocol and family: held or kept", () => {
+    const set = ResultSet.fromRecords([
+      ok("n1", "n2", "icmp"), ok("n3", "n2", "tcp", { status: "Failed", reason: "timeout", reasonCode: "timeout" }),
+      ok("n1", "n3", "icmp", { rttMs: 3, lossPct: 25, reasonCode: "loss", reason: "packet loss 25%" }),
+    ]);
+    const to = (t: string, protocol: ResultRecord["protocol"]) => ok("n9", t, protocol);
+    expect(set.answeredTo(to("n2", "icmp"))).toBe(true);
+    expect(set.answeredTo(to("n2", "tcp"))).toBe(false);
+    expect(set.answeredTo(to("n3", "icmp"))).toBe(true);
+    expect(set.answeredTo(to("n1", "icmp"))).toBe(false);
+    expect(set.answeredTo({ ...to("n2", "icmp"), family: "ipv6" })).toBe(false);
+  });
   test("plain successes are held in matrices, the rest as records; iterated, every pair comes back in report order", () => {
     const records = [
       ok("n2", "n1", "tcp"), ok("n1", "n2", "icmp"), ok("n1", "n10", "icmp", { rttMs: 0.125 }),
