@@ -72,6 +72,8 @@ export const HEALTHY = 0.2;
 /** Latency outliers: at least this many times the cluster's median RTT, and this much above it. */
 export const SLOW_FACTOR = 5;
 export const SLOW_MARGIN_MS = 10;
+/** RTTs needed before a slow link must also beat the cluster's 99th percentile. */
+export const TAIL_SAMPLES = 1000;
 const EXAMPLES = 3;
 
 const isFailure = (r: ResultRecord) => r.status !== "Succeeded";
@@ -569,13 +571,19 @@ function latencyFindings(results: ResultRecord[], set: ResultSet, meshIdx: numbe
       evidence: { pairs, of: histogram.count, examples } });
   }
   // A link is slow when it is slow both ways: one ping's RTT alone is too easily a busy moment.
+  // Where the cluster's RTTs are noisy (busy nodes: 100-300 ms spikes in 5 % of a loaded test
+  // cluster's pings made hundreds of links "slow" both ways by chance), a slow link must also
+  // stand out from that noise: above the cluster's own 99th percentile, both ways. Only once there
+  // are enough RTTs for that percentile to mean something.
+  const tail = histogram.count >= TAIL_SAMPLES ? histogram.quantile(0.99) : 0;
+  const slowLink = (rtt: number) => slow(rtt) && rtt > tail;
   const fast = (r: { source: { cluster: string; node: string }; target: { cluster: string; node: string } }) => !slowNodes.has(nodeKey(r.target)) && !slowNodes.has(nodeKey(r.source));
   const slowPairs: { record: () => ResultRecord; source: string; link: string; rtt: number }[] = [];
   const note = (record: () => ResultRecord, source: { cluster: string; node: string }, target: { cluster: string; node: string }, rtt: number) => {
     if (fast({ source, target })) slowPairs.push({ record, source: nodeKey(source), link: linkKey({ source, target }), rtt });
   };
-  for (const k of timed) if (slow(results[k]!.rttMs!)) note(() => results[k]!, results[k]!.source, results[k]!.target, results[k]!.rttMs!);
-  set.forEachRtt((s, t, rtt, l) => slow(rtt) && note(() => set.cell(l, s, t), set.nodes[s]!, set.nodes[t]!, rtt));
+  for (const k of timed) if (slowLink(results[k]!.rttMs!)) note(() => results[k]!, results[k]!.source, results[k]!.target, results[k]!.rttMs!);
+  set.forEachRtt((s, t, rtt, l) => slowLink(rtt) && note(() => set.cell(l, s, t), set.nodes[s]!, set.nodes[t]!, rtt));
   for (const pairs of groupBy(slowPairs, (p) => p.link).values()) {
     if (!pairs.some((p) => p.source !== pairs[0]!.source)) continue;
     const r = pairs[0]!.record();
@@ -643,6 +651,11 @@ export class RttHistogram {
     if (us >= 0 && us < this.bins.length) this.bins[us]!++;
     else this.beyond.push(rttMs);
     this.count++;
+  }
+
+  /** The q-quantile (0..1), in ms. */
+  quantile(q: number): number {
+    return this.nth(Math.floor(q * (this.count - 1)));
   }
 
   /** The k-th smallest (0-based), in ms. */

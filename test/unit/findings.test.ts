@@ -130,6 +130,17 @@ describe("findings", () => {
     // Slow but within 10 ms of the median: no warning.
     expect(analyze(doc(mesh(6, { rtt: (r) => (r.target.node === "a5" ? 5 : 0.4) })))).toEqual([]);
   });
+  test("latency on a busy cluster: pings that spike both ways by chance are noise, a link slower than the noise is slow", () => {
+    // 40 nodes, 1,560 pings; one in 16 spikes to 100-250 ms (a busy moment), a1<->a2 at 400 ms.
+    const hash = (r: ResultRecord) => [...`${r.source.node}>${r.target.node}`].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7);
+    const busy = (r: ResultRecord) => (hash(r) % 16 === 0 ? 100 + (hash(r) % 150) : 0.4);
+    const link = (r: ResultRecord) => [r.source.node, r.target.node].sort().join() === "a1,a2";
+    const noisy = mesh(40, { protocols: ["icmp"], rtt: busy });
+    const bothWaysByChance = noisy.filter((r) => busy(r) > 10 && busy({ ...r, source: r.target, target: r.source }) > 10);
+    expect(bothWaysByChance.length).toBeGreaterThan(2);
+    expect(analyze(doc(noisy))).toEqual([]);
+    expect(brief(analyze(doc(mesh(40, { protocols: ["icmp"], rtt: (r) => (link(r) ? 400 : busy(r)) }))))).toEqual([`latency-link {"from":"a1","to":"a2","bothWays":true} 2/1560`]);
+  });
   test("scale: 500 nodes, one isolated (its speed is measured by scripts/bench --replay, not here)", () => {
     const d = doc(mesh(500, { protocols: ["icmp"], faults: [(r) => (r.source.node === "a77" || r.target.node === "a77" ? timeout : undefined)] }));
     // The healthy mass is held in the set's matrix, the failures as records.
