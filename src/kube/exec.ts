@@ -9,9 +9,6 @@ export interface ExecResult {
   exitCode: number;
   stdout: string;
   stderr: string;
-  /** How long the API server took to open the stream (paces concurrency). The API server answers
-   * the upgrade before it dials the kubelet: a kubelet that cannot be reached is not in it. */
-  setupMs?: number;
   /** How long until the command's first byte arrived: the kubelet was reached and started it. */
   startMs?: number;
 }
@@ -32,7 +29,10 @@ export class ExecTransportError extends Error {
   }
 }
 
-export type ExecFn = (pod: { namespace: string; name: string; container: string }, command: string[], timeoutMs: number) => Promise<ExecResult>;
+/** `onOpen`: how long the API server took to open the stream (it paces concurrency), told at once,
+ * long before the command ends. The API server answers the upgrade before it dials the kubelet:
+ * a kubelet that cannot be reached is not in it. */
+export type ExecFn = (pod: { namespace: string; name: string; container: string }, command: string[], timeoutMs: number, onOpen?: (setupMs: number) => void) => Promise<ExecResult>;
 
 /** An exec whose command has not started (no byte of it arrived) this long after it was asked
  * for is given up: the API server opens the stream at once and then dials the kubelet, and a
@@ -127,7 +127,7 @@ export function createExec(target: ClusterTarget, o: ExecOptions = {}): ExecFn {
   // What this run's execs told about start times (the deadline grows with them; see givesUp).
   let slowestStartMs = 0;
   let lastStartAt = -Infinity;
-  return async (pod, command, timeoutMs) => {
+  return async (pod, command, timeoutMs, onOpen) => {
     const key = `${pod.namespace}/${pod.name}`;
     const known = unreachable.get(key);
     if (known) throw new ExecTransportError(`${known.message}; not tried again`, false, false, true);
@@ -135,7 +135,6 @@ export function createExec(target: ClusterTarget, o: ExecOptions = {}): ExecFn {
     const stderr = new Collector();
     let socket: { close(): void; on?(ev: string, fn: (...a: unknown[]) => void): void } | undefined;
     const started = performance.now();
-    let setupMs: number | undefined;
     let startMs: number | undefined;
     return new Promise<ExecResult>((resolve, reject) => {
       let settled = false;
@@ -185,10 +184,10 @@ export function createExec(target: ClusterTarget, o: ExecOptions = {}): ExecFn {
           const code = exitCodeOf(status);
           finish(() => (code === undefined
             ? fail(statusError(status, pod.name))
-            : resolve({ exitCode: code, stdout: stdout.text(), stderr: withoutStartMark(stderr.text()), setupMs, startMs })));
+            : resolve({ exitCode: code, stdout: stdout.text(), stderr: withoutStartMark(stderr.text()), startMs })));
         })
         .then((ws) => {
-          setupMs = performance.now() - started;
+          onOpen?.(performance.now() - started);
           socket = ws as unknown as typeof socket;
           if (settled) socket?.close();
           // A socket that closes without a final status: the connection dropped mid-command.

@@ -81,12 +81,12 @@ export async function runProbes(plans: SourcePlan[], exec: ExecFn, opts: RunOpti
       let stdout: string;
       try {
         const { script, deadlineMs } = scriptOf(probes, opts.script);
-        const result = await exec(pod, ["sh", "-c", script], deadlineMs);
-        pacer?.record({ setupMs: result.setupMs });
+        const result = await exec(pod, ["sh", "-c", script], deadlineMs, (setupMs) => pacer?.opened(setupMs));
+        pacer?.finished();
         stdout = result.stdout;
       } catch (err) {
         if (!(err instanceof ExecTransportError)) throw err;
-        pacer?.record({ throttled: err.throttled });
+        if (err.throttled) pacer?.throttled();
         // A kubelet that could not be reached is not retried: each try waits as long again.
         if (!shouldRetry(err, !!lastTry)) return inPlanOrder([...verdicts, ...execFailed(probes, execFailureReason(err, unit.source.hostIps[0]))]);
         stats.retries++;
