@@ -40,40 +40,47 @@ export async function deployFloaters(api: KubeApi, spec: FloaterSpec, namespaceE
   return deployment;
 }
 
-/** Delete what a run created (its daemonsets, pods and service account, and the namespace if it
- * made it). Pods that nothing would ever finish are removed at once (grace period 0): those no
- * kubelet acknowledged, and those on a node whose kubelet has stopped renewing its lease. The
- * rest are their kubelets' to end (a 1 s grace period): a check does not wait for them (at 500
- * simulated nodes that wait was 15-17 s after the report), the next run in the namespace does
- * (namespaceUsable), and `clean` waits for everything. Without leave to read the leases, it
- * waits until the pods are gone, forcing those still terminating after 10 s. */
+/** Delete what a run created (its daemonsets and service account, and the namespace if it made
+ * it). The pods go with their DaemonSet (the garbage collector) or the namespace: not deleted here
+ * as a collection, which the API server does one pod after another (18 s for 500 pods at 500
+ * simulated nodes). Pods that nothing would ever finish are removed at once (grace period 0):
+ * those no kubelet acknowledged, and those on a node whose kubelet has stopped renewing its
+ * lease. The rest are their kubelets' to end (a 1 s grace period): a check does not wait for
+ * them, the next run in the namespace does (namespaceUsable), and `clean` waits for everything.
+ * Without leave to read the leases, it waits until the pods are gone, forcing those still
+ * terminating after 10 s. */
 export async function removeDeployment(d: Deployment, timeoutMs = 90_000): Promise<void> {
   const selector = runSelector(d.runId);
   const ns = d.createdNamespace ? await d.api.readNamespace(d.namespace) : undefined;
   const ownsNamespace = ns?.metadata?.labels?.[CREATED_NS] === "true" && ns.metadata.labels[RUN_ID] === d.runId;
   for (const ds of await d.api.listDaemonSets(d.namespace, selector)) await d.api.deleteDaemonSet(d.namespace, ds.metadata!.name!);
   if (d.services) for (const svc of await d.api.listServices(d.namespace, selector)) await d.api.deleteService(d.namespace, svc.metadata!.name!);
-  // Directly: the namespace controller would get to the pods only seconds later.
-  await d.api.deletePods(d.namespace, selector);
   if (ownsNamespace) await d.api.deleteNamespace(d.namespace);
   else for (const sa of await d.api.listServiceAccounts(d.namespace, selector)) await d.api.deleteServiceAccount(d.namespace, sa.metadata!.name!);
   const leases = await d.api.nodeLeases();
-  if (leases) return void (await forceStuckPods(d.api, d.namespace, selector, Infinity, leases));
+  if (leases) return void (await forceUnending(d.api, d.namespace, selector, leases));
   const gone = await poll({ look: () => forceStuckPods(d.api, d.namespace, selector), done: (left) => left === 0, timeoutMs });
   if (!gone.met) throw new ClusterError(`${timeoutMessage(`the floater pods of run ${d.runId} to be deleted`, timeoutMs, `${gone.state} pods left`)} in context '${d.api.target.contextName}'`);
 }
 
+const neverStarted = (p: V1Pod) => !p.status?.containerStatuses?.length;
+
+/** A run's pods whose DaemonSet is gone and that nothing would end, removed with grace period 0:
+ * those no kubelet acknowledged, and those on a node whose kubelet stopped renewing its lease. */
+export async function forceUnending(api: KubeApi, namespace: string, selector: string, leases: Map<string, number>): Promise<void> {
+  const now = Date.now();
+  const kubeletGone = (p: V1Pod) => now - (leases.get(p.spec?.nodeName ?? "") ?? 0) > LEASE_STALE_MS;
+  const unending = (await api.listPods(namespace, selector)).filter((p) => neverStarted(p) || kubeletGone(p));
+  await Promise.all(unending.map((p) => api.forceDeletePod(p.metadata!.namespace!, p.metadata!.name!)));
+}
+
 /** Floater pods still terminating after `afterMs` sit on a node whose kubelet is gone: they would
  * stay forever (and hold the namespace), so they are removed with grace period 0. So, at once,
- * are those no kubelet ever acknowledged (nothing runs on any node to wait for), and, given the
- * nodes' leases, those whose node's kubelet stopped renewing its lease. Returns how many floater
- * pods are left. */
-export async function forceStuckPods(api: KubeApi, namespace: string | undefined, selector: string, afterMs = 10_000, leases?: Map<string, number>): Promise<number> {
+ * are those no kubelet ever acknowledged: nothing runs on any node to wait for. Returns how many
+ * floater pods are left. */
+export async function forceStuckPods(api: KubeApi, namespace: string | undefined, selector: string, afterMs = 10_000): Promise<number> {
   const pods = await api.listPods(namespace, selector);
-  const now = Date.now();
-  const neverStarted = (p: V1Pod) => !p.status?.containerStatuses?.length;
-  const kubeletGone = (p: V1Pod) => !!leases && now - (leases.get(p.spec?.nodeName ?? "") ?? 0) > LEASE_STALE_MS;
-  const stuck = pods.filter((p) => p.metadata?.deletionTimestamp && (neverStarted(p) || kubeletGone(p) || now - new Date(p.metadata.deletionTimestamp).getTime() > afterMs));
+  const stuck = pods.filter((p) => p.metadata?.deletionTimestamp && (neverStarted(p) || Date.now() - new Date(p.metadata.deletionTimestamp).getTime() > afterMs));
   await Promise.all(stuck.map((p) => api.forceDeletePod(p.metadata!.namespace!, p.metadata!.name!)));
   return pods.length;
 }

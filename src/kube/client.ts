@@ -59,9 +59,6 @@ export interface KubeApi {
   listEndpointSlices(ns: string, service: string): Promise<V1EndpointSlice[]>;
   /** Remove the pod object at once (grace period 0): for floaters on a node that is gone. */
   forceDeletePod(ns: string, name: string): Promise<void>;
-  /** Graceful (each pod's own grace period). Only a shortcut: without permission to delete pods
-   * it does nothing, and the garbage collector still removes them after their owner. */
-  deletePods(ns: string, labelSelector: string): Promise<void>;
 }
 
 export function createKubeApi(target: ClusterTarget): KubeApi {
@@ -160,7 +157,6 @@ export function createKubeApi(target: ClusterTarget): KubeApi {
     listEndpointSlices: (ns, service) =>
       call(`listing the endpoints of service ${ns}/${service}`, async () =>
         (await discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: `kubernetes.io/service-name=${service}` })).items),
-    deletePods: async (ns, labelSelector) => void (await attempt(`deleting pods ${labelSelector} in ${ns}`, () => core.deleteCollectionNamespacedPod({ namespace: ns, labelSelector }), [403])),
     forceDeletePod: (ns, name) => remove(`deleting pod ${ns}/${name}`, () => core.deleteNamespacedPod({ namespace: ns, name, gracePeriodSeconds: 0 })),
   };
 }

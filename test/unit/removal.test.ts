@@ -2,7 +2,7 @@
 // others are left to their kubelets (src/floater/deploy.ts).
 import { describe, expect, test } from "bun:test";
 import type { V1Pod } from "@kubernetes/client-node";
-import { forceStuckPods } from "../../src/floater/deploy.ts";
+import { forceStuckPods, forceUnending } from "../../src/floater/deploy.ts";
 import { LEASE_STALE_MS } from "../../src/floater/wait.ts";
 import type { KubeApi } from "../../src/kube/client.ts";
 
@@ -31,10 +31,10 @@ describe("stuck floater pods", () => {
     expect(await forceStuckPods(api, "ns", "x")).toBe(5);
     expect(forced.sort()).toEqual(["long-terminating", "never-started"]);
   });
-  test("with leases: also those on a node whose kubelet stopped renewing its lease; none waited for", async () => {
+  test("with leases, once the DaemonSet is gone: those never started and those on a node whose kubelet stopped renewing its lease, deleted yet or not", async () => {
     const { api, forced } = fakeApi(pods);
     const leases = new Map([["n1", Date.now()], ["n2", Date.now()], ["n3", Date.now() - LEASE_STALE_MS - 1_000]]);
-    await forceStuckPods(api, "ns", "x", Infinity, leases);
-    expect(forced.sort()).toEqual(["kubelet-gone", "never-started"]);
+    await forceUnending(api, "ns", "x", leases);
+    expect(forced.sort()).toEqual(["kubelet-gone", "never-started", "not-deleted"]);
   });
 });
