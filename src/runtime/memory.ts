@@ -7,7 +7,7 @@
 // with 24 MB (and a 240 MB budget) the 5,000-node replay peaked at 298-304 MB, with 8 MB at
 // 251-261 MB, at the same 1.6-1.7 million pairs per CPU-second.
 
-/** What a 5,000-node check keeps under. */
+/** Past this resident size, collections begin. */
 export const RSS_BUDGET = 200 * 2 ** 20;
 /** Room for garbage above what a collection left. */
 const ROOM = 8 * 2 ** 20;
