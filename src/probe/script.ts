@@ -47,11 +47,13 @@ function prelude(o: ScriptOptions, withMtu: boolean): string {
     // The floater answers HTTP with "OK": a connect alone could be any listener.
     // A lone failure is confirmed once more before it counts, as a lost ping is: a busy floater's
     // listen backlog can close a connection unanswered, and at 500 nodes on one machine 84 of
-    // 499,000 connects timed out once on a healthy cluster. A refusal or an ICMP unreachable is
+    // 499,000 connects timed out once on a healthy cluster; the second try waits a second, so a
+    // burst that filled the listener's backlog has passed (139 of 499,000 failed both tries when
+    // they came back to back, in one of two runs). A refusal or an ICMP unreachable is
     // the network's own answer: not tried again. "A " marks an output that needed a second try
     // ("A" alone when that try printed nothing: the folding drops the space).
     // A fourth argument, as for i.
-    `t(){ a=; o=$(nc $V -w \${4:-${w}} $2 $3 <$R 2>&1); r=$?; case "$r$o" in 0*OK*|*efused*|*nreachable*) ;; *) [ "$4" ] || { a="A "; o=$(nc $V -w ${w} $2 $3 <$R 2>&1); r=$?; };; esac; case "$r$o" in 0*OK*) o=OK;; esac; e $1 $r $a$o; }`,
+    `t(){ a=; o=$(nc $V -w \${4:-${w}} $2 $3 <$R 2>&1); r=$?; case "$r$o" in 0*OK*|*efused*|*nreachable*) ;; *) [ "$4" ] || { a="A "; sleep 1; o=$(nc $V -w ${w} $2 $3 <$R 2>&1); r=$?; };; esac; case "$r$o" in 0*OK*) o=OK;; esac; e $1 $r $a$o; }`,
     `c(){ o=$(nc $V -w ${w} $2 $3 </dev/null 2>&1); e $1 $? $o; }`,
     `d(){ o=$(timeout ${w} nslookup $2 $3 2>&1); e $1 $? $o; }`,
     ...(withMtu ? mtuPrelude(w) : []),
