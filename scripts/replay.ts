@@ -102,12 +102,9 @@ const started = performance.now();
 
 const legs = planLegs(settings, "both", { context: "replay", floaters });
 const results = new ResultSet(floaters);
-// As steps.ts's probeAll does.
-const silence = new SilentTargets((p) => results.answeredTo(p));
-const stats = await runProbes(legs[0]!.plans, exec, { concurrency: 10, strategy: "fanout", script: { timeout: 3, pingCount: 1, lanes: 32 }, retries: 0, corroborating: (p) => silence.corroborating(p) },
+const stats = await runProbes(legs[0]!.plans, exec, { concurrency: 10, strategy: "fanout", script: { timeout: 3, pingCount: 1, lanes: 32 }, retries: 0, silence: new SilentTargets((p) => results.answeredTo(p)) },
   (verdicts) => {
     for (const v of verdicts) results.add(v);
-    silence.record(verdicts);
   });
 const rss = () => Math.round(process.memoryUsage().rss / 2 ** 20);
 const cpuNow = () => {

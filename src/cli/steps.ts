@@ -84,21 +84,20 @@ export async function probeAll(legs: Leg[], up: WaitResult[], clusters: Clusters
   let done = 0;
   let failed = 0;
   const apiOf = (context: string) => clusterList(clusters).find((a) => a.target.contextName === context)!;
-  const silence = new SilentTargets((p) => results.answeredTo(p));
   const stats = await Promise.all(legs.map((leg) => runProbes(leg.plans, createExec(apiOf(leg.context).target), {
     concurrency: settings.concurrency,
     strategy: settings.strategy,
     script: { timeout: settings.timeout, pingCount: settings.pingCount, lanes: settings.probeConcurrency },
     retries: 2,
     signal: life.signal,
-    corroborating: (p) => silence.corroborating(p),
+    // Whether anyone reached a target: the verdicts of every leg so far.
+    silence: new SilentTargets((p) => results.answeredTo(p)),
   }, (batch) => {
     // The set keeps no verdict: each probe is freed once run.
     for (const v of batch) {
       results.add(v);
       if (v.status !== "Succeeded") failed++;
     }
-    silence.record(batch);
     done += batch.length;
     progress.probes(done, total, failed);
   })));

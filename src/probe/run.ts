@@ -9,6 +9,7 @@ import { CAP, Pacer } from "./pace.ts";
 import { GarbagePacer } from "../runtime/memory.ts";
 import { parseOutput } from "./parse.ts";
 import { scriptOf, type ScriptOptions } from "./script.ts";
+import type { SilentTargets } from "./silence.ts";
 import type { Floater, Probe, SourcePlan, Verdict } from "./types.ts";
 
 export interface RunOptions {
@@ -22,8 +23,9 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Backoff before retry n (1-based), in ms. */
   backoffMs?: (attempt: number) => number;
-  /** Sources that already found a probe's target silent (silence.ts), when enough did. */
-  corroborating?: (p: Probe) => number;
+  /** Targets found silent (silence.ts): each exec's probes are marked by it before they run, and
+   * its verdicts are told to it once handed over. */
+  silence?: SilentTargets;
 }
 
 export interface RunStats {
@@ -65,12 +67,7 @@ export async function runProbes(plans: SourcePlan[], exec: ExecFn, opts: RunOpti
   };
   const runUnit = async (unit: Unit): Promise<Verdict[]> => {
     let probes = unit.probes();
-    if (opts.corroborating) {
-      for (const p of probes) {
-        const n = opts.corroborating(p);
-        if (n) p.corroboratedBy = n;
-      }
-    }
+    opts.silence?.mark(probes);
     const verdicts: Verdict[] = [];
     const pod = { namespace: unit.source.namespace, name: unit.source.pod, container: "floater" };
     for (let attempt = 0; ; attempt++) {
@@ -125,6 +122,7 @@ export async function runProbes(plans: SourcePlan[], exec: ExecFn, opts: RunOpti
       const verdicts = await runUnit(unit);
       if (opts.signal?.aborted) return; // partial: the run is being cancelled
       onVerdicts(verdicts);
+      opts.silence?.record(verdicts);
       garbage.handled(verdicts.length);
     }
   };

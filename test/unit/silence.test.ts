@@ -64,7 +64,7 @@ describe("silent targets", () => {
     await runProbes(sources, async (_pod, command) => {
       scripts.push(command[2]!);
       return { exitCode: 0, stdout: "@@ 1 1 1 packets transmitted, 0 packets received, 100% packet loss\n", stderr: "" };
-    }, { concurrency: 1, strategy: "fanout", script: { timeout: 3, pingCount: 1, lanes: 1 }, retries: 0, corroborating: (p) => silence.corroborating(p) }, (v) => silence.record(v));
+    }, { concurrency: 1, strategy: "fanout", script: { timeout: 3, pingCount: 1, lanes: 1 }, retries: 0, silence }, () => {});
     expect(scripts.map((s) => / 1\)&/.test(s))).toEqual([false, false, false, true, true, true]);
   });
 });
