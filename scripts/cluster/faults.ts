@@ -1,6 +1,6 @@
 // Fault injection, all inside the node namespaces (so deleting them undoes everything), and heal.
 import { addPeerRoutes } from "./network.ts";
-import { readState, restartApiserver, startDns, startListener, topologyFromState, writeState, type Fault, type State } from "./harness.ts";
+import { readState, restartApiserver, slowKwokConfig, startDns, startKwok, startListener, topologyFromState, writeState, type Fault, type State } from "./harness.ts";
 import { cleanupKubeProxy, startKubeProxy, waitServiceRules } from "./services.ts";
 import { inNetns, run, stop } from "./sh.ts";
 import { FLOATER_PORT, findFaultNode, findNode, KUBELET_PORT, type FaultNode } from "./topology.ts";
@@ -47,9 +47,11 @@ export interface FaultArgs {
   port?: number;
   mtu?: number;
   cluster?: string;
+  /** slow-start: how long the node's pods take to become ready. */
+  seconds?: number;
 }
 
-const FAULT_KINDS = ["drop", "reject", "reply-drop", "listener-down", "link-down", "kubelet-down", "kube-proxy-down", "mtu", "apiserver-down", "dns-down"];
+const FAULT_KINDS = ["drop", "reject", "reply-drop", "listener-down", "link-down", "kubelet-down", "kube-proxy-down", "mtu", "apiserver-down", "dns-down", "slow-start"];
 
 export async function injectFault(a: FaultArgs): Promise<Fault> {
   const state = mustState();
@@ -182,6 +184,17 @@ export async function injectFault(a: FaultArgs): Promise<Fault> {
       fault = { id, description: `link-down ${node.name}`, undo: [], relink: node.name };
       break;
     }
+    case "slow-start": {
+      // The node's kwok again, its pods now taking --seconds to become Ready (acknowledged at
+      // once: ContainerCreating), as a node pulling the image slowly; heal brings the usual one.
+      const node = findNode(t, notScale(need(a.node, "--node"), a.kind).name);
+      if (node.real) throw new Error(`fault slow-start acts on a simulated node's kwok: ${node.name} is a real node`);
+      if (!a.seconds || a.seconds < 1 || a.seconds > 600) throw new Error("fault slow-start needs --seconds 1..600");
+      await stop([state.nodes[node.name]?.kwok].filter((p): p is number => !!p));
+      (state.nodes[node.name] ??= {}).kwok = startKwok(node, slowKwokConfig(node.name, a.seconds));
+      fault = { id, description: `slow-start ${node.name} (its pods take ${a.seconds}s to become ready)`, undo: [], restart: { node: node.name, what: "kwok" } };
+      break;
+    }
     case "mtu": {
       const node = notScale(need(a.node, "--node"), a.kind);
       if (!a.mtu || a.mtu < 68 || a.mtu > 1500) throw new Error("fault mtu needs --mtu 68..1500");
@@ -213,6 +226,10 @@ export async function heal(): Promise<Fault[]> {
     if (f.restart?.what === "listener") {
       const node = findNode(t, f.restart.node);
       (state.nodes[node.name] ??= {}).listener = startListener(node);
+    } else if (f.restart?.what === "kwok") {
+      const node = findNode(t, f.restart.node);
+      await stop([state.nodes[node.name]?.kwok].filter((p): p is number => !!p));
+      (state.nodes[node.name] ??= {}).kwok = startKwok(node);
     } else if (f.restart?.what === "kube-proxy") {
       const node = findNode(t, f.restart.node);
       const cluster = t.clusters.find((c) => c.id === node.cluster)!;

@@ -42,7 +42,7 @@ export interface Fault {
   /** Commands that undo it, run in reverse order by heal. */
   undo: string[][];
   /** Processes to restart on heal (listener-down, kubelet-down). */
-  restart?: { node: string; what: "listener" | "kube-proxy" } | { cluster: "a" | "b"; what: "apiserver" } | { what: "dns" };
+  restart?: { node: string; what: "listener" | "kube-proxy" | "kwok" } | { cluster: "a" | "b"; what: "apiserver" } | { what: "dns" };
   /** A node whose link to bring back up, with its routes (link-down). */
   relink?: string;
 }
@@ -247,6 +247,27 @@ function prepareNodeFiles(t: Topology): void {
   }
 }
 
+/** A node whose pods take `seconds` to start, as when its kubelet pulls the image: kwok's
+ * general pod stages (the pod is acknowledged at once, ContainerCreating, its IP assigned) with
+ * no jitter and the given delay before Ready. Written as its own kwok config; gives the name. */
+export function slowKwokConfig(node: string, seconds: number): string {
+  const stages = binaries().stages;
+  const general = (name: string, delayMs: number) => {
+    const stage = load(readFileSync(join(stages, "pod", "general", `${name}.yaml`), "utf8")) as any;
+    stage.spec.delay = { durationMilliseconds: delayMs };
+    return dump(stage);
+  };
+  const fast = (name: string) => readFileSync(join(stages, "pod", "fast", `${name}.yaml`), "utf8");
+  const node_ = (dir: string, name: string) => readFileSync(join(stages, "node", dir, `${name}.yaml`), "utf8");
+  const exec = dump({ apiVersion: "kwok.x-k8s.io/v1alpha1", kind: "ClusterExec", metadata: { name: "local" }, spec: execSpec() });
+  const name = `kwok-slow-${node}.yaml`;
+  writeFileSync(join(STATE_DIR, name), [
+    node_("fast", "node-initialize"), node_("heartbeat-with-lease", "node-heartbeat-with-lease"),
+    general("pod-create", 0), general("pod-ready", seconds * 1000), fast("pod-complete"), fast("pod-delete"), exec,
+  ].join("\n---\n"));
+  return name;
+}
+
 /** How kwok runs an exec (a ClusterExec's or a scale pod's Exec spec): as a child of kwok, PATH
  * starting at the busybox applets, with the given group (a scale node's; see network.ts). */
 export function execSpec(gid?: number) {
@@ -382,9 +403,10 @@ function inNodeSandbox(netns: string, resolv: string, cmd: string[]): string[] {
     "sh", "-c", `mount --bind '${resolv}' /etc/resolv.conf && exec ${quoted}`];
 }
 
-export function startKwok(node: NodeLayout): number {
+/** `config`: kwok.yaml, or a slow node's (slowKwokConfig). */
+export function startKwok(node: NodeLayout, config = "kwok.yaml"): number {
   const cluster = topologyFromState().clusters.find((c) => c.id === node.cluster)!;
-  const cmd = kwokArgs(componentKubeconfig(cluster), "kwok.yaml", [
+  const cmd = kwokArgs(componentKubeconfig(cluster), config, [
     `--manage-single-node=${node.name}`, `--node-name=${node.name}`, `--node-ip=${node.ip}`, `--server-address=${node.ip}:${KUBELET_PORT}`,
   ]);
   return daemon(inNodeSandbox(node.netns, join(STATE_DIR, `resolv-${node.cluster}.conf`), cmd), join(STATE_DIR, "logs", `kwok-${node.name}.log`));

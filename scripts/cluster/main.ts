@@ -14,6 +14,7 @@ const USAGE = `usage: scripts/testcluster up [--nodes N] [--real-nodes N] [--clu
        scripts/testcluster fault reply-drop --from NODE --to NODE
        scripts/testcluster fault listener-down|link-down|kubelet-down|kube-proxy-down --node NODE
        scripts/testcluster fault mtu --node NODE --mtu M
+       scripts/testcluster fault slow-start --node NODE --seconds S
        scripts/testcluster fault apiserver-down [--cluster a|b]
        scripts/testcluster fault dns-down
        scripts/testcluster heal [all]`;
@@ -26,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       nodes: { type: "string" }, "real-nodes": { type: "string" }, clusters: { type: "string" }, scale: { type: "string" },
       from: { type: "string" }, to: { type: "string" }, node: { type: "string" }, "both-ways": { type: "boolean" },
-      proto: { type: "string" }, family: { type: "string" }, port: { type: "string" }, mtu: { type: "string" }, output: { type: "string", short: "o" },
+      proto: { type: "string" }, family: { type: "string" }, port: { type: "string" }, mtu: { type: "string" }, seconds: { type: "string" }, output: { type: "string", short: "o" },
       cluster: { type: "string" },
     },
   });
@@ -58,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
       const f = await injectFault({
         kind: positionals[0] ?? "", from: values.from, to: values.to, node: values.node, bothWays: values["both-ways"],
         proto: values.proto as "icmp" | "tcp" | "udp" | undefined, family: values.family as "ipv4" | "ipv6" | undefined, port: values.port ? Number(values.port) : undefined,
-        mtu: values.mtu ? Number(values.mtu) : undefined, cluster: values.cluster,
+        mtu: values.mtu ? Number(values.mtu) : undefined, cluster: values.cluster, seconds: values.seconds ? Number(values.seconds) : undefined,
       });
       console.log(`fault ${f.id}: ${f.description}`);
       return 0;

@@ -6,9 +6,9 @@ import type { KubeApi } from "../kube/client.ts";
 import { createExec } from "../kube/exec.ts";
 import { runProbes, type RunStats } from "../probe/run.ts";
 import { SilentTargets } from "../probe/silence.ts";
-import { pairsOf, planLegs, type Leg, type PlanOptions, type RunServices } from "../probe/plan.ts";
-import type { WaitResult } from "../floater/wait.ts";
-import { accessIn, bringUpFloaters, chooseNodes, floaterSpec, permissionsProblem, type FloaterPlan, type FloatersUp } from "../floater/session.ts";
+import { pairsOf, planLegs, type ClusterFloaters, type Leg, type PlanOptions } from "../probe/plan.ts";
+import type { Floater } from "../probe/types.ts";
+import { accessIn, bringUpFloaters, chooseNodes, floaterSpec, permissionsProblem, servicesOf, settled, type FloaterPlan, type FloatersUp } from "../floater/session.ts";
 import { floaterObjects } from "../floater/manifests.ts";
 import { describeCheck, grantCommand } from "../floater/permissions.ts";
 import { renderDryRun, type DryRunCluster } from "../report/dryrun.ts";
@@ -64,46 +64,94 @@ export async function floatersUp(plans: FloaterPlan[], settings: Settings, life:
 }
 
 /** The legs of a run from the floaters it brought up (or reused) in each cluster, with `opts`
- * (the settings, sampled or narrowed by the caller). */
-export function legsOf(opts: PlanOptions, direction: Settings["direction"], clusters: Clusters, up: (WaitResult & { services?: RunServices })[]): Leg[] {
-  const [here, there] = up;
+ * (the settings, sampled or narrowed by the caller); `fresh`: a wave of floaters that came late. */
+export function legsOf(opts: PlanOptions, direction: Settings["direction"], clusters: Clusters, up: FloatersUp[], fresh?: (f: Floater) => boolean): Leg[] {
+  const [here, there] = up.map((u): Omit<ClusterFloaters, "context"> => ({
+    floaters: u.ready,
+    ...(u.services ? { services: u.services } : {}),
+    // The sample is drawn over every node awaited, so it does not depend on who came first.
+    ...(u.stragglers ? { nodes: [...new Set([...u.ready, ...u.stragglers.awaited].map((f) => f.node))] } : {}),
+  }));
   const { source, destination } = clusters;
-  return planLegs(opts, direction, { context: source.target.contextName, floaters: here!.ready, services: here!.services },
-    there && destination ? { context: destination.target.contextName, floaters: there.ready, services: there.services } : undefined);
+  return planLegs(opts, direction, { context: source.target.contextName, ...here! },
+    there && destination ? { context: destination.target.contextName, ...there } : undefined, fresh);
 }
 
-/** Probe every leg; every verdict goes into one result set as its exec lands. `up`: the floaters
- * of every cluster of the run (the nodes the set's matrices are made for). */
-export async function probeAll(legs: Leg[], up: WaitResult[], clusters: Clusters, settings: Settings, life: Lifecycle, progress: Progress): Promise<{ results: ResultSet; stats: RunStats }> {
-  const total = pairsOf(legs);
-  const sources = legs.reduce((n, l) => n + l.plans.length, 0);
-  const results = new ResultSet(up.flatMap((u) => u.ready));
-  if (total === 0) return { results, stats: { execs: 0, retries: 0, confirmations: 0 } };
-  const how = settings.strategy === "fanout" ? "one exec per source" : "one exec per pair";
-  progress.phase(`probing ${total} pairs from ${sources} floaters (${how}, ${settings.concurrency ? `${settings.concurrency} at a time` : "as many at a time as the API server takes"}${legs.length > 1 ? " per cluster" : ""})`);
-  let done = 0;
-  let failed = 0;
-  const apiOf = (context: string) => clusterList(clusters).find((a) => a.target.contextName === context)!;
-  const stats = await Promise.all(legs.map((leg) => runProbes(leg.plans, createExec(apiOf(leg.context).target), {
-    concurrency: settings.concurrency,
-    strategy: settings.strategy,
-    script: { timeout: settings.timeout, pingCount: settings.pingCount, lanes: settings.probeConcurrency },
-    retries: 2,
-    signal: life.signal,
-    // Whether anyone reached a target: the verdicts of every leg so far.
-    silence: new SilentTargets((p) => results.answeredTo(p)),
-  }, (batch) => {
-    // The set keeps no verdict: each probe is freed once run.
-    for (const v of batch) {
-      results.add(v);
-      if (v.status !== "Succeeded") failed++;
-    }
-    done += batch.length;
-    progress.probes(done, total, failed);
-  })));
-  progress.done(`probed ${done} of ${total} pairs`);
+/** How a run plans its probes: of every floater ready, or (`fresh`) of a wave that came late. */
+export type PlanWave = (up: FloatersUp[], fresh?: (f: Floater) => boolean) => Leg[];
+
+/** Probe the floaters that are ready, then each group of stragglers as it comes (while the first
+ * wave runs, the rest are watched); every verdict goes into one result set as its exec lands.
+ * Gives the floaters as they ended: the late ones among the ready, and those that never came. */
+export async function probeAll(planWave: PlanWave, up: FloatersUp[], clusters: Clusters, settings: Settings, life: Lifecycle, progress: Progress): Promise<{ results: ResultSet; stats: RunStats; floaters: FloatersUp[] }> {
+  // The matrices are made for every floater awaited, those still coming too.
+  const results = new ResultSet(up.flatMap((u) => [...u.ready, ...(u.stragglers?.awaited ?? [])]));
+  const apis = clusterList(clusters);
+  const stats: RunStats[] = [];
+  let [total, done, failed] = [0, 0, 0];
+  const probe = async (legs: Leg[], from: string) => {
+    const pairs = pairsOf(legs);
+    if (pairs === 0) return;
+    total += pairs;
+    const how = settings.strategy === "fanout" ? "one exec per source" : "one exec per pair";
+    progress.phase(`probing ${pairs} pairs ${from} (${how}, ${settings.concurrency ? `${settings.concurrency} at a time` : "as many at a time as the API server takes"}${legs.length > 1 ? " per cluster" : ""})`);
+    const apiOf = (context: string) => apis.find((a) => a.target.contextName === context)!;
+    stats.push(...(await Promise.all(legs.map((leg) => runProbes(leg.plans, createExec(apiOf(leg.context).target), {
+      concurrency: settings.concurrency,
+      strategy: settings.strategy,
+      script: { timeout: settings.timeout, pingCount: settings.pingCount, lanes: settings.probeConcurrency },
+      retries: 2,
+      signal: life.signal,
+      // Whether anyone reached a target: the verdicts of every leg so far.
+      silence: new SilentTargets((p) => results.answeredTo(p)),
+    }, (batch) => {
+      // The set keeps no verdict: each probe is freed once run.
+      for (const v of batch) {
+        results.add(v);
+        if (v.status !== "Succeeded") failed++;
+      }
+      done += batch.length;
+      progress.probes(done, total, failed);
+    })))));
+    progress.done(`probed ${done} of ${total} pairs`);
+  };
+
+  const first = planWave(up);
+  await probe(first, `from ${first.reduce((n, l) => n + l.plans.length, 0)} floaters`);
+  const next = arrivalsOf(up);
+  let coming = up.reduce((n, u) => n + (u.stragglers?.awaited.length ?? 0), 0);
+  while (coming > 0 && !life.signal.aborted) {
+    progress.phase(`waiting for ${plural(coming, "floater")} still coming (up to ${settings.podWaitTimeout}s from their deployment)`);
+    const got = await next();
+    if (!got) break;
+    coming -= got.floaters.length;
+    const names = got.floaters.map((f) => f.node).join(", ");
+    progress.done(`${plural(got.floaters.length, "floater")} came late: ${names}`);
+    const u = (up = up.map((x, k) => (k === got.k ? { ...x, ready: [...x.ready, ...got.floaters] } : x)))[got.k]!;
+    if (u.services) u.services = await servicesOf(apis[got.k]!, settings, u.runId, u, progress, life.signal);
+    const fresh = new Set(got.floaters);
+    await probe(planWave(up, (f) => fresh.has(f)), `with ${names}`);
+  }
   const sum = (f: (s: RunStats) => number) => stats.reduce((n, s) => n + f(s), 0);
-  return { results, stats: { execs: sum((s) => s.execs), retries: sum((s) => s.retries), confirmations: sum((s) => s.confirmations) } };
+  return { results, stats: { execs: sum((s) => s.execs), retries: sum((s) => s.retries), confirmations: sum((s) => s.confirmations) }, floaters: up.map(settled) };
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** The next group of stragglers in any cluster of the run; undefined once none will come. */
+function arrivalsOf(up: FloatersUp[]): () => Promise<{ k: number; floaters: Floater[] } | undefined> {
+  const open = new Set(up.flatMap((u, k) => (u.stragglers?.awaited.length ? [k] : [])));
+  const pending = new Map<number, Promise<{ k: number; floaters: Floater[] }>>();
+  return async () => {
+    while (open.size) {
+      for (const k of open) if (!pending.has(k)) pending.set(k, up[k]!.stragglers!.arrivals().then((floaters) => ({ k, floaters })));
+      const got = await Promise.race(pending.values());
+      pending.delete(got.k);
+      if (got.floaters.length) return got;
+      open.delete(got.k);
+    }
+    return undefined;
+  };
 }
 
 /** Save, write the report files asked for, print, and say whether something is broken. `extra`

@@ -13,7 +13,7 @@ import { deployFloaters, namespaceUsable, otherRunsIn, removeDeployment } from "
 import { imageWithRepository, podSecurityProblem, runSelector, type FloaterNetwork, type FloaterSpec } from "./manifests.ts";
 import { describeCheck, grantCommand, requiredPermissions } from "./permissions.ts";
 import { selectNodes } from "./select.ts";
-import { waitForFloaters, type WaitResult } from "./wait.ts";
+import { HAND_OVER_AFTER_MS, waitForFloaters, watchFloaters, type FloaterWatch, type WaitResult } from "./wait.ts";
 
 export interface FloatersUp extends WaitResult {
   runId: string;
@@ -21,6 +21,19 @@ export interface FloatersUp extends WaitResult {
   nodesSelected: string[];
   /** The run's Services in this cluster (svc and nodeport probes). */
   services?: RunServices;
+  /** Selected nodes already NotReady at the start (among `notReady`). */
+  down?: SkippedNode[];
+  /** Floaters still coming when probing began: watched beside it (probeAll). */
+  stragglers?: FloaterWatch;
+}
+
+/** A cluster's floaters once no straggler is awaited any more: those that came late are among the
+ * ready (and listed as late), those that never came are with the nodes that were down. */
+export function settled(u: FloatersUp): FloatersUp {
+  if (!u.stragglers) return u;
+  const { stragglers, ...rest } = u;
+  const o = stragglers.outcome();
+  return { ...rest, notReady: [...(u.down ?? []), ...o.notReady], late: o.late ?? [] };
 }
 
 export interface NodeChoice {
@@ -178,7 +191,7 @@ export async function bringUpFloaters(
   });
 
   progress.phase(`waiting for ${nodes.length * networks.length} floaters to be ready (up to ${settings.podWaitTimeout}s)`);
-  const waited = await waitForFloaters(api, {
+  const watch = await watchFloaters(api, {
     namespace: settings.namespace,
     runId,
     nodes,
@@ -186,10 +199,18 @@ export async function bringUpFloaters(
     timeoutMs: settings.podWaitTimeout * 1000,
     signal: life.signal,
     onProgress: (ready, total) => progress.update(`waiting for floaters: ${ready}/${total} ready`),
+    handOverAfterMs: HAND_OVER_AFTER_MS,
   });
-  progress.done(`${waited.ready.length} floaters ready${waited.notReady.length ? `, ${waited.notReady.length} not ready` : ""}`);
+  const coming = watch.awaited.length;
+  const came = coming ? { ready: watch.ready, notReady: [] } : watch.outcome();
+  const waited = { ready: came.ready, notReady: [...down, ...came.notReady] };
+  const notReady = waited.notReady.length - down.length;
+  progress.done(`${waited.ready.length} floaters ready${notReady ? `, ${notReady} not ready` : ""}${coming ? `, ${coming} still coming: probing begins, they are probed as they come` : ""}`);
   const services = await servicesOf(api, settings, runId, waited, progress, life.signal);
-  return { ...waited, notReady: [...down, ...waited.notReady], runId, nodesTotal: plan.nodes.all.length, nodesSelected: plan.nodes.selected, ...(services ? { services } : {}) };
+  return {
+    ...waited, runId, nodesTotal: plan.nodes.all.length, nodesSelected: plan.nodes.selected, down,
+    ...(services ? { services } : {}), ...(coming ? { stragglers: watch } : {}),
+  };
 }
 
 /** The run's Services, once their endpoints are its ready floaters (svc and nodeport probes). */

@@ -1,9 +1,10 @@
 // Waiting for a run's floaters: every pod of the run is looked at on each pass (one LIST, not one
 // pod after another), bounded by a deadline. A node whose floater is not ready in time is a finding
-// with its reason; the check goes on with the others.
+// with its reason; the check goes on with the others. Probing need not wait for stragglers: once
+// readiness stalls, the ready floaters are handed over and the rest are watched beside the probing.
 import type { V1Pod } from "@kubernetes/client-node";
 import type { KubeApi } from "../kube/client.ts";
-import type { Floater, SkippedNode } from "../probe/types.ts";
+import type { Floater, LateNode, SkippedNode } from "../probe/types.ts";
 import { NETWORK, runSelector, type FloaterNetwork } from "./manifests.ts";
 import { poll } from "../runtime/poll.ts";
 
@@ -16,12 +17,36 @@ export interface WaitOptions {
   pollMs?: number;
   signal?: AbortSignal;
   onProgress?: (ready: number, total: number) => void;
+  /** Hand the ready floaters over once no other became ready for this long (at least two ready:
+   * a probe needs two nodes), and watch the rest beside the probing. Unset: wait for all. */
+  handOverAfterMs?: number;
 }
 
 export interface WaitResult {
   ready: Floater[];
   notReady: SkippedNode[];
+  /** Floaters that became ready after probing began, with what held them. */
+  late?: LateNode[];
 }
+
+/** The floaters of a run as they come: those ready when probing may start, then the stragglers. */
+export interface FloaterWatch {
+  /** Ready when handed over. */
+  ready: Floater[];
+  /** Still awaited then, each with what held it at that moment. */
+  awaited: SkippedNode[];
+  /** The floaters that became ready since the last call, waiting for one; [] once none will come
+   * (all came, those left show no sign of life, the deadline passed, or the run was cancelled). */
+  arrivals(): Promise<Floater[]>;
+  /** Once arrivals() gave []: every floater that came (`ready`), those that never did, and why. */
+  outcome(): WaitResult;
+}
+
+/** Readiness stalled this long: probing starts with the floaters that are ready. At 500 simulated
+ * nodes floaters become ready one after another for 20 s; a pause of 5 s is a straggler. */
+export const HAND_OVER_AFTER_MS = 5_000;
+/** Up to this many stragglers are looked at one node each (a field selector); more, in one LIST. */
+const PER_NODE_LOOKS = 20;
 
 export function isReady(pod: V1Pod): boolean {
   return !!pod.status?.podIP && !!pod.status.conditions?.some((c) => c.type === "Ready" && c.status === "True") && !pod.metadata?.deletionTimestamp;
@@ -75,47 +100,120 @@ export function silent(pod: V1Pod, now: number, leases: Map<string, number> | un
   return now - (leases.get(pod.spec!.nodeName!) ?? 0) > LEASE_STALE_MS;
 }
 
-export async function waitForFloaters(api: KubeApi, o: WaitOptions): Promise<WaitResult> {
+/** Those not ready are all given up on: each shows no sign of life (unacknowledged, and its
+ * kubelet's lease is stale). The leases are read only when every one is unacknowledged. */
+async function givenUp(api: KubeApi, waiting: V1Pod[], now: number): Promise<boolean> {
+  if (!waiting.length || !waiting.every((p) => unacknowledged(p, now))) return false;
+  const leases = await api.nodeLeases();
+  return waiting.every((p) => silent(p, now, leases));
+}
+
+const keyOf = (node: string, network: string) => `${node}/${network}`;
+
+/** The run's pods by node and network, on the wanted nodes (a ready one where a node has two: a
+ * replacement in progress). */
+function byNodeAndNetwork(pods: V1Pod[], wanted: Set<string>, into = new Map<string, V1Pod>()): Map<string, V1Pod> {
+  for (const pod of pods) {
+    const node = pod.spec?.nodeName ?? "";
+    if (!wanted.has(node)) continue;
+    const k = keyOf(node, pod.metadata?.labels?.[NETWORK] ?? "");
+    if (!into.has(k) || isReady(pod) || !isReady(into.get(k)!)) into.set(k, pod);
+  }
+  return into;
+}
+
+/** Wait for a run's floaters: until all are ready, those left show no sign of life, or the
+ * deadline; with `handOverAfterMs`, the ready ones are handed over once readiness stalls and the
+ * rest are watched beside the probing until the same deadline. */
+export async function watchFloaters(api: KubeApi, o: WaitOptions): Promise<FloaterWatch> {
   const cluster = api.target.contextName;
+  const started = Date.now();
+  const deadline = started + o.timeoutMs;
   const expected = o.nodes.length * o.networks.length;
-  const key = (node: string, network: string) => `${node}/${network}`;
   const wanted = new Set(o.nodes);
-  const { state: { byKey } } = await poll({
+  const slots = o.nodes.flatMap((node) => o.networks.map((network) => ({ node, network, key: keyOf(node, network) })));
+  const reasonOf = (network: string, pod: V1Pod | undefined) => `${o.networks.length > 1 ? `${network}-network floater: ` : ""}${notReadyReason(pod)}`;
+  let readyCount = 0;
+  let grewAt = started;
+  const first = await poll({
     look: async () => {
-      const byKey = new Map<string, V1Pod>();
-      for (const pod of await api.listPods(o.namespace, runSelector(o.runId))) {
-        const k = key(pod.spec?.nodeName ?? "", pod.metadata?.labels?.[NETWORK] ?? "");
-        // Prefer a ready pod if a node has two (a replacement in progress).
-        if (!byKey.has(k) || isReady(pod)) byKey.set(k, pod);
-      }
-      // Done when all are ready, or when all that are not show no sign of life. The leases are
-      // read only then: the rest are done, only stragglers are left.
+      const byKey = byNodeAndNetwork(await api.listPods(o.namespace, runSelector(o.runId)), wanted);
       const now = Date.now();
-      const pods = [...byKey.values()].filter((p) => wanted.has(p.spec?.nodeName ?? ""));
-      const waiting = pods.filter((p) => !isReady(p));
-      let done = pods.length >= expected && waiting.length === 0;
-      if (!done && pods.length >= expected && waiting.every((p) => unacknowledged(p, now))) {
-        const leases = await api.nodeLeases();
-        done = waiting.every((p) => silent(p, now, leases));
-      }
-      return { byKey, done };
+      const ready = [...byKey.values()].filter(isReady).length;
+      if (ready > readyCount) [readyCount, grewAt] = [ready, now];
+      const waiting = [...byKey.values()].filter((p) => !isReady(p));
+      const settled = byKey.size >= expected && (waiting.length === 0 || (await givenUp(api, waiting, now)));
+      const stalled = o.handOverAfterMs !== undefined && ready >= 2 && now - grewAt >= o.handOverAfterMs;
+      return { byKey, settled, done: settled || stalled };
     },
     done: (s) => s.done,
-    onLook: (s) => o.onProgress?.(readyCount(s.byKey), expected),
+    onLook: () => o.onProgress?.(readyCount, expected),
     timeoutMs: o.timeoutMs,
     intervalMs: o.pollMs ?? 1000,
     signal: o.signal,
   });
-  function readyCount(byKey: Map<string, V1Pod>): number {
-    return [...byKey.values()].filter((p) => isReady(p) && wanted.has(p.spec!.nodeName!)).length;
+  const byKey = first.state.byKey;
+  const ready = slots.flatMap((s) => (byKey.get(s.key) && isReady(byKey.get(s.key)!) ? [floaterOf(byKey.get(s.key)!, cluster)] : []));
+  const awaitedSlots = slots.filter((s) => !byKey.get(s.key) || !isReady(byKey.get(s.key)!));
+  const awaited = awaitedSlots.map((s) => ({ cluster, node: s.node, reason: reasonOf(s.network, byKey.get(s.key)) }));
+  const came: Floater[] = [...ready];
+  const late: LateNode[] = [];
+  if (!first.met || first.state.settled || !awaitedSlots.length) {
+    // Nothing more will come: what is not ready now never came.
+    return { ready, awaited: [], arrivals: async () => [], outcome: () => ({ ready: came, notReady: awaited }) };
   }
-  const result: WaitResult = { ready: [], notReady: [] };
-  for (const node of o.nodes) {
-    for (const network of o.networks) {
-      const pod = byKey.get(key(node, network));
-      if (pod && isReady(pod)) result.ready.push(floaterOf(pod, cluster));
-      else result.notReady.push({ cluster, node, reason: `${o.networks.length > 1 ? `${network}-network floater: ` : ""}${notReadyReason(pod)}` });
+
+  // The stragglers, watched beside the probing: a group of them as they become ready.
+  let queue: Floater[] = [];
+  let over = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const left = new Map(awaitedSlots.map((s, k) => [s.key, { ...s, heldBy: awaited[k]!.reason }]));
+  const lookAtStragglers = async () => {
+    const nodes = [...new Set([...left.values()].map((s) => s.node))];
+    const pods = nodes.length <= PER_NODE_LOOKS
+      ? (await Promise.all(nodes.map((node) => api.listPods(o.namespace, runSelector(o.runId), `spec.nodeName=${node}`)))).flat()
+      : await api.listPods(o.namespace, runSelector(o.runId));
+    const seen = byNodeAndNetwork(pods, new Set(nodes), byKey);
+    const now = Date.now();
+    for (const [key, slot] of left) {
+      const pod = seen.get(key);
+      if (!pod || !isReady(pod)) continue;
+      left.delete(key);
+      const floater = floaterOf(pod, cluster);
+      queue.push(floater);
+      came.push(floater);
+      late.push({ cluster, node: slot.node, readyAfterMs: now - started, reason: slot.heldBy });
     }
-  }
-  return result;
+    if (queue.length) wake?.();
+    const waiting = [...left.keys()].map((k) => seen.get(k));
+    return { done: left.size === 0 || (waiting.every((p) => p !== undefined) && (await givenUp(api, waiting as V1Pod[], now))) };
+  };
+  void poll({ look: lookAtStragglers, done: (s) => s.done, timeoutMs: Math.max(0, deadline - Date.now()), intervalMs: o.pollMs ?? 1000, signal: o.signal })
+    .catch((e) => (failure = e))
+    .finally(() => {
+      over = true;
+      wake?.();
+    });
+  return {
+    ready,
+    awaited,
+    async arrivals() {
+      while (!queue.length && !over) await new Promise<void>((resolve) => (wake = resolve));
+      if (failure) throw failure;
+      const group = queue;
+      queue = [];
+      return group;
+    },
+    outcome: () => ({
+      ready: came,
+      notReady: [...left.values()].map((s) => ({ cluster, node: s.node, reason: reasonOf(s.network, byKey.get(s.key)) })),
+      late,
+    }),
+  };
+}
+
+/** Wait for every floater (no hand-over): those ready, and those that never came with why. */
+export async function waitForFloaters(api: KubeApi, o: Omit<WaitOptions, "handOverAfterMs">): Promise<WaitResult> {
+  return (await watchFloaters(api, o)).outcome();
 }

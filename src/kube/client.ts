@@ -48,7 +48,7 @@ export interface KubeApi {
   createDaemonSet(ns: string, ds: V1DaemonSet): Promise<void>;
   listDaemonSets(ns: string | undefined, labelSelector: string): Promise<V1DaemonSet[]>;
   deleteDaemonSet(ns: string, name: string): Promise<void>;
-  listPods(ns: string | undefined, labelSelector: string): Promise<V1Pod[]>;
+  listPods(ns: string | undefined, labelSelector: string, fieldSelector?: string): Promise<V1Pod[]>;
   createService(ns: string, svc: V1Service): Promise<V1Service>;
   listServices(ns: string | undefined, labelSelector: string): Promise<V1Service[]>;
   deleteService(ns: string, name: string): Promise<void>;
@@ -139,9 +139,9 @@ export function createKubeApi(target: ClusterTarget): KubeApi {
         ns ? (await apps.listNamespacedDaemonSet({ namespace: ns, labelSelector })).items : (await apps.listDaemonSetForAllNamespaces({ labelSelector })).items,
       ),
     deleteDaemonSet: (ns, name) => remove(`deleting daemonset ${ns}/${name}`, () => apps.deleteNamespacedDaemonSet({ namespace: ns, name, ...bg })),
-    listPods: (ns, labelSelector) =>
+    listPods: (ns, labelSelector, fieldSelector) =>
       call("listing pods", async () =>
-        ns ? (await core.listNamespacedPod({ namespace: ns, labelSelector })).items : (await core.listPodForAllNamespaces({ labelSelector })).items,
+        ns ? (await core.listNamespacedPod({ namespace: ns, labelSelector, fieldSelector })).items : (await core.listPodForAllNamespaces({ labelSelector, fieldSelector })).items,
       ),
     createService: (ns, svc) => call(`creating service ${ns}/${svc.metadata?.name}`, () => core.createNamespacedService({ namespace: ns, body: svc })),
     listServices: (ns, labelSelector) =>

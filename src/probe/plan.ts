@@ -15,8 +15,9 @@ export interface PlanOptions {
   targets: string[];
   dnsName: string;
   dnsServer: string;
-  /** Less than a full mesh (--sample): which targets each source probes. */
-  sampling?: SampleOptions;
+  /** Less than a full mesh (--sample): which targets each source probes; `among`: the nodes
+   * ("cluster/node") the sample is drawn over, when not just the floaters planned. */
+  sampling?: SampleOptions & { among?: { sources: string[]; targets: string[] } };
 }
 
 /** Which floater network the sources and the targets of a mode use. */
@@ -95,8 +96,10 @@ export function planProbes(opts: PlanOptions, sources: Floater[], targets: Float
   const perSourceExtras = (opts.protocols.includes("dns") ? 1 : 0) + customTargets.length + serviceEndpoints.length;
   const isSelf = (source: Floater, target: Floater) => target.node === source.node && target.cluster === source.cluster;
   const key = (f: Floater) => `${f.cluster}/${f.node}`;
-  // Nodes are known to the sampler as "cluster/node" (zoneOf too).
-  const sampled = opts.sampling && sampleTargets(sources.map(key), targets.map(key), opts.sampling);
+  // Nodes are known to the sampler as "cluster/node" (zoneOf too). Drawn over every node awaited
+  // when given, so that the sample does not depend on which floaters came first.
+  const among = opts.sampling?.among;
+  const sampled = opts.sampling && sampleTargets(among?.sources ?? sources.map(key), among?.targets ?? targets.map(key), opts.sampling);
   const skip = (source: Floater, target: Floater) => isSelf(source, target) || (sampled !== undefined && !sampled.get(key(source))?.has(key(target)));
 
   return [...sources].sort(byNode).map((source, index) => {
@@ -156,6 +159,9 @@ export interface ClusterFloaters {
   floaters: Floater[];
   /** The run's Services in this cluster, when svc or nodeport is probed. */
   services?: RunServices;
+  /** Every node whose floaters the run awaits here (those still coming too): a sample is drawn
+   * over them. Default: the floaters' nodes. */
+  nodes?: string[];
 }
 
 /** The probes of one cluster's API: its source floaters and the targets they aim at. */
@@ -167,17 +173,34 @@ export interface Leg {
 /**
  * Within one cluster: its sources x its own targets. Across two: A's sources x B's targets (run
  * through A's API) and B's sources x A's targets (through B's), as `direction` asks.
+ * `fresh`: a later wave, of the floaters that came late: they probe every floater, and the others
+ * probe them, without their per-source probes again (DNS, Services, --target).
  */
-export function planLegs(opts: PlanOptions, direction: Direction, source: ClusterFloaters, destination?: ClusterFloaters): Leg[] {
+export function planLegs(opts: PlanOptions, direction: Direction, source: ClusterFloaters, destination?: ClusterFloaters, fresh?: (f: Floater) => boolean): Leg[] {
   const { source: from, target: to } = networksOf(opts.mode);
   const pick = (c: ClusterFloaters, network: "pod" | "host") => c.floaters.filter((f) => f.network === network);
-  if (!destination) return [{ context: source.context, plans: planProbes(opts, pick(source, from), pick(source, to), source.services) }];
+  const keys = (c: ClusterFloaters, network: "pod" | "host") => (c.nodes ?? pick(c, network).map((f) => f.node)).map((n) => `${c.context}/${n}`);
+  const plans = (a: ClusterFloaters, b: ClusterFloaters, services?: RunServices): SourcePlan[] => {
+    const o = opts.sampling ? { ...opts, sampling: { ...opts.sampling, among: { sources: keys(a, from), targets: keys(b, to) } } } : opts;
+    const [sources, targets] = [pick(a, from), pick(b, to)];
+    if (!fresh) return planProbes(o, sources, targets, services);
+    return [
+      ...planProbes(o, sources.filter(fresh), targets, services),
+      ...planProbes(pairsOnly(o), sources.filter((f) => !fresh(f)), targets.filter(fresh), services),
+    ];
+  };
+  if (!destination) return [{ context: source.context, plans: plans(source, source, source.services) }];
   const legs: Leg[] = [];
   // A cluster's Services are probed from inside it only: across clusters, pod and node IPs.
-  const leg = (a: ClusterFloaters, b: ClusterFloaters) => legs.push({ context: a.context, plans: planProbes(opts, pick(a, from), pick(b, to)) });
+  const leg = (a: ClusterFloaters, b: ClusterFloaters) => legs.push({ context: a.context, plans: plans(a, b) });
   if (direction !== "b-to-a") leg(source, destination);
   if (direction !== "a-to-b") leg(destination, source);
   return legs;
+}
+
+/** The same options without the probes made once per source (DNS, the Service path, --target). */
+function pairsOnly(opts: PlanOptions): PlanOptions {
+  return { ...opts, protocols: opts.protocols.filter((p) => p !== "dns" && p !== "svc"), targets: [] };
 }
 
 /** How many pairs the legs probe. */

@@ -58,9 +58,15 @@ export interface Verdict {
   lossPct?: number;
 }
 
-/** A node that could not take part, and why. */
+/** A node that could not take part (or came late), and why. */
 export interface SkippedNode {
   cluster: string;
   node: string;
   reason: string;
+}
+
+/** A node whose floater became ready only after probing began: probed as it came. */
+export interface LateNode extends SkippedNode {
+  /** From the start of the wait for the floaters to this one ready. */
+  readyAfterMs: number;
 }

@@ -88,9 +88,13 @@ function findingsSection(doc: ResultsDocument): string {
 }
 
 function skippedSection(doc: ResultsDocument, showCluster: boolean): string {
-  if (doc.skipped.length === 0) return "";
-  const rows = doc.skipped.map((k) => `<tr><td>${escapeHtml(endpointText(k, showCluster))}</td><td>${escapeHtml(k.reason)}</td></tr>`).join("\n");
-  return `<section id="skipped"><h2>${plural(doc.skipped.length, "node")} skipped</h2><table><thead><tr><th>node</th><th>why (its floater never became ready)</th></tr></thead><tbody>\n${rows}\n</tbody></table></section>`;
+  const late = doc.late ?? [];
+  const rows = (nodes: { cluster: string; node: string; reason: string; readyAfterMs?: number }[]) =>
+    nodes.map((k) => `<tr><td>${escapeHtml(endpointText(k, showCluster))}</td>${k.readyAfterMs !== undefined ? `<td>${(k.readyAfterMs / 1000).toFixed(1)}s</td>` : ""}<td>${escapeHtml(k.reason)}</td></tr>`).join("\n");
+  return [
+    doc.skipped.length ? `<section id="skipped"><h2>${plural(doc.skipped.length, "node")} skipped</h2><table><thead><tr><th>node</th><th>why (its floater never became ready)</th></tr></thead><tbody>\n${rows(doc.skipped)}\n</tbody></table></section>` : "",
+    late.length ? `<section id="late"><h2>${plural(late.length, "node")} came late <small>probed after the others began</small></h2><table><thead><tr><th>node</th><th>ready after</th><th>what held it when probing began</th></tr></thead><tbody>\n${rows(late)}\n</tbody></table></section>` : "",
+  ].join("\n");
 }
 
 function matricesSection(m: MatrixData): string {

@@ -36,7 +36,9 @@ export function renderSummary(doc: ResultsDocument): string {
   for (const d of s.directions ?? []) {
     lines.push(`  ${d.from} -> ${d.to}: ${d.pairs} pairs, ${d.succeeded} succeeded, ${d.failed} failed, ${d.errors} could not be tested`);
   }
-  for (const k of doc.skipped) lines.push(`skipped node ${k.node}${doc.clusters.destination ? ` (${k.cluster})` : ""}: ${k.reason}`);
+  const where = (k: { cluster: string }) => (doc.clusters.destination ? ` (${k.cluster})` : "");
+  for (const k of doc.skipped) lines.push(`skipped node ${k.node}${where(k)}: ${k.reason}`);
+  for (const k of doc.late ?? []) lines.push(`late node ${k.node}${where(k)}: ready after ${(k.readyAfterMs / 1000).toFixed(1)}s, probed after the others began (when they began: ${k.reason})`);
   return `${lines.join("\n")}\n`;
 }
 

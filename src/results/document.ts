@@ -3,7 +3,7 @@
 import type { Settings } from "../config/settings.ts";
 import type { ClusterTarget } from "../kube/kubeconfig.ts";
 import type { RunStats } from "../probe/run.ts";
-import type { Family, ProbeProtocol, SkippedNode, Status } from "../probe/types.ts";
+import type { Family, LateNode, ProbeProtocol, SkippedNode, Status } from "../probe/types.ts";
 import type { ResultSet } from "./set.ts";
 import type { ReasonCode } from "../probe/reasons.ts";
 import { analyze, type Finding } from "../analysis/findings.ts";
@@ -36,6 +36,8 @@ export interface Summary {
   failed: number;
   errors: number;
   skippedNodes: number;
+  /** Nodes whose floaters came after probing began (probed as they came; absent in older files). */
+  lateNodes?: number;
   execs: number;
   retries: number;
   /** Probes whose first failure was tried again to confirm it (absent in older files). */
@@ -83,13 +85,15 @@ export interface ResultsDocument {
   /** What is broken, ranked (src/analysis/findings.ts); recomputed from the results when read. */
   findings: Finding[];
   skipped: SkippedNode[];
+  /** Nodes probed in a later wave: their floaters were not ready when probing began. */
+  late?: LateNode[];
   /** Every pair's verdict (compactly held: see set.ts). */
   results: ResultSet;
 }
 
 export function summarize(
   results: ResultSet,
-  counts: { nodesTotal: number; nodesChecked: number; skippedNodes: number; execs: number; retries: number; confirmations?: number; durationMs: number },
+  counts: { nodesTotal: number; nodesChecked: number; skippedNodes: number; lateNodes?: number; execs: number; retries: number; confirmations?: number; durationMs: number },
   sampled?: Sampled,
 ): Summary {
   const { directions, ...count } = results.counts();
@@ -108,6 +112,7 @@ export interface FloaterOutcome {
   nodesTotal: number;
   nodesSelected: string[];
   notReady: SkippedNode[];
+  late?: LateNode[];
 }
 
 export function buildDocument(o: {
@@ -123,6 +128,7 @@ export function buildDocument(o: {
 }): ResultsDocument {
   const results = o.results;
   const notReady = o.floaters.flatMap((f) => f.notReady);
+  const late = o.floaters.flatMap((f) => f.late ?? []);
   const skippedNodes = new Set(notReady.map((s) => `${s.cluster}/${s.node}`)).size;
   const [source, destination] = o.clusters.map((c) => ({ context: c.contextName, server: c.server }));
   const clusters = { source: source!, ...(destination ? { destination } : {}) };
@@ -139,6 +145,7 @@ export function buildDocument(o: {
       nodesTotal: o.floaters.reduce((n, f) => n + f.nodesTotal, 0),
       nodesChecked: o.floaters.reduce((n, f) => n + f.nodesSelected.length, 0) - skippedNodes,
       skippedNodes,
+      lateNodes: late.length,
       execs: o.stats.execs,
       retries: o.stats.retries,
       confirmations: o.stats.confirmations,
@@ -146,6 +153,7 @@ export function buildDocument(o: {
     }, o.sampled),
     findings: analyze({ results, skipped: notReady, clusters, sampled: o.sampled }),
     skipped: notReady,
+    late,
     results,
   };
 }

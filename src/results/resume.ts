@@ -72,7 +72,7 @@ function notRecheckedReason(r: ResultRecord, missingNodes: Set<string>, interrup
 /** The previous results with the re-checked pairs replaced, the ones not re-checked marked as such
  * (their last status kept: they are still unresolved), and the summary recounted. The previous
  * document's set is taken over (a 5,000-node set is not copied). */
-export function merge(previous: ResultsDocument, rechecked: ResultSet, outcome: Pick<RecheckOutcome, "notRechecked" | "missingNodes">, o: { skipped: ResultsDocument["skipped"]; partial: boolean; execs: number; retries: number; confirmations?: number; durationMs: number }): ResultsDocument {
+export function merge(previous: ResultsDocument, rechecked: ResultSet, outcome: Pick<RecheckOutcome, "notRechecked" | "missingNodes">, o: { skipped: ResultsDocument["skipped"]; late?: ResultsDocument["late"]; partial: boolean; execs: number; retries: number; confirmations?: number; durationMs: number }): ResultsDocument {
   const replaced = new Set([...rechecked].map(pairKey));
   const stale = new Set(outcome.notRechecked);
   const missing = new Set(outcome.missingNodes);
@@ -92,10 +92,12 @@ export function merge(previous: ResultsDocument, rechecked: ResultSet, outcome: 
     partial: previous.partial || o.partial,
     finishedAt: new Date().toISOString(),
     skipped: o.skipped,
+    late: o.late ?? [],
     summary: summarize(results, {
       nodesTotal: previous.summary.nodesTotal,
       nodesChecked: Math.max(0, previous.summary.nodesChecked + previous.summary.skippedNodes - skippedNodes),
       skippedNodes,
+      lateNodes: o.late?.length ?? 0,
       execs: o.execs,
       retries: o.retries,
       ...(o.confirmations !== undefined ? { confirmations: o.confirmations } : {}),

@@ -85,6 +85,13 @@ export function validateResults(raw: unknown, file: string): ResultsDocument {
     const s = object(v, `skipped[${k}]`);
     return { cluster: string(s.cluster, `skipped[${k}].cluster`), node: string(s.node, `skipped[${k}].node`), reason: typeof s.reason === "string" ? s.reason : "" };
   });
+  const late = doc.late === undefined ? undefined : array(doc.late, "late").map((v, k) => {
+    const s = object(v, `late[${k}]`);
+    return {
+      cluster: string(s.cluster, `late[${k}].cluster`), node: string(s.node, `late[${k}].node`), reason: typeof s.reason === "string" ? s.reason : "",
+      readyAfterMs: number(s.readyAfterMs, `late[${k}].readyAfterMs`) ?? 0,
+    };
+  });
   const results = doc.apiVersion === COMPACT_API_VERSION ? readMesh(doc.mesh, records, bad) : ResultSet.fromRecords(records);
   const counts = Object.fromEntries(COUNTS.map((c) => [c, number(summary[c], `summary.${c}`) ?? 0])) as Omit<Summary, "directions" | "sampled" | "confirmations">;
 
@@ -101,12 +108,14 @@ export function validateResults(raw: unknown, file: string): ResultsDocument {
     summary: {
       ...counts,
       ...(summary.confirmations !== undefined ? { confirmations: number(summary.confirmations, "summary.confirmations") } : {}),
+      ...(summary.lateNodes !== undefined ? { lateNodes: number(summary.lateNodes, "summary.lateNodes") } : {}),
       ...(Array.isArray(summary.directions) ? { directions: summary.directions as Summary["directions"] } : {}),
       ...(summary.sampled ? { sampled: summary.sampled as Summary["sampled"] } : {}),
     },
     // Findings follow from the results (a file from before findings existed gets them too).
     findings: analyze({ results, skipped, clusters: clustersOf, sampled: summary.sampled as Summary["sampled"] }),
     skipped,
+    ...(late ? { late } : {}),
     results,
   };
 }

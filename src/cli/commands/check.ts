@@ -34,12 +34,11 @@ export default async function check(args: Args, io: Io): Promise<ExitCode> {
 
   return new Lifecycle(io).run(async (life) => {
     const up = await floatersUp(plans, settings, life, progress, runId);
-    const legs = legsOf({ ...settings, sampling }, settings.direction, clusters, up);
-    const sampled = sampling && { targetsPerSource: sampling.k, seed: sampling.seed, fullMesh: pairsOf(legsOf(settings, settings.direction, clusters, up)) };
-    const { results, stats } = await probeAll(legs, up, clusters, settings, life, progress);
+    const { results, stats, floaters } = await probeAll((u, fresh) => legsOf({ ...settings, sampling }, settings.direction, clusters, u, fresh), up, clusters, settings, life, progress);
+    const sampled = sampling && { targetsPerSource: sampling.k, seed: sampling.seed, fullMesh: pairsOf(legsOf(settings, settings.direction, clusters, floaters)) };
     const doc = buildDocument({
       settings, startedAt, partial: life.interrupted, clusters: clusterList(clusters).map((c) => c.target),
-      floaters: up, results, stats, sampled,
+      floaters, results, stats, sampled,
     });
     return finishRun(doc, resultsFile, settings.output, io, files);
   });

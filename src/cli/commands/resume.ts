@@ -3,9 +3,8 @@
 import { SETTING_KEYS, type Settings } from "../../config/settings.ts";
 import { ExitCode } from "../../errors.ts";
 import { newRunId } from "../../floater/deploy.ts";
-import { keptFloaters, servicesOf, type FloaterPlan } from "../../floater/session.ts";
-import type { WaitResult } from "../../floater/wait.ts";
-import { floaterNetworks, narrowPlans, type RunServices } from "../../probe/plan.ts";
+import { keptFloaters, servicesOf, type FloaterPlan, type FloatersUp } from "../../floater/session.ts";
+import { floaterNetworks, narrowPlans } from "../../probe/plan.ts";
 import { createProgress, type Progress } from "../../report/progress.ts";
 import { renderRecheck } from "../../report/changes.ts";
 import type { ResultsDocument } from "../../results/document.ts";
@@ -56,12 +55,15 @@ export default async function resume(args: Args, io: Io): Promise<ExitCode> {
 
   return new Lifecycle(io).run(async (life) => {
     const floaters = (kept && (await reuseKept(plans, kept, previous.doc.run.namespace, settings, life, progress))) || (await floatersUp(plans, settings, life, progress, runId));
-    const legs = legsOf(settings, settings.direction, clusters, floaters).map((leg) => ({ ...leg, plans: narrowPlans(leg.plans, isDue(recheck)) }));
-    const { results: rechecked, stats } = await probeAll(legs, floaters, clusters, settings, life, progress);
+    const due = isDue(recheck);
+    const { results: rechecked, stats, floaters: ended } = await probeAll(
+      (up, fresh) => legsOf(settings, settings.direction, clusters, up, fresh).map((leg) => ({ ...leg, plans: narrowPlans(leg.plans, due) })),
+      floaters, clusters, settings, life, progress);
     const outcome = compare(previous.doc.results, rechecked, recheck, missingNodes);
     const doc = {
       ...merge(previous.doc, rechecked, outcome, {
-        skipped: floaters.flatMap((f) => f.notReady), partial: life.interrupted, execs: stats.execs, retries: stats.retries, confirmations: stats.confirmations, durationMs: Date.now() - startedAt,
+        skipped: ended.flatMap((f) => f.notReady), late: ended.flatMap((f) => f.late ?? []),
+        partial: life.interrupted, execs: stats.execs, retries: stats.retries, confirmations: stats.confirmations, durationMs: Date.now() - startedAt,
       }),
       settings,
       resume: outcome,
@@ -71,7 +73,7 @@ export default async function resume(args: Args, io: Io): Promise<ExitCode> {
 }
 
 /** The floaters a --keep run left, in every cluster, if its DaemonSets are all still there. */
-async function reuseKept(plans: FloaterPlan[], runId: string, namespace: string, settings: Settings, life: Lifecycle, progress: Progress): Promise<(WaitResult & { services?: RunServices })[] | undefined> {
+async function reuseKept(plans: FloaterPlan[], runId: string, namespace: string, settings: Settings, life: Lifecycle, progress: Progress): Promise<FloatersUp[] | undefined> {
   progress.phase(`waiting for the kept floaters of run ${runId} (up to ${settings.podWaitTimeout}s)`);
   const found = await Promise.all(plans.map((plan) =>
     keptFloaters(plan.api, {
@@ -81,7 +83,10 @@ async function reuseKept(plans: FloaterPlan[], runId: string, namespace: string,
   progress.done();
   if (!found.every((f) => f !== undefined)) return undefined;
   // The kept run's Services (svc, nodeport) are kept with it.
-  return Promise.all(found.map(async (waited, k) => ({ ...waited!, services: await servicesOf(plans[k]!.api, { ...settings, namespace }, runId, waited!, progress, life.signal) })));
+  return Promise.all(found.map(async (waited, k) => {
+    const services = await servicesOf(plans[k]!.api, { ...settings, namespace }, runId, waited!, progress, life.signal);
+    return { ...waited!, runId, nodesTotal: plans[k]!.nodes.all.length, nodesSelected: plans[k]!.nodes.selected, ...(services ? { services } : {}) };
+  }));
 }
 
 function pick(s: Settings, keys: (keyof Settings)[]): Partial<Settings> {

@@ -1,0 +1,143 @@
+// Stragglers: the floaters ready are handed over once readiness stalls, the rest are watched
+// beside the probing, and each group that comes is probed in a wave of its own: it probes every
+// floater, the others probe it, and no pair is probed twice or left out.
+import { describe, expect, test } from "bun:test";
+import type { V1Pod } from "@kubernetes/client-node";
+import { NETWORK } from "../../src/floater/manifests.ts";
+import { watchFloaters } from "../../src/floater/wait.ts";
+import type { KubeApi } from "../../src/kube/client.ts";
+import { planLegs, type PlanOptions } from "../../src/probe/plan.ts";
+import type { Floater, Probe } from "../../src/probe/types.ts";
+
+const floater = (node: string, k: number, network: "pod" | "host" = "pod"): Floater =>
+  ({ cluster: "c", node, pod: `p-${node}-${network}`, namespace: "ns", network, ips: [network === "pod" ? `10.0.${k}.1` : `192.168.0.${k}`], hostIps: [`192.168.0.${k}`] });
+const options = (o: Partial<PlanOptions> = {}): PlanOptions =>
+  ({ mode: "pod", protocols: ["icmp", "tcp", "dns"], ipFamily: "ipv4", port: 8889, targets: ["10.9.9.9:443"], dnsName: "", dnsServer: "", ...o });
+const pairsIn = (legs: ReturnType<typeof planLegs>): string[] =>
+  legs.flatMap((l) => l.plans.flatMap((p) => p.probes().map((x: Probe) => `${x.source.node}>${x.target.node || x.target.ip}/${x.protocol}`)));
+
+describe("waves of probes", () => {
+  const nodes = Array.from({ length: 8 }, (_, k) => floater(`n${k + 1}`, k + 1));
+  for (const [name, opts] of [["full mesh", options()], ["sampled", options({ sampling: { k: 3, seed: "s" } })]] as const) {
+    test(`${name}: the first wave and the stragglers' wave together are the run with every floater at once`, () => {
+      const [early, late] = [nodes.slice(0, 6), nodes.slice(6)];
+      const all = planLegs(opts, "both", { context: "c", floaters: nodes });
+      const names = nodes.map((n) => n.node);
+      const first = planLegs(opts, "both", { context: "c", floaters: early, nodes: names });
+      const fresh = new Set(late);
+      const second = planLegs(opts, "both", { context: "c", floaters: nodes, nodes: names }, undefined, (f) => fresh.has(f));
+      const waves = [...pairsIn(first), ...pairsIn(second)];
+      expect(new Set(waves).size).toBe(waves.length);
+      expect(waves.sort()).toEqual(pairsIn(all).sort());
+      // Counted as they are made.
+      expect(second[0]!.plans.reduce((n, p) => n + p.count, 0)).toBe(pairsIn(second).length);
+    });
+  }
+  test("the floaters already probing probe a straggler without their DNS and --target probes again", () => {
+    const fresh = new Set([nodes[7]!]);
+    const second = planLegs(options(), "both", { context: "c", floaters: nodes }, undefined, (f) => fresh.has(f));
+    const bySource = (node: string) => second[0]!.plans.filter((p) => p.source.node === node).flatMap((p) => p.probes().map((x) => x.protocol + (x.custom ? "*" : "")));
+    expect(bySource("n1").sort()).toEqual(["icmp", "tcp"]);
+    expect(bySource("n8").filter((p) => p === "dns" || p === "tcp*")).toEqual(["dns", "tcp*"]);
+  });
+  test("node-to-pod: a node whose pod floater came late is probed as a target only in its wave", () => {
+    const opts = options({ mode: "node-to-pod", protocols: ["icmp"], targets: [] });
+    const hosts = [1, 2, 3].map((k) => floater(`n${k}`, k, "host"));
+    const pods = [1, 2, 3].map((k) => floater(`n${k}`, k, "pod"));
+    const fresh = new Set([pods[2]!]);
+    const second = planLegs(opts, "both", { context: "c", floaters: [...hosts, ...pods] }, undefined, (f) => fresh.has(f));
+    expect(pairsIn(second).sort()).toEqual(["n1>n3/icmp", "n2>n3/icmp"]);
+  });
+});
+
+type Script = (node: string, elapsedMs: number) => "ready" | "creating" | "unacknowledged" | "absent";
+
+function fakeApi(script: Script, nodes: string[], leases?: Map<string, number>): { api: KubeApi; lists: string[] } {
+  const started = Date.now();
+  const lists: string[] = [];
+  const pod = (node: string, state: ReturnType<Script>, k: number): V1Pod => ({
+    metadata: { name: `f-${node}`, namespace: "ns", labels: { [NETWORK]: "pod" }, creationTimestamp: new Date(started - 60_000) },
+    spec: { nodeName: node, containers: [] },
+    status: state === "ready"
+      ? { podIP: `10.0.${k}.1`, podIPs: [{ ip: `10.0.${k}.1` }], conditions: [{ type: "Ready", status: "True" }], containerStatuses: [{ name: "f", image: "", imageID: "", ready: true, restartCount: 0 }] }
+      : state === "creating"
+        ? { phase: "Pending", containerStatuses: [{ name: "f", image: "", imageID: "", ready: false, restartCount: 0, state: { waiting: { reason: "ContainerCreating" } } }] }
+        : { phase: "Pending" },
+  });
+  const api = {
+    target: { contextName: "c" },
+    listPods: async (_ns: string, _labels: string, fields?: string) => {
+      lists.push(fields ?? "all");
+      const only = fields?.replace("spec.nodeName=", "");
+      return nodes.flatMap((node, k) => {
+        const state = script(node, Date.now() - started);
+        return state === "absent" || (only && only !== node) ? [] : [pod(node, state, k + 1)];
+      });
+    },
+    nodeLeases: async () => leases,
+  } as unknown as KubeApi;
+  return { api, lists };
+}
+
+describe("watching the floaters", () => {
+  const nodes = ["n1", "n2", "n3", "n4"];
+  const wait = { namespace: "ns", runId: "r", nodes, networks: ["pod" as const], pollMs: 10 };
+
+  test("all ready: handed over at once, nothing awaited", async () => {
+    const { api } = fakeApi(() => "ready", nodes);
+    const w = await watchFloaters(api, { ...wait, timeoutMs: 5_000, handOverAfterMs: 100 });
+    expect(w.ready.map((f) => f.node)).toEqual(nodes);
+    expect(w.awaited).toEqual([]);
+    expect(await w.arrivals()).toEqual([]);
+    expect(w.outcome().notReady).toEqual([]);
+  });
+
+  test("one pulling its image: the others are handed over once readiness stalls, it comes later as a late node", async () => {
+    const { api, lists } = fakeApi((node, ms) => (node !== "n4" || ms > 400 ? "ready" : "creating"), nodes);
+    const w = await watchFloaters(api, { ...wait, timeoutMs: 5_000, handOverAfterMs: 100 });
+    expect(w.ready.map((f) => f.node)).toEqual(["n1", "n2", "n3"]);
+    expect(w.awaited).toEqual([{ cluster: "c", node: "n4", reason: "ContainerCreating" }]);
+    expect((await w.arrivals()).map((f) => f.node)).toEqual(["n4"]);
+    expect(await w.arrivals()).toEqual([]);
+    const o = w.outcome();
+    expect(o.notReady).toEqual([]);
+    expect(o.late).toEqual([{ cluster: "c", node: "n4", reason: "ContainerCreating", readyAfterMs: expect.any(Number) }]);
+    expect(o.late![0]!.readyAfterMs).toBeGreaterThanOrEqual(400);
+    // The straggler alone is looked at once the others are handed over.
+    expect(lists.filter((l) => l === "spec.nodeName=n4").length).toBeGreaterThan(0);
+  });
+
+  test("one that never comes: given up at the deadline, with what held it", async () => {
+    const { api } = fakeApi((node) => (node !== "n2" ? "ready" : "creating"), nodes);
+    const w = await watchFloaters(api, { ...wait, timeoutMs: 600, handOverAfterMs: 100 });
+    expect(w.awaited.map((a) => a.node)).toEqual(["n2"]);
+    const t0 = Date.now();
+    expect(await w.arrivals()).toEqual([]);
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect(w.outcome()).toMatchObject({ ready: w.ready, notReady: [{ cluster: "c", node: "n2", reason: "ContainerCreating" }], late: [] });
+  });
+
+  test("one with no sign of life (its kubelet's lease is stale): given up at once, not awaited", async () => {
+    const leases = new Map(nodes.map((n) => [n, n === "n3" ? Date.now() - 60_000 : Date.now()]));
+    const { api } = fakeApi((node) => (node !== "n3" ? "ready" : "unacknowledged"), nodes, leases);
+    const w = await watchFloaters(api, { ...wait, timeoutMs: 5_000, handOverAfterMs: 10_000 });
+    expect(w.awaited).toEqual([]);
+    expect(w.outcome().notReady).toEqual([{ cluster: "c", node: "n3", reason: expect.stringContaining("never acknowledged") }]);
+  });
+
+  test("without a hand-over, the wait is for every floater", async () => {
+    const { api } = fakeApi((node, ms) => (node !== "n4" || ms > 300 ? "ready" : "creating"), nodes);
+    const w = await watchFloaters(api, { ...wait, timeoutMs: 5_000 });
+    expect(w.ready.map((f) => f.node)).toEqual(nodes);
+    expect(w.awaited).toEqual([]);
+  });
+
+  test("a cancelled run stops watching", async () => {
+    const abort = new AbortController();
+    const { api } = fakeApi((node) => (node !== "n4" ? "ready" : "creating"), nodes);
+    const w = await watchFloaters(api, { ...wait, timeoutMs: 60_000, handOverAfterMs: 50, signal: abort.signal });
+    setTimeout(() => abort.abort(), 50);
+    expect(await w.arrivals()).toEqual([]);
+    expect(w.outcome().notReady.map((n) => n.node)).toEqual(["n4"]);
+  });
+});
