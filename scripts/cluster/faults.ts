@@ -1,9 +1,9 @@
 // Fault injection, all inside the node namespaces (so deleting them undoes everything), and heal.
 import { addPeerRoutes } from "./network.ts";
-import { readState, restartApiserver, slowKwokConfig, startDns, startKwok, startListener, topologyFromState, writeState, type Fault, type State } from "./harness.ts";
+import { adminApi, readState, restartApiserver, slowKwokConfig, startDns, startKwok, startListener, topologyFromState, writeState, type Fault, type State } from "./harness.ts";
 import { cleanupKubeProxy, startKubeProxy, waitServiceRules } from "./services.ts";
 import { inNetns, run, stop } from "./sh.ts";
-import { FLOATER_PORT, findFaultNode, findNode, KUBELET_PORT, type FaultNode } from "./topology.ts";
+import { FLOATER_PORT, findFaultNode, findNode, KUBELET_PORT, type FaultNode, type NodeLayout } from "./topology.ts";
 
 /** Where a node's incoming traffic is filtered: a simulated node answers for its pods on lo
  * (INPUT); a real node forwards to its pods' veths (FORWARD) and answers itself (host network) in
@@ -190,8 +190,7 @@ export async function injectFault(a: FaultArgs): Promise<Fault> {
       const node = findNode(t, notScale(need(a.node, "--node"), a.kind).name);
       if (node.real) throw new Error(`fault slow-start acts on a simulated node's kwok: ${node.name} is a real node`);
       if (!a.seconds || a.seconds < 1 || a.seconds > 600) throw new Error("fault slow-start needs --seconds 1..600");
-      await stop([state.nodes[node.name]?.kwok].filter((p): p is number => !!p));
-      (state.nodes[node.name] ??= {}).kwok = startKwok(node, slowKwokConfig(node.name, a.seconds));
+      (state.nodes[node.name] ??= {}).kwok = await restartKwok(node, state, slowKwokConfig(node.name, a.seconds));
       fault = { id, description: `slow-start ${node.name} (its pods take ${a.seconds}s to become ready)`, undo: [], restart: { node: node.name, what: "kwok" } };
       break;
     }
@@ -228,8 +227,7 @@ export async function heal(): Promise<Fault[]> {
       (state.nodes[node.name] ??= {}).listener = startListener(node);
     } else if (f.restart?.what === "kwok") {
       const node = findNode(t, f.restart.node);
-      await stop([state.nodes[node.name]?.kwok].filter((p): p is number => !!p));
-      (state.nodes[node.name] ??= {}).kwok = startKwok(node);
+      (state.nodes[node.name] ??= {}).kwok = await restartKwok(node, state);
     } else if (f.restart?.what === "kube-proxy") {
       const node = findNode(t, f.restart.node);
       const cluster = t.clusters.find((c) => c.id === node.cluster)!;
@@ -244,6 +242,14 @@ export async function heal(): Promise<Fault[]> {
   state.faults = [];
   writeState(state);
   return healed;
+}
+
+/** A node's kwok stopped and started again (with `config`). Its lease is deleted in between: the
+ * new kwok (another holder) would otherwise wait for the old one's lease to expire. */
+async function restartKwok(node: NodeLayout, state: State, config?: string): Promise<number> {
+  await stop([state.nodes[node.name]?.kwok].filter((p): p is number => !!p));
+  await adminApi(node.cluster).request("DELETE", `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${node.name}`);
+  return startKwok(node, config);
 }
 
 function mustState(): State {

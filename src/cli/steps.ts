@@ -123,7 +123,10 @@ export async function probeAll(planWave: PlanWave, up: FloatersUp[], clusters: C
   while (coming > 0 && !life.signal.aborted) {
     progress.phase(`waiting for ${plural(coming, "floater")} still coming (up to ${settings.podWaitTimeout}s from their deployment)`);
     const got = await next();
-    if (!got) break;
+    if (!got) {
+      progress.done(life.signal.aborted ? "stopped waiting" : `${plural(coming, "floater")} never came (see the skipped nodes)`);
+      break;
+    }
     coming -= got.floaters.length;
     const names = got.floaters.map((f) => f.node).join(", ");
     progress.done(`${plural(got.floaters.length, "floater")} came late: ${names}`);

@@ -205,7 +205,7 @@ export async function bringUpFloaters(
   const came = coming ? { ready: watch.ready, notReady: [] } : watch.outcome();
   const waited = { ready: came.ready, notReady: [...down, ...came.notReady] };
   const notReady = waited.notReady.length - down.length;
-  progress.done(`${waited.ready.length} floaters ready${notReady ? `, ${notReady} not ready` : ""}${coming ? `, ${coming} still coming: probing begins, they are probed as they come` : ""}`);
+  progress.done(`${waited.ready.length} floaters ready${notReady ? `, ${notReady} not ready` : ""}${coming ? `; probing begins without the ${coming} still coming (probed as they come)` : ""}`);
   const services = await servicesOf(api, settings, runId, waited, progress, life.signal);
   return {
     ...waited, runId, nodesTotal: plan.nodes.all.length, nodesSelected: plan.nodes.selected, down,

@@ -1,5 +1,7 @@
 // Stragglers never hold the run: a node whose floater shows no sign of life is given up on within
-// seconds once the others are ready, not after the whole --pod-wait-timeout.
+// seconds once the others are ready, not after the whole --pod-wait-timeout; one that is slow to
+// start (its kubelet pulling the image) does not hold the start of probing: it is probed when it
+// comes, and named as late.
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,14 +21,15 @@ afterEach(async () => {
   await heal();
 });
 
+const check = (name: string, ...extra: string[]) => runPlugin(["check", "--kubeconfig", kubeconfig, "-o", "json", "--no-progress", "-p", "icmp", "--results", join(dir, name), ...extra]);
+// Each run starts as the first of the day: the last run's namespace finishes terminating on its
+// own, and a run in it waits for that (not a straggler's cost).
+const namespaceGone = async () => {
+  while ((await adminApi("a").request("GET", "/api/v1/namespaces/netdoctor")).status !== 404) await Bun.sleep(250);
+};
+
 describe("stragglers", () => {
   test("a node whose link is down costs seconds, not the 120 s wait: skipped with its reason", async () => {
-    const check = (name: string) => runPlugin(["check", "--kubeconfig", kubeconfig, "-o", "json", "--no-progress", "-p", "icmp", "--results", join(dir, name)]);
-    // Each run starts as the first of the day: the last run's namespace finishes terminating on
-    // its own, and a run in it waits for that (not a straggler's cost).
-    const namespaceGone = async () => {
-      while ((await adminApi("a").request("GET", "/api/v1/namespaces/netdoctor")).status !== 404) await Bun.sleep(250);
-    };
     await namespaceGone();
     const healthy = await check("healthy.json");
     expect(healthy.code).toBe(0);
@@ -39,5 +42,37 @@ describe("stragglers", () => {
     expect(json(r).skipped).toEqual([{ cluster: "netdoctor-a", node: "node-a4", reason: expect.stringContaining("never acknowledged the pod") }]);
     expect(json(r).summary).toMatchObject({ pairs: 6, succeeded: 6, skippedNodes: 1 });
     expect(r.ms - healthy.ms).toBeLessThan(10_000);
+  });
+
+  test("a node slow to start its floater: probing begins without it, it is probed when it comes and named as late", async () => {
+    await namespaceGone();
+    await injectFault({ kind: "slow-start", node: "node-a4", seconds: 15 });
+    // With progress (plain lines on a pipe), to see when probing began.
+    const r = await check("slow.json", "--progress");
+    expect(r.code).toBe(0);
+    const doc = json(r);
+    expect(doc.summary).toMatchObject({ nodesChecked: 4, pairs: 12, succeeded: 12, skippedNodes: 0, lateNodes: 1 });
+    expect(doc.late).toEqual([{ cluster: "netdoctor-a", node: "node-a4", reason: "ContainerCreating", readyAfterMs: expect.any(Number) }]);
+    expect(doc.late[0].readyAfterMs).toBeGreaterThanOrEqual(14_000);
+    // Probing began with the three others, before node-a4 came.
+    const began = r.stderr.indexOf("probing 6 pairs from 3 floaters");
+    expect(began).toBeGreaterThanOrEqual(0);
+    expect(r.stderr.indexOf("1 floater came late: node-a4")).toBeGreaterThan(began);
+    // Its pairs both ways, in the same matrices as the others'.
+    const pairs = (await runPlugin(["report", join(dir, "slow.json"), "-o", "json"])).stdout;
+    const records = JSON.parse(pairs).results as { source: { node: string }; target: { node: string } }[];
+    expect(records.filter((p) => p.source.node === "node-a4").length).toBe(3);
+    expect(records.filter((p) => p.target.node === "node-a4").length).toBe(3);
+  });
+
+  test("a node whose floater is still starting at --pod-wait-timeout: the others are probed, it is skipped with what held it", async () => {
+    await namespaceGone();
+    await injectFault({ kind: "slow-start", node: "node-a2", seconds: 300 });
+    const r = await check("never.json", "--pod-wait-timeout", "15");
+    expect(r.code).toBe(1);
+    const doc = json(r);
+    expect(doc.skipped).toEqual([{ cluster: "netdoctor-a", node: "node-a2", reason: "ContainerCreating" }]);
+    expect(doc.summary).toMatchObject({ pairs: 6, succeeded: 6, skippedNodes: 1, lateNodes: 0 });
+    expect(r.ms).toBeLessThan(30_000);
   });
 });

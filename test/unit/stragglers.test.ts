@@ -33,6 +33,19 @@ describe("waves of probes", () => {
       expect(second[0]!.plans.reduce((n, p) => n + p.count, 0)).toBe(pairsIn(second).length);
     });
   }
+  test("across two clusters: a straggler in the destination is probed both ways in its wave, nothing twice", () => {
+    const other = (node: string, k: number): Floater => ({ ...floater(node, k), cluster: "d", pod: `q-${node}` });
+    const a = nodes.slice(0, 3);
+    const b = [other("m1", 11), other("m2", 12), other("m3", 13)];
+    const opts = options({ protocols: ["icmp"], targets: [] });
+    const all = planLegs(opts, "both", { context: "c", floaters: a }, { context: "d", floaters: b });
+    const first = planLegs(opts, "both", { context: "c", floaters: a }, { context: "d", floaters: b.slice(0, 2) });
+    const fresh = new Set([b[2]!]);
+    const second = planLegs(opts, "both", { context: "c", floaters: a }, { context: "d", floaters: b }, (f) => fresh.has(f));
+    expect(second.map((l) => l.context)).toEqual(["c", "d"]);
+    expect(pairsIn(second).sort()).toEqual(["m3>n1/icmp", "m3>n2/icmp", "m3>n3/icmp", "n1>m3/icmp", "n2>m3/icmp", "n3>m3/icmp"]);
+    expect([...pairsIn(first), ...pairsIn(second)].sort()).toEqual(pairsIn(all).sort());
+  });
   test("the floaters already probing probe a straggler without their DNS and --target probes again", () => {
     const fresh = new Set([nodes[7]!]);
     const second = planLegs(options(), "both", { context: "c", floaters: nodes }, undefined, (f) => fresh.has(f));
