@@ -1,9 +1,9 @@
 // Fault injection, all inside the node namespaces (so deleting them undoes everything), and heal.
 import { addPeerRoutes } from "./network.ts";
-import { adminApi, readState, restartApiserver, slowKwokConfig, startDns, startKwok, startListener, topologyFromState, writeState, type Fault, type State } from "./harness.ts";
+import { adminApi, readState, restartApiserver, slowKwokConfig, startDns, startKwok, startListener, startShardKwok, topologyFromState, writeState, type Fault, type State } from "./harness.ts";
 import { cleanupKubeProxy, startKubeProxy, waitServiceRules } from "./services.ts";
 import { inNetns, run, stop } from "./sh.ts";
-import { FLOATER_PORT, findFaultNode, findNode, KUBELET_PORT, type FaultNode, type NodeLayout } from "./topology.ts";
+import { FLOATER_PORT, findFaultNode, findNode, KUBELET_PORT, type FaultNode, type NodeLayout, type ScaleShard } from "./topology.ts";
 
 /** Where a node's incoming traffic is filtered: a simulated node answers for its pods on lo
  * (INPUT); a real node forwards to its pods' veths (FORWARD) and answers itself (host network) in
@@ -187,9 +187,18 @@ export async function injectFault(a: FaultArgs): Promise<Fault> {
     case "slow-start": {
       // The node's kwok again, its pods now taking --seconds to become Ready (acknowledged at
       // once: ContainerCreating), as a node pulling the image slowly; heal brings the usual one.
-      const node = findNode(t, notScale(need(a.node, "--node"), a.kind).name);
-      if (node.real) throw new Error(`fault slow-start acts on a simulated node's kwok: ${node.name} is a real node`);
+      const target = need(a.node, "--node");
+      if (target.real) throw new Error(`fault slow-start acts on a simulated node's kwok: ${target.name} is a real node`);
       if (!a.seconds || a.seconds < 1 || a.seconds > 600) throw new Error("fault slow-start needs --seconds 1..600");
+      if (target.gid !== undefined) {
+        // A scale node's kwok is its shard's: the shard's ten nodes start slowly together.
+        const shard = t.scale!.shards[t.scale!.nodes.find((n) => n.name === target.name)!.shard]!;
+        state.daemons[`kwok-s${shard.index}`] = await restartShardKwok(shard, state, slowKwokConfig(`s${shard.index}`, a.seconds, true));
+        const names = shardNodes(shard).join(", ");
+        fault = { id, description: `slow-start shard ${shard.index} (${names}: their pods take ${a.seconds}s to become ready)`, undo: [], restart: { shard: shard.index, what: "shard-kwok" } };
+        break;
+      }
+      const node = findNode(t, target.name);
       (state.nodes[node.name] ??= {}).kwok = await restartKwok(node, state, slowKwokConfig(node.name, a.seconds));
       fault = { id, description: `slow-start ${node.name} (its pods take ${a.seconds}s to become ready)`, undo: [], restart: { node: node.name, what: "kwok" } };
       break;
@@ -228,6 +237,9 @@ export async function heal(): Promise<Fault[]> {
     } else if (f.restart?.what === "kwok") {
       const node = findNode(t, f.restart.node);
       (state.nodes[node.name] ??= {}).kwok = await restartKwok(node, state);
+    } else if (f.restart?.what === "shard-kwok") {
+      const shard = t.scale!.shards[f.restart.shard]!;
+      state.daemons[`kwok-s${shard.index}`] = await restartShardKwok(shard, state);
     } else if (f.restart?.what === "kube-proxy") {
       const node = findNode(t, f.restart.node);
       const cluster = t.clusters.find((c) => c.id === node.cluster)!;
@@ -248,8 +260,22 @@ export async function heal(): Promise<Fault[]> {
  * new kwok (another holder) would otherwise wait for the old one's lease to expire. */
 async function restartKwok(node: NodeLayout, state: State, config?: string): Promise<number> {
   await stop([state.nodes[node.name]?.kwok].filter((p): p is number => !!p));
-  await adminApi(node.cluster).request("DELETE", `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${node.name}`);
+  await deleteLeases(node.cluster, [node.name]);
   return startKwok(node, config);
+}
+
+/** The same for a scale shard's kwok and its nodes' leases. */
+async function restartShardKwok(shard: ScaleShard, state: State, config?: string): Promise<number> {
+  await stop([state.daemons[`kwok-s${shard.index}`]].filter((p): p is number => !!p));
+  await deleteLeases("a", shardNodes(shard));
+  return startShardKwok(shard, config);
+}
+
+const shardNodes = (shard: ScaleShard) => topologyFromState().scale!.nodes.filter((n) => n.shard === shard.index).map((n) => n.name);
+
+async function deleteLeases(cluster: "a" | "b", nodes: string[]): Promise<void> {
+  const api = adminApi(cluster);
+  await Promise.all(nodes.map((n) => api.request("DELETE", `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${n}`)));
 }
 
 function mustState(): State {

@@ -42,7 +42,7 @@ export interface Fault {
   /** Commands that undo it, run in reverse order by heal. */
   undo: string[][];
   /** Processes to restart on heal (listener-down, kubelet-down). */
-  restart?: { node: string; what: "listener" | "kube-proxy" | "kwok" } | { cluster: "a" | "b"; what: "apiserver" } | { what: "dns" };
+  restart?: { node: string; what: "listener" | "kube-proxy" | "kwok" } | { shard: number; what: "shard-kwok" } | { cluster: "a" | "b"; what: "apiserver" } | { what: "dns" };
   /** A node whose link to bring back up, with its routes (link-down). */
   relink?: string;
 }
@@ -249,13 +249,14 @@ function prepareNodeFiles(t: Topology): void {
 
 /** A node whose pods take `seconds` to start, as when its kubelet pulls the image: kwok's
  * general pod stages (the pod is acknowledged at once, ContainerCreating, its IP assigned) with
- * no jitter and the given delay before Ready. Written as its own kwok config; gives the name. */
-export function slowKwokConfig(node: string, seconds: number): string {
+ * no jitter and the given delay before Ready. Written as its own kwok config; gives the name.
+ * `scale`: a shard's kwok (Ready once the pod's Exec exists, no ClusterExec). */
+export function slowKwokConfig(node: string, seconds: number, scale = false): string {
   const stages = binaries().stages;
   const general = (name: string, delayMs: number) => {
     const stage = load(readFileSync(join(stages, "pod", "general", `${name}.yaml`), "utf8")) as any;
     stage.spec.delay = { durationMilliseconds: delayMs };
-    return dump(stage);
+    return dump(scale && name === "pod-ready" ? waitForExecGroup(stage) : stage);
   };
   const fast = (name: string) => readFileSync(join(stages, "pod", "fast", `${name}.yaml`), "utf8");
   const node_ = (dir: string, name: string) => readFileSync(join(stages, "node", dir, `${name}.yaml`), "utf8");
@@ -263,7 +264,7 @@ export function slowKwokConfig(node: string, seconds: number): string {
   const name = `kwok-slow-${node}.yaml`;
   writeFileSync(join(STATE_DIR, name), [
     node_("fast", "node-initialize"), node_("heartbeat-with-lease", "node-heartbeat-with-lease"),
-    general("pod-create", 0), general("pod-ready", seconds * 1000), fast("pod-complete"), fast("pod-delete"), exec,
+    general("pod-create", 0), general("pod-ready", seconds * 1000), fast("pod-complete"), fast("pod-delete"), ...(scale ? [] : [exec]),
   ].join("\n---\n"));
   return name;
 }
@@ -412,9 +413,9 @@ export function startKwok(node: NodeLayout, config = "kwok.yaml"): number {
   return daemon(inNodeSandbox(node.netns, join(STATE_DIR, `resolv-${node.cluster}.conf`), cmd), join(STATE_DIR, "logs", `kwok-${node.name}.log`));
 }
 
-function startShardKwok(shard: ScaleShard): number {
+export function startShardKwok(shard: ScaleShard, config = "kwok-scale.yaml"): number {
   const a = topologyFromState().clusters[0]!;
-  const cmd = kwokArgs(componentKubeconfig(a), "kwok-scale.yaml", [
+  const cmd = kwokArgs(componentKubeconfig(a), config, [
     `--manage-nodes-with-label-selector=netdoctor.test/shard=${shard.index}`, `--server-address=0.0.0.0:${KUBELET_PORT}`, "--enable-crds=Exec",
   ]);
   return daemon(inNodeSandbox(shard.netns, join(STATE_DIR, "resolv-a.conf"), cmd), join(STATE_DIR, "logs", `kwok-s${shard.index}.log`));
