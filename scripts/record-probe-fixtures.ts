@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { probeScript, type ScriptOptions } from "../src/probe/script.ts";
 import type { Probe } from "../src/probe/types.ts";
-import { BUSYBOX_VERSION, CACHE, binaries } from "./cluster/harness.ts";
+import { BUSYBOX_VERSION, binaries } from "./cluster/harness.ts";
+import { debianBusybox } from "./debian-busybox.ts";
 import { daemon, inNetns, run, stop, waitFor } from "./cluster/sh.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -92,28 +93,6 @@ function imageBusybox(): string {
   return bin;
 }
 
-/** Debian bookworm's busybox-static, fetched through a private apt list in the cache. */
-function debianBusybox(): string {
-  const bin = join(CACHE, "debian-bookworm-busybox-static", "busybox");
-  if (existsSync(bin)) return bin;
-  const apt = join(CACHE, "apt-bookworm");
-  mkdirSync(join(apt, "lists", "partial"), { recursive: true });
-  mkdirSync(join(apt, "cache", "archives", "partial"), { recursive: true });
-  writeFileSync(join(apt, "sources.list"), "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main\n");
-  const o = [`Dir::Etc::SourceList=${join(apt, "sources.list")}`, "Dir::Etc::SourceParts=/dev/null", `Dir::State::Lists=${join(apt, "lists")}`,
-    `Dir::Cache=${join(apt, "cache")}`, "Dir::State::status=/dev/null", "APT::Sandbox::User=root"].flatMap((x) => ["-o", x]);
-  const tmp = mkdtempSync(join(tmpdir(), "bbfx-deb-"));
-  try {
-    run(["apt-get", ...o, "-qq", "update"]);
-    run(["bash", "-c", `cd ${tmp} && apt-get "$@" -qq download busybox-static && dpkg-deb -x busybox-static_*.deb x`, "-", ...o]);
-    mkdirSync(join(bin, ".."), { recursive: true });
-    run(["cp", join(tmp, "x", "bin", "busybox"), `${bin}.tmp`]);
-    run(["mv", `${bin}.tmp`, bin]);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-  return bin;
-}
 
 async function record(busybox: string, dir: string): Promise<void> {
   const version = run([busybox]).split("\n")[0]!.trim();

@@ -129,7 +129,9 @@ export function buildDocument(o: {
   const results = o.results;
   const notReady = o.floaters.flatMap((f) => f.notReady);
   const late = o.floaters.flatMap((f) => f.late ?? []);
-  const skippedNodes = new Set(notReady.map((s) => `${s.cluster}/${s.node}`)).size;
+  // A node counts once, whichever of its floaters (two in split modes) was missing or late.
+  const nodesOf = (list: SkippedNode[]) => new Set(list.map((s) => `${s.cluster}/${s.node}`)).size;
+  const skippedNodes = nodesOf(notReady);
   const [source, destination] = o.clusters.map((c) => ({ context: c.contextName, server: c.server }));
   const clusters = { source: source!, ...(destination ? { destination } : {}) };
   return {
@@ -145,7 +147,7 @@ export function buildDocument(o: {
       nodesTotal: o.floaters.reduce((n, f) => n + f.nodesTotal, 0),
       nodesChecked: o.floaters.reduce((n, f) => n + f.nodesSelected.length, 0) - skippedNodes,
       skippedNodes,
-      lateNodes: late.length,
+      lateNodes: nodesOf(late),
       execs: o.stats.execs,
       retries: o.stats.retries,
       confirmations: o.stats.confirmations,

@@ -97,7 +97,7 @@ export function merge(previous: ResultsDocument, rechecked: ResultSet, outcome: 
       nodesTotal: previous.summary.nodesTotal,
       nodesChecked: Math.max(0, previous.summary.nodesChecked + previous.summary.skippedNodes - skippedNodes),
       skippedNodes,
-      lateNodes: o.late?.length ?? 0,
+      lateNodes: new Set((o.late ?? []).map((s) => `${s.cluster}/${s.node}`)).size,
       execs: o.execs,
       retries: o.retries,
       ...(o.confirmations !== undefined ? { confirmations: o.confirmations } : {}),
