@@ -116,6 +116,7 @@ export async function probeAll(planWave: PlanWave, up: FloatersUp[], clusters: C
     progress.done(`probed ${done} of ${total} pairs`);
   };
 
+  let floaters = up;
   const first = planWave(up);
   await probe(first, `from ${first.reduce((n, l) => n + l.plans.length, 0)} floaters`);
   const next = arrivalsOf(up);
@@ -130,13 +131,15 @@ export async function probeAll(planWave: PlanWave, up: FloatersUp[], clusters: C
     coming -= got.floaters.length;
     const names = got.floaters.map((f) => f.node).join(", ");
     progress.done(`${plural(got.floaters.length, "floater")} came late: ${names}`);
-    const u = (up = up.map((x, k) => (k === got.k ? { ...x, ready: [...x.ready, ...got.floaters] } : x)))[got.k]!;
-    if (u.services) u.services = await servicesOf(apis[got.k]!, settings, u.runId, u, progress, life.signal);
+    const grown = { ...floaters[got.k]!, ready: [...floaters[got.k]!.ready, ...got.floaters] };
+    // The run's Services take the newcomers as endpoints first (svc, nodeport).
+    if (grown.services) grown.services = await servicesOf(apis[got.k]!, settings, grown.runId, grown, progress, life.signal);
+    floaters = floaters.map((x, k) => (k === got.k ? grown : x));
     const fresh = new Set(got.floaters);
-    await probe(planWave(up, (f) => fresh.has(f)), `with ${names}`);
+    await probe(planWave(floaters, (f) => fresh.has(f)), `with ${names}`);
   }
   const sum = (f: (s: RunStats) => number) => stats.reduce((n, s) => n + f(s), 0);
-  return { results, stats: { execs: sum((s) => s.execs), retries: sum((s) => s.retries), confirmations: sum((s) => s.confirmations) }, floaters: up.map(settled) };
+  return { results, stats: { execs: sum((s) => s.execs), retries: sum((s) => s.retries), confirmations: sum((s) => s.confirmations) }, floaters: floaters.map(settled) };
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
