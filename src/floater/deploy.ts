@@ -64,14 +64,14 @@ export async function removeDeployment(d: Deployment, timeoutMs = 90_000): Promi
 }
 
 const neverStarted = (p: V1Pod) => !p.status?.containerStatuses?.length;
+const forceDelete = (api: KubeApi, pods: V1Pod[]) => Promise.all(pods.map((p) => api.forceDeletePod(p.metadata!.namespace!, p.metadata!.name!)));
 
 /** A run's pods whose DaemonSet is gone and that nothing would end, removed with grace period 0:
  * those no kubelet acknowledged, and those on a node whose kubelet stopped renewing its lease. */
 export async function forceUnending(api: KubeApi, namespace: string, selector: string, leases: Map<string, number>): Promise<void> {
   const now = Date.now();
   const kubeletGone = (p: V1Pod) => now - (leases.get(p.spec?.nodeName ?? "") ?? 0) > LEASE_STALE_MS;
-  const unending = (await api.listPods(namespace, selector)).filter((p) => neverStarted(p) || kubeletGone(p));
-  await Promise.all(unending.map((p) => api.forceDeletePod(p.metadata!.namespace!, p.metadata!.name!)));
+  await forceDelete(api, (await api.listPods(namespace, selector)).filter((p) => neverStarted(p) || kubeletGone(p)));
 }
 
 /** Floater pods still terminating after `afterMs` sit on a node whose kubelet is gone: they would
@@ -80,8 +80,7 @@ export async function forceUnending(api: KubeApi, namespace: string, selector: s
  * floater pods are left. */
 export async function forceStuckPods(api: KubeApi, namespace: string | undefined, selector: string, afterMs = 10_000): Promise<number> {
   const pods = await api.listPods(namespace, selector);
-  const stuck = pods.filter((p) => p.metadata?.deletionTimestamp && (neverStarted(p) || Date.now() - new Date(p.metadata.deletionTimestamp).getTime() > afterMs));
-  await Promise.all(stuck.map((p) => api.forceDeletePod(p.metadata!.namespace!, p.metadata!.name!)));
+  await forceDelete(api, pods.filter((p) => p.metadata?.deletionTimestamp && (neverStarted(p) || Date.now() - new Date(p.metadata.deletionTimestamp).getTime() > afterMs)));
   return pods.length;
 }
 

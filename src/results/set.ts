@@ -333,16 +333,17 @@ export class ResultSet {
       if (!d) directions.set(key, (d = { from, to, pairs: 0, succeeded: 0, failed: 0, errors: 0 }));
       return d;
     };
+    const tally = (c: Counts, status: ResultRecord["status"]) => {
+      if (status === "Succeeded") c.succeeded++;
+      else if (status === "Failed") c.failed++;
+      else c.errors++;
+    };
     for (const r of this.records) {
-      if (r.status === "Succeeded") total.succeeded++;
-      else if (r.status === "Failed") total.failed++;
-      else total.errors++;
+      tally(total, r.status);
       if (!r.target.cluster || r.target.cluster === r.source.cluster) continue;
       const d = direction(r.source.cluster, r.target.cluster);
       d.pairs++;
-      if (r.status === "Succeeded") d.succeeded++;
-      else if (r.status === "Failed") d.failed++;
-      else d.errors++;
+      tally(d, r.status);
     }
     for (const [key, held] of this.heldBetweenClusters()) {
       const [from, to] = key.split("\u0000") as [string, string];
