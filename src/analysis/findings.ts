@@ -641,7 +641,7 @@ function max(a: Float64Array, end: number): number {
 
 /** RTTs in microseconds (ping's own precision): exact up to about a second, the few beyond that
  * in a list. Its median is the same as a sort's, without holding every value. */
-export class RttHistogram {
+class RttHistogram {
   private readonly bins = new Uint32Array(1 << 20);
   private readonly beyond: number[] = [];
   count = 0;
