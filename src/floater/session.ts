@@ -202,10 +202,10 @@ export async function bringUpFloaters(
     handOverAfterMs: HAND_OVER_AFTER_MS,
   });
   const coming = watch.awaited.length;
+  // With stragglers, who never came is known only once they are done with (settled).
   const came = coming ? { ready: watch.ready, notReady: [] } : watch.outcome();
+  progress.done(`${came.ready.length} floaters ready${came.notReady.length ? `, ${came.notReady.length} not ready` : ""}${coming ? `; probing begins without the ${coming} still coming (probed as they come)` : ""}`);
   const waited = { ready: came.ready, notReady: [...down, ...came.notReady] };
-  const notReady = waited.notReady.length - down.length;
-  progress.done(`${waited.ready.length} floaters ready${notReady ? `, ${notReady} not ready` : ""}${coming ? `; probing begins without the ${coming} still coming (probed as they come)` : ""}`);
   const services = await servicesOf(api, settings, runId, waited, progress, life.signal);
   return {
     ...waited, runId, nodesTotal: plan.nodes.all.length, nodesSelected: plan.nodes.selected, down,
