@@ -4,10 +4,10 @@ import type { Settings } from "../config/settings.ts";
 import { ExitCode } from "../errors.ts";
 import type { KubeApi } from "../kube/client.ts";
 import { createExec } from "../kube/exec.ts";
-import { runProbes, type RunStats } from "../probe/run.ts";
+import { ProbeQueue, runProbes, type RunOptions, type RunStats } from "../probe/run.ts";
 import { SilentTargets } from "../probe/silence.ts";
 import { pairsOf, planLegs, type ClusterFloaters, type Leg, type PlanOptions } from "../probe/plan.ts";
-import type { Floater } from "../probe/types.ts";
+import type { Floater, Verdict } from "../probe/types.ts";
 import { accessIn, bringUpFloaters, chooseNodes, floaterSpec, permissionsProblem, servicesOf, settled, type FloaterPlan, type FloatersUp } from "../floater/session.ts";
 import { floaterObjects } from "../floater/manifests.ts";
 import { describeCheck, grantCommand } from "../floater/permissions.ts";
@@ -80,66 +80,87 @@ export function legsOf(opts: PlanOptions, direction: Settings["direction"], clus
 /** How a run plans its probes: of every floater ready, or (`fresh`) of a wave that came late. */
 export type PlanWave = (up: FloatersUp[], fresh?: (f: Floater) => boolean) => Leg[];
 
-/** Probe the floaters that are ready, then each group of stragglers as it comes (while the first
- * wave runs, the rest are watched); every verdict goes into one result set as its exec lands.
- * Gives the floaters as they ended: the late ones among the ready, and those that never came. */
+/** Probe the floaters that are ready; while they are probed, the rest are watched, and each group
+ * that comes joins the probing ahead of what is left (it probes every floater, the others probe
+ * it). Every verdict goes into one result set as its exec lands. Gives the floaters as they
+ * ended: the late ones among the ready, and those that never came. */
 export async function probeAll(planWave: PlanWave, up: FloatersUp[], clusters: Clusters, settings: Settings, life: Lifecycle, progress: Progress): Promise<{ results: ResultSet; stats: RunStats; floaters: FloatersUp[] }> {
   // The matrices are made for every floater awaited, those still coming too.
   const results = new ResultSet(up.flatMap((u) => [...u.ready, ...(u.stragglers?.awaited ?? [])]));
   const apis = clusterList(clusters);
-  const stats: RunStats[] = [];
+  let coming = up.reduce((n, u) => n + (u.stragglers?.awaited.length ?? 0), 0);
   let [total, done, failed] = [0, 0, 0];
-  const probe = async (legs: Leg[], from: string) => {
-    const pairs = pairsOf(legs);
-    if (pairs === 0) return;
-    total += pairs;
-    const how = settings.strategy === "fanout" ? "one exec per source" : "one exec per pair";
-    progress.phase(`probing ${pairs} pairs ${from} (${how}, ${settings.concurrency ? `${settings.concurrency} at a time` : "as many at a time as the API server takes"}${legs.length > 1 ? " per cluster" : ""})`);
-    const apiOf = (context: string) => apis.find((a) => a.target.contextName === context)!;
-    stats.push(...(await Promise.all(legs.map((leg) => runProbes(leg.plans, createExec(apiOf(leg.context).target), {
-      concurrency: settings.concurrency,
-      strategy: settings.strategy,
-      script: { timeout: settings.timeout, pingCount: settings.pingCount, lanes: settings.probeConcurrency },
-      retries: 2,
-      signal: life.signal,
-      // Whether anyone reached a target: the verdicts of every leg so far.
-      silence: new SilentTargets((p) => results.answeredTo(p)),
-    }, (batch) => {
-      // The set keeps no verdict: each probe is freed once run.
-      for (const v of batch) {
-        results.add(v);
-        if (v.status !== "Succeeded") failed++;
+  const waitingLine = () => progress.phase(`probed ${done} of ${total} pairs; waiting for ${plural(coming, "floater")} still coming (up to ${settings.podWaitTimeout}s from their deployment)`);
+  const onVerdicts = (batch: Verdict[]) => {
+    // The set keeps no verdict: each probe is freed once run.
+    for (const v of batch) {
+      results.add(v);
+      if (v.status !== "Succeeded") failed++;
+    }
+    done += batch.length;
+    progress.probes(done, total, failed);
+    if (done === total && coming > 0) waitingLine();
+  };
+  // One queue of execs per cluster's API for the whole run: a later wave joins it.
+  const runs = new Map<string, { queue: ProbeQueue; stats: Promise<RunStats> }>();
+  const enqueue = (legs: Leg[], first: boolean) => {
+    total += pairsOf(legs);
+    for (const leg of legs) {
+      let run = runs.get(leg.context);
+      if (!run) {
+        const queue = new ProbeQueue(settings.strategy);
+        const api = apis.find((a) => a.target.contextName === leg.context)!;
+        run = { queue, stats: runProbes(queue, createExec(api.target), runOptions(settings, life, results), onVerdicts) };
+        // Awaited once the stragglers are done with; a failure (a bug) leaves from there.
+        run.stats.catch(() => {});
+        runs.set(leg.context, run);
       }
-      done += batch.length;
-      progress.probes(done, total, failed);
-    })))));
-    progress.done(`probed ${done} of ${total} pairs`);
+      run.queue.add(leg.plans, first);
+    }
   };
 
-  let floaters = up;
   const first = planWave(up);
-  await probe(first, `from ${first.reduce((n, l) => n + l.plans.length, 0)} floaters`);
+  const how = settings.strategy === "fanout" ? "one exec per source" : "one exec per pair";
+  progress.phase(`probing ${pairsOf(first)} pairs from ${first.reduce((n, l) => n + l.plans.length, 0)} floaters (${how}, ${settings.concurrency ? `${settings.concurrency} at a time` : "as many at a time as the API server takes"}${first.length > 1 ? " per cluster" : ""})`);
+  enqueue(first, false);
+  if (pairsOf(first) === 0 && coming > 0) waitingLine();
+  let floaters = up;
   const next = arrivalsOf(up);
-  let coming = up.reduce((n, u) => n + (u.stragglers?.awaited.length ?? 0), 0);
-  while (coming > 0 && !life.signal.aborted) {
-    progress.phase(`waiting for ${plural(coming, "floater")} still coming (up to ${settings.podWaitTimeout}s from their deployment)`);
-    const got = await next();
-    if (!got) {
-      progress.done(life.signal.aborted ? "stopped waiting" : `${plural(coming, "floater")} never came (see the skipped nodes)`);
-      break;
+  try {
+    while (coming > 0 && !life.signal.aborted) {
+      const got = await next();
+      if (!got) break;
+      coming -= got.floaters.length;
+      const grown = { ...floaters[got.k]!, ready: [...floaters[got.k]!.ready, ...got.floaters] };
+      // The run's Services take the newcomers as endpoints first (svc, nodeport).
+      if (grown.services) grown.services = await servicesOf(apis[got.k]!, settings, grown.runId, grown, progress, life.signal);
+      floaters = floaters.map((x, k) => (k === got.k ? grown : x));
+      const fresh = new Set(got.floaters);
+      const wave = planWave(floaters, (f) => fresh.has(f));
+      // A line of its own (a phase), then the probing's count again.
+      progress.phase(`${plural(got.floaters.length, "floater")} came late: ${got.floaters.map((f) => f.node).join(", ")}; probing their ${pairsOf(wave)} pairs too`);
+      enqueue(wave, true);
+      progress.phase(`probing ${total} pairs`);
     }
-    coming -= got.floaters.length;
-    const names = got.floaters.map((f) => f.node).join(", ");
-    progress.done(`${plural(got.floaters.length, "floater")} came late: ${names}`);
-    const grown = { ...floaters[got.k]!, ready: [...floaters[got.k]!.ready, ...got.floaters] };
-    // The run's Services take the newcomers as endpoints first (svc, nodeport).
-    if (grown.services) grown.services = await servicesOf(apis[got.k]!, settings, grown.runId, grown, progress, life.signal);
-    floaters = floaters.map((x, k) => (k === got.k ? grown : x));
-    const fresh = new Set(got.floaters);
-    await probe(planWave(floaters, (f) => fresh.has(f)), `with ${names}`);
+  } finally {
+    for (const run of runs.values()) run.queue.close();
   }
+  const stats = await Promise.all([...runs.values()].map((r) => r.stats));
+  progress.done(`probed ${done} of ${total} pairs${coming > 0 && !life.signal.aborted ? `; ${plural(coming, "floater")} never came (see the skipped nodes)` : ""}`);
   const sum = (f: (s: RunStats) => number) => stats.reduce((n, s) => n + f(s), 0);
   return { results, stats: { execs: sum((s) => s.execs), retries: sum((s) => s.retries), confirmations: sum((s) => s.confirmations) }, floaters: floaters.map(settled) };
+}
+
+function runOptions(settings: Settings, life: Lifecycle, results: ResultSet): RunOptions {
+  return {
+    concurrency: settings.concurrency,
+    strategy: settings.strategy,
+    script: { timeout: settings.timeout, pingCount: settings.pingCount, lanes: settings.probeConcurrency },
+    retries: 2,
+    signal: life.signal,
+    // Whether anyone reached a target: the verdicts of every leg so far.
+    silence: new SilentTargets((p) => results.answeredTo(p)),
+  };
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;

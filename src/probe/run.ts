@@ -47,13 +47,67 @@ export function unitsOf(plans: SourcePlan[], strategy: Strategy): Unit[] {
   return withProbes.flatMap((p) => p.probes().map((probe) => ({ source: p.source, probes: () => [probe] })));
 }
 
-export async function runProbes(plans: SourcePlan[], exec: ExecFn, opts: RunOptions, onVerdicts: (v: Verdict[]) => void): Promise<RunStats> {
-  const units = unitsOf(plans, opts.strategy);
+/** The execs of a run, to which later waves add theirs (stragglers that came) until it is closed. */
+export class ProbeQueue {
+  private units: Unit[] = [];
+  private next = 0;
+  private closed = false;
+  private waiting: (() => void)[] = [];
+
+  constructor(private readonly strategy: Strategy) {}
+
+  /** `first`: ahead of those not yet taken (a wave of stragglers does not wait for the rest of a
+   * long first wave). */
+  add(plans: SourcePlan[], first = false): void {
+    const units = unitsOf(plans, this.strategy);
+    this.units = first ? [...units, ...this.units.slice(this.next)] : [...this.units.slice(this.next), ...units];
+    this.next = 0;
+    this.wake();
+  }
+
+  /** No more will be added: takers get undefined once it is empty. */
+  close(): void {
+    this.closed = true;
+    this.wake();
+  }
+
+  /** How many are known to come, when it is closed (else undefined). */
+  get size(): number | undefined {
+    return this.closed ? this.units.length - this.next : undefined;
+  }
+
+  /** Closed, and every exec taken. */
+  get drained(): boolean {
+    return this.closed && this.next >= this.units.length;
+  }
+
+  /** The next exec; waits for one while the queue is open. */
+  async take(): Promise<Unit | undefined> {
+    while (this.next >= this.units.length) {
+      if (this.closed) return undefined;
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    return this.units[this.next++];
+  }
+
+  private wake(): void {
+    for (const resolve of this.waiting.splice(0)) resolve();
+  }
+}
+
+/** `work`: the plans, or a queue that later waves add to (closed by its owner). */
+export async function runProbes(work: SourcePlan[] | ProbeQueue, exec: ExecFn, opts: RunOptions, onVerdicts: (v: Verdict[]) => void): Promise<RunStats> {
+  const queue = work instanceof ProbeQueue ? work : new ProbeQueue(opts.strategy);
+  if (Array.isArray(work)) {
+    queue.add(work);
+    queue.close();
+  }
+  // A cancelled run takes nothing more (and no worker waits on for a wave).
+  opts.signal?.addEventListener("abort", () => queue.close(), { once: true });
   const pacer = opts.concurrency > 0 ? undefined : new Pacer();
   const stats: RunStats = { execs: 0, retries: 0, confirmations: 0 };
   const garbage = new GarbagePacer();
   const backoff = opts.backoffMs ?? ((n) => 500 * 2 ** (n - 1));
-  let next = 0;
 
   // Verdicts in plan (id) order, whatever order the probes ran and were re-run in. Ids count a
   // plan's probes: placed by id, not sorted by comparison (5,000 a source at 5,000 nodes).
@@ -113,12 +167,13 @@ export async function runProbes(plans: SourcePlan[], exec: ExecFn, opts: RunOpti
 
   // Adaptive: CAP workers, of which those numbered below the pacer's limit take work.
   const worker = async (index: number) => {
-    while (next < units.length && !opts.signal?.aborted) {
+    while (!opts.signal?.aborted && !queue.drained) {
       if (pacer && index >= pacer.limit) {
         await Bun.sleep(50);
         continue;
       }
-      const unit = units[next++]!;
+      const unit = await queue.take();
+      if (!unit) return;
       const verdicts = await runUnit(unit);
       if (opts.signal?.aborted) return; // partial: the run is being cancelled
       onVerdicts(verdicts);
@@ -126,7 +181,7 @@ export async function runProbes(plans: SourcePlan[], exec: ExecFn, opts: RunOpti
       garbage.handled(verdicts.length);
     }
   };
-  const workers = Array.from({ length: Math.min(pacer ? CAP : opts.concurrency, units.length) }, (_, k) => worker(k));
+  const workers = Array.from({ length: Math.min(pacer ? CAP : opts.concurrency, queue.size ?? Infinity) }, (_, k) => worker(k));
   if (opts.signal) {
     // On cancel, stop waiting for execs in flight.
     const aborted = new Promise<void>((resolve) => opts.signal!.addEventListener("abort", () => resolve(), { once: true }));

@@ -14,10 +14,19 @@ export interface Progress {
 export function createProgress(io: Io, enabled: boolean): Progress {
   if (!enabled) return { phase: () => {}, update: () => {}, probes: () => {}, done: () => {} };
   const lines = io.stderrIsTTY ? spinner(io) : plainLines(io);
+  // The rate since the phase began: a phase may begin mid-probing (stragglers joining it).
+  let since: { at: number; done: number } | undefined;
+  let lastDone = 0;
   return {
     ...lines,
+    phase(text) {
+      since = undefined;
+      lines.phase(text);
+    },
     probes(done, total, failed) {
-      lines.update(`probing: ${done}/${total} pairs, ${failed} failed${done < total ? eta(lines.startedAt(), done, total) : ""}`, done === total);
+      since ??= { at: lines.startedAt(), done: lastDone };
+      lastDone = done;
+      lines.update(`probing: ${done}/${total} pairs, ${failed} failed${done < total ? eta(since, done, total) : ""}`, done === total);
     },
   };
 }
@@ -30,9 +39,9 @@ interface Lines {
   startedAt(): number;
 }
 
-function eta(startedAt: number, done: number, total: number): string {
-  if (done === 0) return "";
-  const left = ((Date.now() - startedAt) / done) * (total - done);
+function eta(since: { at: number; done: number }, done: number, total: number): string {
+  if (done <= since.done) return "";
+  const left = ((Date.now() - since.at) / (done - since.done)) * (total - done);
   return `, ETA ${Math.ceil(left / 1000)}s`;
 }
 

@@ -154,3 +154,60 @@ describe("watching the floaters", () => {
     expect(w.outcome().notReady.map((n) => n.node)).toEqual(["n4"]);
   });
 });
+
+describe("a run that later waves join", () => {
+  const plan = (node: string) => ({
+    source: floater(node, 1),
+    count: 1,
+    probes: () => [{ id: 1, protocol: "tcp" as const, family: "ipv4" as const, source: { cluster: "c", node, ip: "1" }, target: { cluster: "c", node: "x", ip: "2", port: 8889 } }],
+  });
+  const options = { concurrency: 1, strategy: "fanout" as const, script: { timeout: 1, pingCount: 1, lanes: 1 }, retries: 0 };
+  const ok = async () => {
+    await Bun.sleep(5);
+    return { exitCode: 0, stdout: "@@ 1 0 OK\n", stderr: "" };
+  };
+
+  test("a wave goes ahead of what is left, the run waits for more until closed", async () => {
+    const { ProbeQueue, runProbes } = await import("../../src/probe/run.ts");
+    const queue = new ProbeQueue("fanout");
+    queue.add(["a1", "a2", "a3", "a4"].map(plan));
+    const order: string[] = [];
+    const run = runProbes(queue, async (pod) => {
+      order.push(pod.name);
+      return ok();
+    }, options, () => {});
+    await Bun.sleep(8);
+    queue.add([plan("late")], true);
+    await Bun.sleep(60);
+    // All ran; still open, the run goes on.
+    expect(order.length).toBe(5);
+    let ended = false;
+    void run.then(() => (ended = true));
+    await Bun.sleep(20);
+    expect(ended).toBe(false);
+    queue.add([plan("later")]);
+    queue.close();
+    expect((await run).execs).toBe(6);
+    // The late one went before the first wave's last ones.
+    expect(order.indexOf("p-late-pod")).toBeLessThan(order.indexOf("p-a4-pod"));
+    expect(order.at(-1)).toBe("p-later-pod");
+  });
+
+  test("adaptive concurrency: the run ends once the queue is closed and drained", async () => {
+    const { ProbeQueue, runProbes } = await import("../../src/probe/run.ts");
+    const queue = new ProbeQueue("fanout");
+    queue.add(Array.from({ length: 30 }, (_, k) => plan(`n${k}`)));
+    const run = runProbes(queue, ok, { ...options, concurrency: 0 }, () => {});
+    queue.close();
+    expect((await run).execs).toBe(30);
+  });
+
+  test("a cancelled run takes nothing more, even from an open queue", async () => {
+    const { ProbeQueue, runProbes } = await import("../../src/probe/run.ts");
+    const abort = new AbortController();
+    const queue = new ProbeQueue("fanout");
+    const run = runProbes(queue, ok, { ...options, signal: abort.signal }, () => {});
+    setTimeout(() => abort.abort(), 20);
+    expect((await run).execs).toBe(0);
+  });
+});
