@@ -120,6 +120,14 @@ describe("watching the floaters", () => {
     expect(lists.filter((l) => l === "spec.nodeName=n4").length).toBeGreaterThan(0);
   });
 
+  test("more than a tenth still to come is a slow cluster, not stragglers: waited for", async () => {
+    const eight = ["n1", "n2", "n3", "n4", "n5", "n6", "n7", "n8"];
+    const { api } = fakeApi((node, ms) => (["n1", "n2", "n3", "n4", "n5", "n6"].includes(node) || ms > 400 ? "ready" : "creating"), eight);
+    const w = await watchFloaters(api, { ...wait, nodes: eight, timeoutMs: 5_000, handOverAfterMs: 100 });
+    expect(w.ready.length).toBe(8);
+    expect(w.awaited).toEqual([]);
+  });
+
   test("one that never comes: given up at the deadline, with what held it", async () => {
     const { api } = fakeApi((node) => (node !== "n2" ? "ready" : "creating"), nodes);
     const w = await watchFloaters(api, { ...wait, timeoutMs: 600, handOverAfterMs: 100 });
