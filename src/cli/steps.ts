@@ -81,8 +81,8 @@ export function legsOf(opts: PlanOptions, direction: Settings["direction"], clus
 export type PlanWave = (up: FloatersUp[], fresh?: (f: Floater) => boolean) => Leg[];
 
 /** Probe the floaters that are ready; while they are probed, the rest are watched, and each group
- * that comes joins the probing ahead of what is left (it probes every floater, the others probe
- * it). Every verdict goes into one result set as its exec lands. Gives the floaters as they
+ * that comes joins the probing (it probes every floater, the others probe it). Every verdict goes
+ * into one result set as its exec lands. Gives the floaters as they
  * ended: the late ones among the ready, and those that never came. */
 export async function probeAll(planWave: PlanWave, up: FloatersUp[], clusters: Clusters, settings: Settings, life: Lifecycle, progress: Progress): Promise<{ results: ResultSet; stats: RunStats; floaters: FloatersUp[] }> {
   // The matrices are made for every floater awaited, those still coming too.
@@ -101,9 +101,11 @@ export async function probeAll(planWave: PlanWave, up: FloatersUp[], clusters: C
     progress.probes(done, total, failed);
     if (done === total && coming > 0) waitingLine();
   };
-  // One queue of execs per cluster's API for the whole run: a later wave joins it.
+  // One queue of execs per cluster's API for the whole run. A wave of stragglers joins it: their
+  // own execs go first; the others' probes of them join those others' execs not started yet (at
+  // no cost), else queue last, where later waves join them in turn.
   const runs = new Map<string, { queue: ProbeQueue; stats: Promise<RunStats> }>();
-  const enqueue = (legs: Leg[], first: boolean) => {
+  const enqueue = (legs: Leg[], fresh?: Set<Floater>) => {
     total += pairsOf(legs);
     for (const leg of legs) {
       let run = runs.get(leg.context);
@@ -115,14 +117,18 @@ export async function probeAll(planWave: PlanWave, up: FloatersUp[], clusters: C
         run.stats.catch(() => {});
         runs.set(leg.context, run);
       }
-      run.queue.add(leg.plans, first);
+      if (!fresh) run.queue.add(leg.plans);
+      else {
+        run.queue.add(leg.plans.filter((p) => fresh.has(p.source)), true);
+        run.queue.join(leg.plans.filter((p) => !fresh.has(p.source)));
+      }
     }
   };
 
   const first = planWave(up);
   const how = settings.strategy === "fanout" ? "one exec per source" : "one exec per pair";
   progress.phase(`probing ${pairsOf(first)} pairs from ${first.reduce((n, l) => n + l.plans.length, 0)} floaters (${how}, ${settings.concurrency ? `${settings.concurrency} at a time` : "as many at a time as the API server takes"}${first.length > 1 ? " per cluster" : ""})`);
-  enqueue(first, false);
+  enqueue(first);
   if (pairsOf(first) === 0 && coming > 0) waitingLine();
   let floaters = up;
   const next = arrivalsOf(up);
@@ -139,7 +145,7 @@ export async function probeAll(planWave: PlanWave, up: FloatersUp[], clusters: C
       const wave = planWave(floaters, (f) => fresh.has(f));
       // A line of its own (a phase), then the probing's count again.
       progress.phase(`${plural(got.floaters.length, "floater")} came late: ${got.floaters.map((f) => f.node).join(", ")}; probing their ${pairsOf(wave)} pairs too`);
-      enqueue(wave, true);
+      enqueue(wave, fresh);
       progress.phase(`probing ${total} pairs`);
     }
   } finally {

@@ -47,22 +47,39 @@ export function unitsOf(plans: SourcePlan[], strategy: Strategy): Unit[] {
   return withProbes.flatMap((p) => p.probes().map((probe) => ({ source: p.source, probes: () => [probe] })));
 }
 
-/** The execs of a run, to which later waves add theirs (stragglers that came) until it is closed. */
+/** The execs of a run, to which later waves add theirs (stragglers that came) until it is closed.
+ * A source's probes of a later wave join its exec when that has not started yet. */
 export class ProbeQueue {
-  private units: Unit[] = [];
+  private slots: { unit: Unit }[] = [];
   private next = 0;
   private closed = false;
   private waiting: (() => void)[] = [];
+  /** Per source pod, an exec of it not taken yet. */
+  private pending = new Map<string, { unit: Unit }>();
 
   constructor(private readonly strategy: Strategy) {}
 
-  /** `first`: ahead of those not yet taken (a wave of stragglers does not wait for the rest of a
-   * long first wave). */
+  /** `first`: ahead of those not yet taken (a straggler's own exec does not wait for the rest of
+   * a long first wave). */
   add(plans: SourcePlan[], first = false): void {
-    const units = unitsOf(plans, this.strategy);
-    this.units = first ? [...units, ...this.units.slice(this.next)] : [...this.units.slice(this.next), ...units];
+    const slots = unitsOf(plans, this.strategy).map((unit) => ({ unit }));
+    for (const slot of slots) this.pending.set(podKey(slot.unit.source), slot);
+    const left = this.slots.slice(this.next);
+    this.slots = first ? [...slots, ...left] : [...left, ...slots];
     this.next = 0;
     this.wake();
+  }
+
+  /** Probes for sources that may be waiting here already: each joins its source's exec not yet
+   * taken (one exec, not two), else queues last; later ones join it there in turn. */
+  join(plans: SourcePlan[]): void {
+    const rest: SourcePlan[] = [];
+    for (const plan of plans) {
+      const slot = this.strategy === "fanout" && plan.count > 0 ? this.pending.get(podKey(plan.source)) : undefined;
+      if (slot) slot.unit = joined(slot.unit, plan);
+      else rest.push(plan);
+    }
+    this.add(rest);
   }
 
   /** No more will be added: takers get undefined once it is empty. */
@@ -73,26 +90,43 @@ export class ProbeQueue {
 
   /** How many are known to come, when it is closed (else undefined). */
   get size(): number | undefined {
-    return this.closed ? this.units.length - this.next : undefined;
+    return this.closed ? this.slots.length - this.next : undefined;
   }
 
   /** Closed, and every exec taken. */
   get drained(): boolean {
-    return this.closed && this.next >= this.units.length;
+    return this.closed && this.next >= this.slots.length;
   }
 
   /** The next exec; waits for one while the queue is open. */
   async take(): Promise<Unit | undefined> {
-    while (this.next >= this.units.length) {
+    while (this.next >= this.slots.length) {
       if (this.closed) return undefined;
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
-    return this.units[this.next++];
+    const slot = this.slots[this.next++]!;
+    const key = podKey(slot.unit.source);
+    if (this.pending.get(key) === slot) this.pending.delete(key);
+    return slot.unit;
   }
 
   private wake(): void {
     for (const resolve of this.waiting.splice(0)) resolve();
   }
+}
+
+const podKey = (f: Floater) => `${f.cluster}/${f.namespace}/${f.pod}`;
+
+/** One exec of both: the second's probe ids follow the first's (ids are unique within an exec). */
+function joined(a: Unit, b: SourcePlan): Unit {
+  return {
+    source: a.source,
+    probes: () => {
+      const first = a.probes();
+      const offset = first.reduce((m, p) => Math.max(m, p.id), 0);
+      return [...first, ...b.probes().map((p) => ({ ...p, id: p.id + offset }))];
+    },
+  };
 }
 
 /** `work`: the plans, or a queue that later waves add to (closed by its owner). */

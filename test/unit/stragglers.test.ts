@@ -201,6 +201,41 @@ describe("a run that later waves join", () => {
     expect(order.at(-1)).toBe("p-later-pod");
   });
 
+  test("a later wave's probes join the exec of a source not started yet, else queue last and later waves join them there", async () => {
+    const { ProbeQueue, runProbes } = await import("../../src/probe/run.ts");
+    const queue = new ProbeQueue("fanout");
+    const source = (node: string) => floater(node, 1);
+    const sources = new Map(["a1", "a2", "a3"].map((n) => [n, source(n)]));
+    const planOf = (node: string, target: string, ids = 1) => ({
+      source: sources.get(node)!,
+      count: ids,
+      probes: () => Array.from({ length: ids }, (_, k) => ({ id: k + 1, protocol: "icmp" as const, family: "ipv4" as const, source: { cluster: "c", node, ip: "1" }, target: { cluster: "c", node: target, ip: target } })),
+    });
+    queue.add([planOf("a1", "a2", 2), planOf("a2", "a1", 2), planOf("a3", "a1", 2)]);
+    const execs: { pod: string; ids: number[]; targets: string[] }[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const run = runProbes(queue, async (pod, command) => {
+      // The script's probe calls: "i ID HOST" (a lane runs them in a subshell, ";"-separated).
+      const calls = [...command[2]!.matchAll(/[(;]i (\d+) ([^;)]+)(?=[;)])/g)];
+      const ids = calls.map((m) => Number(m[1]));
+      const targets = calls.map((m) => m[2]!);
+      execs.push({ pod: pod.name, ids, targets });
+      if (execs.length === 1) await gate;
+      return { exitCode: 0, stdout: ids.map((id) => `@@ ${id} 0 OK`).join("\n") + "\n", stderr: "" };
+    }, options, () => {});
+    await Bun.sleep(5);
+    // a1's exec has started (held at the gate); a2's and a3's wait.
+    queue.join([planOf("a1", "late"), planOf("a2", "late"), planOf("a3", "late")]);
+    queue.join([planOf("a1", "later")]);
+    release();
+    queue.close();
+    expect((await run).execs).toBe(4);
+    expect(execs.map((e) => e.pod)).toEqual(["p-a1-pod", "p-a2-pod", "p-a3-pod", "p-a1-pod"]);
+    expect(execs[1]).toEqual({ pod: "p-a2-pod", ids: [1, 2, 3], targets: ["a1", "a1", "late"] });
+    expect(execs[3]).toEqual({ pod: "p-a1-pod", ids: [1, 2], targets: ["late", "later"] });
+  });
+
   test("adaptive concurrency: the run ends once the queue is closed and drained", async () => {
     const { ProbeQueue, runProbes } = await import("../../src/probe/run.ts");
     const queue = new ProbeQueue("fanout");
