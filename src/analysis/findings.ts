@@ -8,6 +8,7 @@ import type { ResultRecord, ResultsDocument, Sampled } from "../results/document
 import type { ReasonCode } from "../probe/reasons.ts";
 import type { ResultSet } from "../results/set.ts";
 import { groupBy } from "../group.ts";
+import { plural } from "../words.ts";
 
 export type FindingKind =
   | "node-not-ready"
@@ -83,7 +84,6 @@ export const pairText = (r: ResultRecord) =>
   `${nodeKey(r.source)} -> ${r.target.node ? nodeKey(r.target) : r.target.name ?? `${r.target.ip}${r.target.port ? `:${r.target.port}` : ""}`} ${r.protocol}/${r.family}`;
 const code = (r: ResultRecord): ReasonCode | undefined => r.reasonCode;
 const execFailed = (r: ResultRecord) => r.status === "Error" && (code(r) === "exec-failed" || (!code(r) && r.reason.startsWith("could not test")));
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 /** A node-to-node pair (not DNS, not a custom target). */
 const isMesh = (r: ResultRecord) => r.target.node !== "" && r.protocol !== "dns" && !r.custom;

@@ -20,6 +20,7 @@ import { saveResults } from "../results/store.ts";
 import { useColor, type Io } from "../runtime/io.ts";
 import type { Lifecycle } from "../runtime/lifecycle.ts";
 import type { ReportFiles } from "./flags.ts";
+import { plural } from "../words.ts";
 
 /** The clusters of a run: one, or two for a cross-cluster check. */
 export interface Clusters {
@@ -169,7 +170,6 @@ function runOptions(settings: Settings, life: Lifecycle, results: ResultSet): Ru
   };
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 /** The next group of stragglers in any cluster of the run; undefined once none will come. */
 function arrivalsOf(up: FloatersUp[]): () => Promise<{ k: number; floaters: Floater[] } | undefined> {

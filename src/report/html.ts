@@ -8,6 +8,7 @@ import { REASON_CODES } from "../probe/reasons.ts";
 import { problemsFound, type ResultRecord, type ResultsDocument } from "../results/document.ts";
 import type { Sink } from "../results/write.ts";
 import clientScript from "./matrix.client.js" with { type: "text" };
+import { plural } from "../words.ts";
 
 /** The page forbids every fetch: images only as data: URLs, scripts and styles only inline. */
 export const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
@@ -46,7 +47,6 @@ export function embeddedData(m: MatrixData): unknown {
   };
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 function endpointText(e: { cluster: string; node: string }, showCluster: boolean): string {
   return showCluster ? `${e.cluster}/${e.node}` : e.node;
