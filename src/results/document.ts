@@ -106,6 +106,12 @@ export function problemsFound(doc: Pick<ResultsDocument, "summary">): boolean {
   return s.failed > 0 || s.errors > 0 || s.skippedNodes > 0;
 }
 
+/** How many nodes a list names: a node counts once, whichever of its floaters (two in split
+ * modes) was missing or late. */
+export function nodeCount(list: SkippedNode[]): number {
+  return new Set(list.map((s) => `${s.cluster}/${s.node}`)).size;
+}
+
 /** Which floaters took part: what the document needs of a floater session. */
 export interface FloaterOutcome {
   runId: string;
@@ -129,9 +135,7 @@ export function buildDocument(o: {
   const results = o.results;
   const notReady = o.floaters.flatMap((f) => f.notReady);
   const late = o.floaters.flatMap((f) => f.late ?? []);
-  // A node counts once, whichever of its floaters (two in split modes) was missing or late.
-  const nodesOf = (list: SkippedNode[]) => new Set(list.map((s) => `${s.cluster}/${s.node}`)).size;
-  const skippedNodes = nodesOf(notReady);
+  const skippedNodes = nodeCount(notReady);
   const [source, destination] = o.clusters.map((c) => ({ context: c.contextName, server: c.server }));
   const clusters = { source: source!, ...(destination ? { destination } : {}) };
   return {
@@ -147,7 +151,7 @@ export function buildDocument(o: {
       nodesTotal: o.floaters.reduce((n, f) => n + f.nodesTotal, 0),
       nodesChecked: o.floaters.reduce((n, f) => n + f.nodesSelected.length, 0) - skippedNodes,
       skippedNodes,
-      lateNodes: nodesOf(late),
+      lateNodes: nodeCount(late),
       execs: o.stats.execs,
       retries: o.stats.retries,
       confirmations: o.stats.confirmations,

@@ -4,7 +4,7 @@
 import type { Settings } from "../config/settings.ts";
 import { analyze } from "../analysis/findings.ts";
 import { diffPairs, pairKey, type PairChange } from "./compare.ts";
-import { RESULTS_API_VERSION, RESULTS_KIND, summarize, type ResultRecord, type ResultsDocument } from "./document.ts";
+import { nodeCount, RESULTS_API_VERSION, RESULTS_KIND, summarize, type ResultRecord, type ResultsDocument } from "./document.ts";
 import { ResultSet } from "./set.ts";
 
 type PairLike = Pick<ResultRecord, "source" | "target" | "protocol" | "family" | "custom">;
@@ -97,7 +97,7 @@ export function merge(previous: ResultsDocument, rechecked: ResultSet, outcome: 
       nodesTotal: previous.summary.nodesTotal,
       nodesChecked: Math.max(0, previous.summary.nodesChecked + previous.summary.skippedNodes - skippedNodes),
       skippedNodes,
-      lateNodes: new Set((o.late ?? []).map((s) => `${s.cluster}/${s.node}`)).size,
+      lateNodes: nodeCount(o.late ?? []),
       execs: o.execs,
       retries: o.retries,
       ...(o.confirmations !== undefined ? { confirmations: o.confirmations } : {}),
