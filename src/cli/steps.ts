@@ -128,9 +128,10 @@ export async function probeAll(planWave: PlanWave, up: FloatersUp[], clusters: C
 
   const first = planWave(up);
   const how = settings.strategy === "fanout" ? "one exec per source" : "one exec per pair";
-  progress.phase(`probing ${pairsOf(first)} pairs from ${first.reduce((n, l) => n + l.plans.length, 0)} floaters (${how}, ${settings.concurrency ? `${settings.concurrency} at a time` : "as many at a time as the API server takes"}${first.length > 1 ? " per cluster" : ""})`);
+  // Said before any exec can land (they land after an await).
   enqueue(first);
-  if (pairsOf(first) === 0 && coming > 0) waitingLine();
+  progress.phase(`probing ${total} pairs from ${first.reduce((n, l) => n + l.plans.length, 0)} floaters (${how}, ${settings.concurrency ? `${settings.concurrency} at a time` : "as many at a time as the API server takes"}${first.length > 1 ? " per cluster" : ""})`);
+  if (total === 0 && coming > 0) waitingLine();
   let floaters = up;
   const next = arrivalsOf(up);
   try {
