@@ -13,7 +13,8 @@ import { planLegs } from "../src/probe/plan.ts";
 import { runProbes } from "../src/probe/run.ts";
 import { SilentTargets } from "../src/probe/silence.ts";
 import type { Floater } from "../src/probe/types.ts";
-import { buildDocument } from "../src/results/document.ts";
+import { analyzed, buildDocument } from "../src/engine/document.ts";
+import type { RunCluster } from "../src/engine/clusters.ts";
 import { ResultSet } from "../src/results/set.ts";
 import { saveResults } from "../src/results/store.ts";
 import { writeReport } from "../src/report/render.ts";
@@ -100,7 +101,7 @@ const sample = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsag
 const cpuBefore = process.cpuUsage();
 const started = performance.now();
 
-const legs = planLegs(settings, "both", { context: "replay", floaters });
+const legs = planLegs(settings, "both", { cluster: "replay", floaters });
 const results = new ResultSet(floaters);
 const stats = await runProbes(legs[0]!.plans, exec, { concurrency: 10, strategy: "fanout", script: { timeout: 3, pingCount: 1, lanes: 32 }, retries: 0, silence: new SilentTargets((p) => results.answeredTo(p)) },
   (verdicts) => {
@@ -113,8 +114,9 @@ const cpuNow = () => {
 };
 // RSS and the plugin's CPU seconds after each phase: where the peak and the time come from.
 const phases: Record<string, [number, number]> = { run: [rss(), cpuNow()] };
-const target = { contextName: "replay", server: "https://replay", files: [join(tmpdir(), "kubeconfig")] } as never;
-const doc = buildDocument({ settings, startedAt: new Date(), partial: false, clusters: [target], floaters: [{ runId: "replay", nodesTotal: nodes, nodesSelected: floaters.map((f) => f.node), notReady: [] }], results, stats });
+const cluster = { name: "replay", api: { target: { contextName: "replay", server: "https://replay", files: [join(tmpdir(), "kubeconfig")] } }, exec } as unknown as RunCluster;
+const ended = { cluster, runId: "replay", nodesTotal: nodes, nodesSelected: floaters.map((f) => f.node), ready: floaters, notReady: [], late: [] };
+const doc = analyzed(buildDocument({ settings, startedAt: new Date(), partial: false, floaters: [ended], results, stats }));
 const file = join(tmpdir(), `netdoctor-replay-${nodes}.json`);
 phases.document = [rss(), cpuNow()];
 saveResults(file, doc);

@@ -4,7 +4,7 @@
 // as such. The rules are documented in README "Findings". Pure, one pass of counting per rule
 // family over typed arrays: a 500-node mesh (half a million pairs) is analysed in well under a
 // second.
-import type { ResultRecord, ResultsDocument, Sampled } from "../results/document.ts";
+import { clusterName, type ResultRecord, type ResultsDocument, type Sampled } from "../results/document.ts";
 import type { ReasonCode } from "../probe/reasons.ts";
 import type { ResultSet } from "../results/set.ts";
 import { groupBy } from "../group.ts";
@@ -181,8 +181,8 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
       const idx = byDirection.get(key) ?? [];
       return { total: idx.length + (held.byClusters.get(key) ?? 0), bad: idx.filter((k) => !claimed[k] && isFailure(results[k]!)) };
     };
-    const a = doc.clusters.source.context;
-    const b = doc.clusters.destination!.context;
+    const a = clusterName(doc.clusters.source);
+    const b = clusterName(doc.clusters.destination!);
     const inside = [ratio(`${a}\u0000${a}`), ratio(`${b}\u0000${b}`)];
     const healthyInside = inside.every((r) => r.bad.length <= HEALTHY * r.total);
     // A cross-cluster run probes only between the clusters: inside each, nothing is known.

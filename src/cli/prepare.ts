@@ -7,7 +7,8 @@ import { loadClusterTarget, type ClusterTarget, type KubeFlags } from "../kube/k
 import type { Args } from "./index.ts";
 import type { Io } from "../runtime/io.ts";
 import { kubeFlagsFrom, settingFlagsFrom } from "./flags.ts";
-import { UsageError } from "../errors.ts";
+import { assertDistinct, clusterNames, type RunCluster } from "../engine/clusters.ts";
+import { createExec } from "../kube/exec.ts";
 
 export interface Prepared {
   settings: Settings;
@@ -50,9 +51,7 @@ export function resolveTargets(args: Args, settings: Settings, io: Io): Targets 
   const source = loadClusterTarget(flags.source, io.env);
   if (!flags.destination) return { source };
   const destination = loadClusterTarget(flags.destination, io.env);
-  if (destination.contextName === source.contextName && destination.server === source.server) {
-    throw new UsageError(`the destination is the source cluster (context '${destination.contextName}'): name another --dst-context or --dst-kubeconfig`);
-  }
+  assertDistinct({ context: source.contextName, server: source.server }, { context: destination.contextName, server: destination.server });
   return { source, destination };
 }
 
@@ -72,4 +71,11 @@ export async function connect(targets: Targets, io: Io): Promise<{ source: KubeA
 export async function prepare(args: Args, io: Io, keys: readonly SettingKey[]): Promise<Prepared> {
   const settings = loadSettings(args, io, keys);
   return { settings, ...(await connect(resolveTargets(args, settings, io), io)) };
+}
+
+/** The clusters of a run as the engine knows them: each its API, its exec, and its run name. */
+export function runClusters(connected: { source: KubeApi; destination?: KubeApi }): RunCluster[] {
+  const apis = connected.destination ? [connected.source, connected.destination] : [connected.source];
+  const names = clusterNames(apis.map((a) => ({ context: a.target.contextName, server: a.target.server })));
+  return apis.map((api, k) => ({ name: names[k]!, api, exec: createExec(api.target) }));
 }

@@ -9,6 +9,8 @@ import { NETWORK, runSelector, type FloaterNetwork } from "./manifests.ts";
 import { poll } from "../runtime/poll.ts";
 
 export interface WaitOptions {
+  /** The run's name of the cluster (engine/clusters.ts): its floaters and nodes carry it. */
+  cluster: string;
   namespace: string;
   runId: string;
   nodes: string[];
@@ -133,7 +135,7 @@ function byNodeAndNetwork(pods: V1Pod[], wanted: Set<string>, into = new Map<str
  * deadline; with `handOverAfterMs`, the ready ones are handed over once readiness stalls and the
  * rest are watched beside the probing until the same deadline. */
 export async function watchFloaters(api: KubeApi, o: WaitOptions): Promise<FloaterWatch> {
-  const cluster = api.target.contextName;
+  const cluster = o.cluster;
   const started = Date.now();
   const deadline = started + o.timeoutMs;
   const expected = o.nodes.length * o.networks.length;

@@ -155,7 +155,8 @@ export function planProbes(opts: PlanOptions, sources: Floater[], targets: Float
 }
 
 export interface ClusterFloaters {
-  context: string;
+  /** The run's name of the cluster (engine/clusters.ts). */
+  cluster: string;
   floaters: Floater[];
   /** The run's Services in this cluster, when svc or nodeport is probed. */
   services?: RunServices;
@@ -166,7 +167,8 @@ export interface ClusterFloaters {
 
 /** The probes of one cluster's API: its source floaters and the targets they aim at. */
 export interface Leg {
-  context: string;
+  /** The run's name of the cluster whose API runs these execs. */
+  cluster: string;
   plans: SourcePlan[];
 }
 
@@ -179,7 +181,7 @@ export interface Leg {
 export function planLegs(opts: PlanOptions, direction: Direction, source: ClusterFloaters, destination?: ClusterFloaters, fresh?: (f: Floater) => boolean): Leg[] {
   const { source: from, target: to } = networksOf(opts.mode);
   const pick = (c: ClusterFloaters, network: "pod" | "host") => c.floaters.filter((f) => f.network === network);
-  const keys = (c: ClusterFloaters, network: "pod" | "host") => (c.nodes ?? pick(c, network).map((f) => f.node)).map((n) => `${c.context}/${n}`);
+  const keys = (c: ClusterFloaters, network: "pod" | "host") => (c.nodes ?? pick(c, network).map((f) => f.node)).map((n) => `${c.cluster}/${n}`);
   const plans = (a: ClusterFloaters, b: ClusterFloaters, services?: RunServices): SourcePlan[] => {
     const o = opts.sampling ? { ...opts, sampling: { ...opts.sampling, among: { sources: keys(a, from), targets: keys(b, to) } } } : opts;
     const [sources, targets] = [pick(a, from), pick(b, to)];
@@ -189,10 +191,10 @@ export function planLegs(opts: PlanOptions, direction: Direction, source: Cluste
       ...planProbes(pairsOnly(o), sources.filter((f) => !fresh(f)), targets.filter(fresh), services),
     ];
   };
-  if (!destination) return [{ context: source.context, plans: plans(source, source, source.services) }];
+  if (!destination) return [{ cluster: source.cluster, plans: plans(source, source, source.services) }];
   const legs: Leg[] = [];
   // A cluster's Services are probed from inside it only: across clusters, pod and node IPs.
-  const leg = (a: ClusterFloaters, b: ClusterFloaters) => legs.push({ context: a.context, plans: plans(a, b) });
+  const leg = (a: ClusterFloaters, b: ClusterFloaters) => legs.push({ cluster: a.cluster, plans: plans(a, b) });
   if (direction !== "b-to-a") leg(source, destination);
   if (direction !== "a-to-b") leg(destination, source);
   return legs;

@@ -4,7 +4,7 @@
 // --target results are grids too, their columns the servers or targets. Pure.
 import { NODE_ORDER } from "../node-order.ts";
 import { REASON_CODES } from "../probe/reasons.ts";
-import type { ResultRecord, ResultsDocument } from "../results/document.ts";
+import { clusterName, type ResultRecord, type ResultsDocument } from "../results/document.ts";
 import { groupBy } from "../group.ts";
 import { isHeld, MESH_PROTOCOLS, NO_RTT as NO_HELD_RTT, rttMsOf } from "../results/set.ts";
 
@@ -70,7 +70,7 @@ function panelRank(id: string): string {
 }
 
 export function buildMatrices(doc: Pick<ResultsDocument, "clusters" | "results" | "skipped">): MatrixData {
-  const clusters = [doc.clusters.source.context, ...(doc.clusters.destination ? [doc.clusters.destination.context] : [])];
+  const clusters = [clusterName(doc.clusters.source), ...(doc.clusters.destination ? [clusterName(doc.clusters.destination)] : [])];
   const clusterIndex = (name: string) => {
     let k = clusters.indexOf(name);
     if (k < 0) k = clusters.push(name) - 1;

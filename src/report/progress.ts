@@ -2,14 +2,10 @@
 // nothing with --no-progress. Stdout stays clean for the report or JSON.
 import ora, { type Ora } from "ora";
 import { useColor, type Io } from "../runtime/io.ts";
+import type { RunEvents } from "../engine/events.ts";
 
-export interface Progress {
-  phase(text: string): void;
-  /** Where the current phase is ("37/100 ready"): live on a terminal, every 5 s otherwise. */
-  update(text: string): void;
-  probes(done: number, total: number, failed: number): void;
-  done(text?: string): void;
-}
+/** A run's events as the terminal shows them: updates live on a terminal, every 5 s otherwise. */
+export type Progress = RunEvents;
 
 export function createProgress(io: Io, enabled: boolean): Progress {
   if (!enabled) return { phase: () => {}, update: () => {}, probes: () => {}, done: () => {} };

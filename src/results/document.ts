@@ -1,12 +1,10 @@
 // The results of a run as saved and as printed by -o json|yaml: versioned, with the settings the
 // run used (so resume can repeat it) and every pair's verdict. Pure.
 import type { Settings } from "../config/settings.ts";
-import type { ClusterTarget } from "../kube/kubeconfig.ts";
-import type { RunStats } from "../probe/run.ts";
 import type { Family, LateNode, ProbeProtocol, SkippedNode, Status } from "../probe/types.ts";
 import type { ResultSet } from "./set.ts";
 import type { ReasonCode } from "../probe/reasons.ts";
-import { analyze, type Finding } from "../analysis/findings.ts";
+import type { Finding } from "../analysis/findings.ts";
 
 /** Every pair as a record: -o json|yaml, and results files before the compact form. */
 export const RESULTS_API_VERSION = "netdoctor.io/v1";
@@ -68,6 +66,15 @@ export interface DirectionSummary {
 export interface ClusterRef {
   context: string;
   server: string;
+  /** The run's name of the cluster, which its records carry: the context name, with the server
+   * where both clusters' context names coincide (engine/clusters.ts). Files from before it existed
+   * named clusters by context (see clusterName). */
+  name?: string;
+}
+
+/** The name a document's records know a cluster by. */
+export function clusterName(ref: ClusterRef): string {
+  return ref.name ?? ref.context;
 }
 
 export interface ResultsDocument {
@@ -82,7 +89,8 @@ export interface ResultsDocument {
   run: { id: string; namespace: string; kept: boolean };
   settings: Settings;
   summary: Summary;
-  /** What is broken, ranked (src/analysis/findings.ts); recomputed from the results when read. */
+  /** What is broken, ranked (src/analysis/findings.ts): made from the results by whoever builds or
+   * loads the document (engine/document.ts), never by the loader. */
   findings: Finding[];
   skipped: SkippedNode[];
   /** Nodes probed in a later wave: their floaters were not ready when probing began. */
@@ -112,54 +120,5 @@ export function nodeCount(list: SkippedNode[]): number {
   return new Set(list.map((s) => `${s.cluster}/${s.node}`)).size;
 }
 
-/** Which floaters took part: what the document needs of a floater session. */
-export interface FloaterOutcome {
-  runId: string;
-  nodesTotal: number;
-  nodesSelected: string[];
-  notReady: SkippedNode[];
-  late?: LateNode[];
-}
-
-export function buildDocument(o: {
-  settings: Settings;
-  startedAt: Date;
-  partial: boolean;
-  /** The source cluster first, then the destination of a cross-cluster run. */
-  clusters: ClusterTarget[];
-  floaters: FloaterOutcome[];
-  results: ResultSet;
-  stats: RunStats;
-  sampled?: Sampled;
-}): ResultsDocument {
-  const results = o.results;
-  const notReady = o.floaters.flatMap((f) => f.notReady);
-  const late = o.floaters.flatMap((f) => f.late ?? []);
-  const skippedNodes = nodeCount(notReady);
-  const [source, destination] = o.clusters.map((c) => ({ context: c.contextName, server: c.server }));
-  const clusters = { source: source!, ...(destination ? { destination } : {}) };
-  return {
-    apiVersion: RESULTS_API_VERSION,
-    kind: RESULTS_KIND,
-    partial: o.partial,
-    startedAt: o.startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    clusters,
-    run: { id: o.floaters[0]!.runId, namespace: o.settings.namespace, kept: o.settings.keep },
-    settings: o.settings,
-    summary: summarize(results, {
-      nodesTotal: o.floaters.reduce((n, f) => n + f.nodesTotal, 0),
-      nodesChecked: o.floaters.reduce((n, f) => n + f.nodesSelected.length, 0) - skippedNodes,
-      skippedNodes,
-      lateNodes: nodeCount(late),
-      execs: o.stats.execs,
-      retries: o.stats.retries,
-      confirmations: o.stats.confirmations,
-      durationMs: Date.now() - o.startedAt.getTime(),
-    }, o.sampled),
-    findings: analyze({ results, skipped: notReady, clusters, sampled: o.sampled }),
-    skipped: notReady,
-    late,
-    results,
-  };
-}
+/** A results document as stored: everything but the findings, which follow from it. */
+export type StoredResults = Omit<ResultsDocument, "findings">;

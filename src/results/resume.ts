@@ -2,32 +2,35 @@
 // known by node names, protocol and family (never by pod IPs, which change when floaters are
 // re-created). Pure.
 import type { Settings } from "../config/settings.ts";
-import { analyze } from "../analysis/findings.ts";
 import { diffPairs, pairKey, type PairChange } from "./compare.ts";
-import { nodeCount, RESULTS_API_VERSION, RESULTS_KIND, summarize, type ResultRecord, type ResultsDocument } from "./document.ts";
-import { ResultSet } from "./set.ts";
+import { nodeCount, RESULTS_API_VERSION, RESULTS_KIND, summarize, type ResultRecord, type ResultsDocument, type StoredResults } from "./document.ts";
+import { ResultSet, type NodeRef } from "./set.ts";
 
 type PairLike = Pick<ResultRecord, "source" | "target" | "protocol" | "family" | "custom">;
 
 export interface Recheck {
   keys: Set<string>;
-  /** Nodes skipped last time: every pair they take part in was never tested. */
+  /** Nodes skipped last time ("cluster/node"): every pair they take part in was never tested. */
   skippedNodes: Set<string>;
-  /** Every node some re-checked pair involves. */
-  nodes: string[];
+  /** Every node some re-checked pair involves, with its cluster (two clusters may both have a
+   * node-1). */
+  nodes: NodeRef[];
 }
 
-export function whatToRecheck(doc: ResultsDocument): Recheck {
+const nodeKey = (n: NodeRef) => `${n.cluster}/${n.node}`;
+
+export function whatToRecheck(doc: StoredResults): Recheck {
   const failing = doc.results.notSucceeded();
-  const skippedNodes = new Set(doc.skipped.map((s) => s.node));
-  const nodes = new Set<string>(skippedNodes);
+  const skippedNodes = new Set(doc.skipped.map(nodeKey));
+  const nodes = new Map<string, NodeRef>(doc.skipped.map((s) => [nodeKey(s), { cluster: s.cluster, node: s.node }]));
+  const add = (n: NodeRef) => nodes.set(nodeKey(n), { cluster: n.cluster, node: n.node });
   for (const r of failing) {
-    nodes.add(r.source.node);
-    if (r.target.node) nodes.add(r.target.node);
+    add(r.source);
+    if (r.target.node) add(r.target);
   }
   // A pair needs both ends: with a failing pair's partner nodes and all checked nodes for skipped ones.
-  if (skippedNodes.size) for (const n of doc.results.nodes) nodes.add(n.node);
-  return { keys: new Set(failing.map(pairKey)), skippedNodes, nodes: [...nodes].sort() };
+  if (skippedNodes.size) for (const n of doc.results.nodes) add(n);
+  return { keys: new Set(failing.map(pairKey)), skippedNodes, nodes: [...nodes.values()] };
 }
 
 export function isEmpty(r: Recheck): boolean {
@@ -36,7 +39,7 @@ export function isEmpty(r: Recheck): boolean {
 
 /** Whether a pair (a probe about to run, or a saved record) is due for a re-check. */
 export function isDue(r: Recheck): (p: PairLike) => boolean {
-  return (p) => r.keys.has(pairKey(p)) || r.skippedNodes.has(p.source.node) || (p.target.node !== "" && r.skippedNodes.has(p.target.node));
+  return (p) => r.keys.has(pairKey(p)) || r.skippedNodes.has(nodeKey(p.source)) || (p.target.node !== "" && r.skippedNodes.has(nodeKey(p.target)));
 }
 
 export interface RecheckOutcome {
@@ -48,7 +51,8 @@ export interface RecheckOutcome {
   /** Pairs that were due but not re-checked (a node gone, a floater not ready, interrupted): their
    * last verdict is kept and marked, never passed off as a fresh one. */
   notRechecked: string[];
-  /** Nodes of the previous results that the cluster no longer has. */
+  /** Nodes of the previous results that the cluster no longer has ("node", or "cluster/node"
+   * across two clusters). */
   missingNodes: string[];
 }
 
@@ -64,15 +68,15 @@ export function compare(before: ResultSet, after: ResultSet, due: Recheck, missi
 
 /** Why a due pair was not re-checked, for its kept record. */
 function notRecheckedReason(r: ResultRecord, missingNodes: Set<string>, interrupted: boolean): string {
-  const gone = [r.source.node, r.target.node].find((n) => n && missingNodes.has(n));
-  if (gone) return `node '${gone}' is not in the cluster`;
+  const gone = [r.source, r.target].find((n) => n.node && (missingNodes.has(n.node) || missingNodes.has(nodeKey(n))));
+  if (gone) return `node '${gone.node}' is not in the cluster`;
   return interrupted ? "the resume was interrupted" : "its floater was not ready";
 }
 
 /** The previous results with the re-checked pairs replaced, the ones not re-checked marked as such
  * (their last status kept: they are still unresolved), and the summary recounted. The previous
  * document's set is taken over (a 5,000-node set is not copied). */
-export function merge(previous: ResultsDocument, rechecked: ResultSet, outcome: Pick<RecheckOutcome, "notRechecked" | "missingNodes">, o: { skipped: ResultsDocument["skipped"]; late?: ResultsDocument["late"]; partial: boolean; execs: number; retries: number; confirmations?: number; durationMs: number }): ResultsDocument {
+export function merge(previous: StoredResults, rechecked: ResultSet, outcome: Pick<RecheckOutcome, "notRechecked" | "missingNodes">, o: { skipped: ResultsDocument["skipped"]; late?: ResultsDocument["late"]; partial: boolean; execs: number; retries: number; confirmations?: number; durationMs: number }): StoredResults {
   const replaced = new Set([...rechecked].map(pairKey));
   const stale = new Set(outcome.notRechecked);
   const missing = new Set(outcome.missingNodes);
@@ -86,7 +90,7 @@ export function merge(previous: ResultsDocument, rechecked: ResultSet, outcome: 
       : r;
   });
   for (const r of rechecked) results.addRecord(r);
-  const skippedNodes = new Set(o.skipped.map((s) => s.node)).size;
+  const skippedNodes = nodeCount(o.skipped);
   return {
     ...previous,
     partial: previous.partial || o.partial,
@@ -103,7 +107,6 @@ export function merge(previous: ResultsDocument, rechecked: ResultSet, outcome: 
       ...(o.confirmations !== undefined ? { confirmations: o.confirmations } : {}),
       durationMs: o.durationMs,
     }),
-    findings: analyze({ results, skipped: o.skipped, clusters: previous.clusters }),
     results,
   };
 }
@@ -124,7 +127,7 @@ export function isNetctlResume(doc: unknown): doc is NetctlResumeRow[] {
 
 /** netctl rows as failed pairs of a results document for the given cluster and settings, one
  * per protocol of the run. */
-export function fromNetctlResume(rows: NetctlResumeRow[], here: { context: string; server: string; settings: Settings }): ResultsDocument {
+export function fromNetctlResume(rows: NetctlResumeRow[], here: { context: string; server: string; settings: Settings }): StoredResults {
   const cluster = here.context;
   const records: ResultRecord[] = rows.flatMap((row) =>
     here.settings.protocols.filter((p): p is "icmp" | "tcp" => p !== "dns").map((protocol) => ({
@@ -141,7 +144,7 @@ export function fromNetctlResume(rows: NetctlResumeRow[], here: { context: strin
   const results = ResultSet.fromRecords(records);
   return {
     apiVersion: RESULTS_API_VERSION, kind: RESULTS_KIND, partial: false, startedAt: "", finishedAt: "netctl", results, skipped: [],
-    clusters: { source: { context: here.context, server: here.server } }, run: { id: "", namespace: here.settings.namespace, kept: false },
-    settings: here.settings, summary: summarize(results, counts), findings: [],
+    clusters: { source: { context: here.context, server: here.server, name: here.context } }, run: { id: "", namespace: here.settings.namespace, kept: false },
+    settings: here.settings, summary: summarize(results, counts),
   };
 }

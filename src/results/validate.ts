@@ -4,9 +4,8 @@
 import { PROTOCOLS, SETTING_KEYS, type SettingKey, type Settings } from "../config/settings.ts";
 import { settingsFrom } from "../config/load.ts";
 import { UsageError } from "../errors.ts";
-import { analyze } from "../analysis/findings.ts";
 import { REASON_CODES } from "../probe/reasons.ts";
-import { COMPACT_API_VERSION, RESULTS_API_VERSION, RESULTS_KIND, type ResultRecord, type ResultsDocument, type Summary } from "./document.ts";
+import { COMPACT_API_VERSION, RESULTS_API_VERSION, RESULTS_KIND, type ResultRecord, type StoredResults, type Summary } from "./document.ts";
 import { readMesh } from "./compact.ts";
 import { ResultSet } from "./set.ts";
 
@@ -16,7 +15,7 @@ const COUNTS = ["nodesTotal", "nodesChecked", "pairs", "succeeded", "failed", "e
 
 type Json = Record<string, unknown>;
 
-export function validateResults(raw: unknown, file: string): ResultsDocument {
+export function validateResults(raw: unknown, file: string): StoredResults {
   const bad = (field: string, why: string) => new UsageError(`results file ${file}: ${field} ${why}; run check again (or pass another --results)`);
   const object = (v: unknown, field: string): Json => {
     if (typeof v !== "object" || v === null || Array.isArray(v)) throw bad(field, v === undefined ? "is missing" : "is not an object");
@@ -49,7 +48,8 @@ export function validateResults(raw: unknown, file: string): ResultsDocument {
   const clusters = object(doc.clusters, "clusters");
   const cluster = (v: unknown, field: string) => {
     const c = object(v, field);
-    return { context: string(c.context, `${field}.context`), server: typeof c.server === "string" ? c.server : "" };
+    const context = string(c.context, `${field}.context`);
+    return { context, server: typeof c.server === "string" ? c.server : "", name: typeof c.name === "string" ? c.name : context };
   };
   const run = doc.run === undefined ? { id: "", namespace: "", kept: false } : object(doc.run, "run");
   const summary = object(doc.summary, "summary");
@@ -112,8 +112,6 @@ export function validateResults(raw: unknown, file: string): ResultsDocument {
       ...(Array.isArray(summary.directions) ? { directions: summary.directions as Summary["directions"] } : {}),
       ...(summary.sampled ? { sampled: summary.sampled as Summary["sampled"] } : {}),
     },
-    // Findings follow from the results (a file from before findings existed gets them too).
-    findings: analyze({ results, skipped, clusters: clustersOf, sampled: summary.sampled as Summary["sampled"] }),
     skipped,
     ...(late ? { late } : {}),
     results,

@@ -42,7 +42,7 @@ describe("test cluster", () => {
     const api = createKubeApi(target);
     const runId = newRunId();
     deployment = await deployFloaters(api, { namespace: `selftest-${runId}`, runId, image: "busybox", port: 8889, networks: ["pod"] }, false, () => {});
-    const { ready, notReady } = await waitForFloaters(api, { namespace: `selftest-${runId}`, runId, nodes: ["node-a1", "node-a2", "node-a3", "node-a4"], networks: ["pod"], timeoutMs: 60_000 });
+    const { ready, notReady } = await waitForFloaters(api, { cluster: "netdoctor-a", namespace: `selftest-${runId}`, runId, nodes: ["node-a1", "node-a2", "node-a3", "node-a4"], networks: ["pod"], timeoutMs: 60_000 });
     expect(notReady).toEqual([]);
     const exec = createExec(target);
     for (const f of ready) {

@@ -5,6 +5,7 @@ import { defaultSettings } from "../../src/config/settings.ts";
 import { analyze } from "../../src/analysis/findings.ts";
 import { summarize, type ResultRecord, type ResultsDocument } from "../../src/results/document.ts";
 import { loadResults } from "../../src/results/store.ts";
+import { analyzed } from "../../src/engine/document.ts";
 import { ResultSet } from "../../src/results/set.ts";
 import type { Sink } from "../../src/results/write.ts";
 
@@ -12,7 +13,7 @@ import type { Sink } from "../../src/results/write.ts";
 export const FOUR_NODES = join(import.meta.dir, "..", "fixtures", "results-4-nodes-one-way-drop.json");
 
 export function fourNodes(): ResultsDocument {
-  return loadResults(FOUR_NODES);
+  return analyzed(loadResults(FOUR_NODES));
 }
 
 /** A full icmp+tcp mesh of n nodes in one context; `fault` may turn any pair into a failure. */

@@ -1,17 +1,14 @@
 import { describe, expect, test } from "bun:test";
-import { ExitCode, NetdoctorError } from "../../src/errors.ts";
 import { apiFailure, clusterError, isBug } from "../../src/kube/errors.ts";
 import type { ClusterTarget } from "../../src/kube/kubeconfig.ts";
 import { ExecTransportError } from "../../src/kube/exec.ts";
 import { runProbes } from "../../src/probe/run.ts";
 import type { SourcePlan } from "../../src/probe/types.ts";
-import { Lifecycle } from "../../src/runtime/lifecycle.ts";
-import type { Io } from "../../src/runtime/io.ts";
+import { Teardown } from "../../src/engine/teardown.ts";
 import { poll, timeoutMessage } from "../../src/runtime/poll.ts";
 import { notReadyReason } from "../../src/floater/wait.ts";
 
 const target = { contextName: "prod", server: "https://10.0.0.1:6443", files: ["/home/u/.kube/config"] } as ClusterTarget;
-const io: Io = { out: () => {}, err: () => {}, env: {}, cwd: "/", stdoutIsTTY: false, stderrIsTTY: false, columns: 80 };
 const plan: SourcePlan = {
   source: { cluster: "c", node: "n1", pod: "p1", namespace: "ns", network: "pod", ips: ["10.0.0.1"], hostIps: ["192.168.0.1"] },
   count: 1,
@@ -49,15 +46,20 @@ describe("errors: a bug is a bug, a cluster's answer is a cluster error", () => 
     await run.catch(() => {});
     expect(got).toEqual([]);
   });
-  test("a cleanup that fails on a bug stays a bug; one refused by the cluster keeps its exit code, with a hint", async () => {
-    const bug = new Lifecycle(io).run(async (life) => life.defer("removing", async () => { throw new TypeError("oops"); }));
-    expect(bug).rejects.toBeInstanceOf(TypeError);
-    await bug.catch(() => {});
-    const refused = new Lifecycle(io).run(async (life) => life.defer("removing the floaters", async () => { throw new NetdoctorError("forbidden", ExitCode.Cluster); }));
-    const err = await refused.catch((e) => e);
-    expect(err).toBeInstanceOf(NetdoctorError);
-    expect(err.exitCode).toBe(ExitCode.Cluster);
-    expect(err.message).toBe("removing the floaters failed: forbidden; run 'kubectl netdoctor clean' to remove what is left");
+  test("removal names what it could not remove, and what a hung removal left once its budget passed", async () => {
+    const teardown = new Teardown();
+    teardown.add({ what: "the floaters of run r in context 'a'", finish: "kubectl netdoctor clean --context 'a'", remove: async () => { throw new TypeError("oops"); } });
+    teardown.add({ what: "the floaters of run r in context 'b'", finish: "kubectl netdoctor clean --context 'b'", remove: () => new Promise<void>(() => {}) });
+    teardown.add({ what: "nothing left", finish: "", remove: async () => {} });
+    const started = Date.now();
+    const left = await teardown.run(100);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(left).toEqual([
+      "removing the floaters of run r in context 'a' failed: oops; left in the cluster: run 'kubectl netdoctor clean --context 'a'' to remove it",
+      "removing the floaters of run r in context 'b' not done after 0.1s; left in the cluster: run 'kubectl netdoctor clean --context 'b'' to remove it",
+    ]);
+    // Run once: a second call has nothing left to do.
+    expect(await teardown.run(100)).toEqual([]);
   });
 });
 

@@ -61,8 +61,10 @@ describe("report", () => {
     const kc = join(c.cwd, "kubeconfig");
     // An address nothing listens on: any API call would fail the command.
     writeFileSync(kc, "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: kind-netdoctor, context: {cluster: c, user: u}}]\ncurrent-context: kind-netdoctor\n");
-    expect((await run(["report", "--kubeconfig", kc], c)).message).toBe(`no results file at ${join(c.cwd, "netdoctor", "kind-netdoctor.json")} (run check first, or pass --results FILE)`);
+    // Named by context and server: two kubeconfigs with the same context name get two files.
+    expect((await run(["report", "--kubeconfig", kc], c)).message).toBe(`no results file at ${join(c.cwd, "netdoctor", "kind-netdoctor@127.0.0.1_1.json")} (run check first, or pass --results FILE)`);
     mkdirSync(join(c.cwd, "netdoctor"));
+    // Where versions before the server was in the name saved it: found too.
     writeFileSync(join(c.cwd, "netdoctor", "kind-netdoctor.json"), readFileSync(FOUR_NODES));
     expect((await run(["report", "--kubeconfig", kc, "--context", "kind-netdoctor", "-o", "json"], c)).code).toBe(ExitCode.ProblemsFound);
     // netctl's resume.json in the working directory, newer: read as resume reads it, best effort.

@@ -7,6 +7,7 @@ import { median } from "../../src/analysis/findings.ts";
 import type { ResultRecord } from "../../src/results/document.ts";
 import { ResultSet } from "../../src/results/set.ts";
 import { loadResults, saveResults } from "../../src/results/store.ts";
+import { analyzed } from "../../src/engine/document.ts";
 import { collect, mesh } from "../helpers/docs.ts";
 import { writeJson } from "../../src/results/write.ts";
 import { usageErrorOf } from "../helpers/usage.ts";
@@ -84,7 +85,7 @@ describe("the result set", () => {
     expect(raw.mesh.layers.map((l: any) => `${l.protocol}/${l.family}`)).toEqual(["icmp/ipv4", "tcp/ipv4"]);
     // An RTT past 65.5 ms: four bytes each.
     expect(raw.mesh.layers[0].rttBytes).toBe(4);
-    const loaded = loadResults(file);
+    const loaded = analyzed(loadResults(file));
     expect([...loaded.results]).toEqual([...doc.results]);
     expect(loaded.summary).toEqual(doc.summary);
     expect(loaded.findings).toEqual(doc.findings);

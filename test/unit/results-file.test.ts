@@ -10,6 +10,7 @@ import { validateResults } from "../../src/results/validate.ts";
 import { usageErrorOf } from "../helpers/usage.ts";
 import { collect } from "../helpers/docs.ts";
 import { writeJson } from "../../src/results/write.ts";
+import { analyzed } from "../../src/engine/document.ts";
 
 const expectUsageError = (fn: () => unknown, part: string) => expect(usageErrorOf(fn)).toContain(part);
 
@@ -34,9 +35,12 @@ describe("results files are user input", () => {
     const f = join(dir, "round.json");
     saveResults(f, good());
     const loaded = loadResults(f);
-    expect({ ...loaded, findings: [] as ResultsDocument["findings"], results: [...loaded.results] }).toEqual({ ...good(), results: [...good().results] });
-    // Findings are recomputed from the results when read.
-    expect(loaded.findings.map((x) => x.kind)).toEqual(["link"]);
+    const { findings: _, ...stored } = good();
+    // A cluster is named by its context in files from before it had a name of its own.
+    expect({ ...loaded, results: [...loaded.results] }).toEqual({ ...stored, clusters: { source: { ...stored.clusters.source, name: "c" } }, results: [...good().results] });
+    // Loading does not analyse: findings are asked for.
+    expect("findings" in loaded).toBe(false);
+    expect(analyzed(loaded).findings.map((x) => x.kind)).toEqual(["link"]);
   });
   test("a missing field names the file and the field", () => {
     const d = goodJson();
@@ -79,14 +83,16 @@ describe("results files are user input", () => {
     expect(doc.skipped).toEqual([]);
     expect(doc.run).toEqual({ id: "", namespace: "", kept: false });
   });
-  test("netctl's resume.json is read as netctl's, another context's file is refused", () => {
+  test("netctl's resume.json is read as netctl's, another cluster's file is refused", () => {
     const here = { context: "c", server: "https://s", settings: defaultSettings() };
     const netctl = write("resume.json", [{ Status: 2, ResultStr: "timeout", srcNodeName: "a", dstNodeName: "b", targetIP: "10.0.0.2" }]);
     const p = loadPrevious(netctl, here);
     expect(p.writtenBy).toBe("netctl");
     expect([...p.doc.results].map((r) => r.protocol)).toEqual(["icmp", "tcp"]);
     expect(loadPrevious(write("ours.json", goodJson()), here).writtenBy).toBe("netdoctor");
-    expectUsageError(() => loadPrevious(write("other.json", goodJson()), { ...here, context: "prod" }), "is for context 'c', not 'prod'");
+    // A cluster is its server: another context name for it is the same cluster, another server is not.
+    expect(loadPrevious(write("renamed.json", goodJson()), { ...here, context: "prod" }).writtenBy).toBe("netdoctor");
+    expectUsageError(() => loadPrevious(write("other.json", goodJson()), { ...here, server: "https://other:6443" }), "is for context 'c' (https://s), not 'c' (https://other:6443)");
   });
   test("the saved file is complete JSON and no temporary file is left", () => {
     const f = join(dir, "sync.json");

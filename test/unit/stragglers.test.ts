@@ -21,11 +21,11 @@ describe("waves of probes", () => {
   for (const [name, opts] of [["full mesh", options()], ["sampled", options({ sampling: { k: 3, seed: "s" } })]] as const) {
     test(`${name}: the first wave and the stragglers' wave together are the run with every floater at once`, () => {
       const [early, late] = [nodes.slice(0, 6), nodes.slice(6)];
-      const all = planLegs(opts, "both", { context: "c", floaters: nodes });
+      const all = planLegs(opts, "both", { cluster: "c", floaters: nodes });
       const names = nodes.map((n) => n.node);
-      const first = planLegs(opts, "both", { context: "c", floaters: early, nodes: names });
+      const first = planLegs(opts, "both", { cluster: "c", floaters: early, nodes: names });
       const fresh = new Set(late);
-      const second = planLegs(opts, "both", { context: "c", floaters: nodes, nodes: names }, undefined, (f) => fresh.has(f));
+      const second = planLegs(opts, "both", { cluster: "c", floaters: nodes, nodes: names }, undefined, (f) => fresh.has(f));
       const waves = [...pairsIn(first), ...pairsIn(second)];
       expect(new Set(waves).size).toBe(waves.length);
       expect(waves.sort()).toEqual(pairsIn(all).sort());
@@ -38,17 +38,17 @@ describe("waves of probes", () => {
     const a = nodes.slice(0, 3);
     const b = [other("m1", 11), other("m2", 12), other("m3", 13)];
     const opts = options({ protocols: ["icmp"], targets: [] });
-    const all = planLegs(opts, "both", { context: "c", floaters: a }, { context: "d", floaters: b });
-    const first = planLegs(opts, "both", { context: "c", floaters: a }, { context: "d", floaters: b.slice(0, 2) });
+    const all = planLegs(opts, "both", { cluster: "c", floaters: a }, { cluster: "d", floaters: b });
+    const first = planLegs(opts, "both", { cluster: "c", floaters: a }, { cluster: "d", floaters: b.slice(0, 2) });
     const fresh = new Set([b[2]!]);
-    const second = planLegs(opts, "both", { context: "c", floaters: a }, { context: "d", floaters: b }, (f) => fresh.has(f));
-    expect(second.map((l) => l.context)).toEqual(["c", "d"]);
+    const second = planLegs(opts, "both", { cluster: "c", floaters: a }, { cluster: "d", floaters: b }, (f) => fresh.has(f));
+    expect(second.map((l) => l.cluster)).toEqual(["c", "d"]);
     expect(pairsIn(second).sort()).toEqual(["m3>n1/icmp", "m3>n2/icmp", "m3>n3/icmp", "n1>m3/icmp", "n2>m3/icmp", "n3>m3/icmp"]);
     expect([...pairsIn(first), ...pairsIn(second)].sort()).toEqual(pairsIn(all).sort());
   });
   test("the floaters already probing probe a straggler without their DNS and --target probes again", () => {
     const fresh = new Set([nodes[7]!]);
-    const second = planLegs(options(), "both", { context: "c", floaters: nodes }, undefined, (f) => fresh.has(f));
+    const second = planLegs(options(), "both", { cluster: "c", floaters: nodes }, undefined, (f) => fresh.has(f));
     const bySource = (node: string) => second[0]!.plans.filter((p) => p.source.node === node).flatMap((p) => p.probes().map((x) => x.protocol + (x.custom ? "*" : "")));
     expect(bySource("n1").sort()).toEqual(["icmp", "tcp"]);
     expect(bySource("n8").filter((p) => p === "dns" || p === "tcp*")).toEqual(["dns", "tcp*"]);
@@ -58,7 +58,7 @@ describe("waves of probes", () => {
     const hosts = [1, 2, 3].map((k) => floater(`n${k}`, k, "host"));
     const pods = [1, 2, 3].map((k) => floater(`n${k}`, k, "pod"));
     const fresh = new Set([pods[2]!]);
-    const second = planLegs(opts, "both", { context: "c", floaters: [...hosts, ...pods] }, undefined, (f) => fresh.has(f));
+    const second = planLegs(opts, "both", { cluster: "c", floaters: [...hosts, ...pods] }, undefined, (f) => fresh.has(f));
     expect(pairsIn(second).sort()).toEqual(["n1>n3/icmp", "n2>n3/icmp"]);
   });
 });
@@ -94,7 +94,7 @@ function fakeApi(script: Script, nodes: string[], leases?: Map<string, number>):
 
 describe("watching the floaters", () => {
   const nodes = ["n1", "n2", "n3", "n4"];
-  const wait = { namespace: "ns", runId: "r", nodes, networks: ["pod" as const], pollMs: 10 };
+  const wait = { cluster: "c", namespace: "ns", runId: "r", nodes, networks: ["pod" as const], pollMs: 10 };
 
   test("all ready: handed over at once, nothing awaited", async () => {
     const { api } = fakeApi(() => "ready", nodes);

@@ -7,6 +7,7 @@ import { comparisonData, renderComparison, renderComparisonAs, type RunRef } fro
 import { writeOutputFile, writeReport, writeReportFile } from "../../report/render.ts";
 import { compareRuns } from "../../results/compare.ts";
 import { problemsFound } from "../../results/document.ts";
+import { analyzed } from "../../engine/document.ts";
 import { lastResultsFile, loadAnyResults } from "../../results/store.ts";
 import { useColor, type Io } from "../../runtime/io.ts";
 import type { Args } from "../index.ts";
@@ -23,7 +24,7 @@ export default async function report(args: Args, io: Io): Promise<ExitCode> {
   const load = (path: string): RunRef => {
     const { doc, writtenBy } = loadAnyResults(path, { context: targets?.source.contextName ?? "netctl", server: targets?.source.server ?? "", settings });
     if (writtenBy === "netctl") io.err(`${path} is netctl's resume.json: only its failing rows are known, as ${settings.protocols.filter((p) => p !== "dns").join(" and ")} pairs\n`);
-    return { file: path, doc };
+    return { file: path, doc: analyzed(doc) };
   };
 
   if (typeof args.compare === "string") {
