@@ -33,11 +33,21 @@ export interface RunFloaters {
   stragglers?: FloaterWatch;
 }
 
+/** How often the floaters are looked at, and how long a pause in their coming marks the rest as
+ * stragglers (wait.ts's defaults; shorter in tests). */
+export interface Waits {
+  handOverAfterMs: number;
+  pollMs: number;
+}
+
+export const WAITS: Waits = { handOverAfterMs: HAND_OVER_AFTER_MS, pollMs: 1000 };
+
 export interface Context {
   config: RunConfig;
   events: RunEvents;
   signal: AbortSignal;
   teardown: Teardown;
+  waits: Waits;
 }
 
 /** The one line that finishes a removal by hand, in the cluster as the user reaches it. */
@@ -82,7 +92,7 @@ export async function bringUp(plan: ClusterPlan, k: number, runId: string, c: Co
     timeoutMs: config.podWaitTimeout * 1000,
     signal: c.signal,
     onProgress: (ready, total) => events.update(`waiting for floaters: ${ready}/${total} ready`),
-    handOverAfterMs: HAND_OVER_AFTER_MS,
+    ...c.waits,
   });
   const coming = watch.awaited.length;
   // With stragglers, who never came is known only once they are done with (settle).
@@ -103,7 +113,7 @@ export async function reuseKept(plans: ClusterPlan[], runId: string, c: Context)
     if ((await cluster.api.listDaemonSets(config.namespace, runSelector(runId))).length === 0) return undefined;
     const watch = await watchFloaters(cluster.api, {
       cluster: cluster.name, namespace: config.namespace, runId, nodes: nodes.selected, networks: floaterNetworks(config.mode),
-      timeoutMs: config.podWaitTimeout * 1000, signal: c.signal, onProgress: (ready, total) => events.update(`waiting for the kept floaters: ${ready}/${total} ready`),
+      timeoutMs: config.podWaitTimeout * 1000, signal: c.signal, pollMs: c.waits.pollMs, onProgress: (ready, total) => events.update(`waiting for the kept floaters: ${ready}/${total} ready`),
     });
     const { ready, notReady } = watch.outcome();
     return { cluster, runId, nodesTotal: nodes.all.length, nodesSelected: nodes.selected, ready, notReady, late: [] } satisfies RunFloaters;

@@ -13,7 +13,7 @@ import { compare, isDue, merge, type Recheck, type RecheckOutcome } from "../res
 import type { RunConfig } from "./config.ts";
 import { analyzed, buildDocument } from "./document.ts";
 import type { RunEvents } from "./events.ts";
-import { bringUp, reuseKept, type Context, type RunFloaters } from "./floaters.ts";
+import { bringUp, reuseKept, WAITS, type Context, type RunFloaters, type Waits } from "./floaters.ts";
 import { assertPermitted, type ClusterPlan } from "./plan.ts";
 import { probeAll, type PlanWave, type Probed } from "./probing.ts";
 import { REMOVAL_BUDGET_MS, Teardown } from "./teardown.ts";
@@ -29,6 +29,7 @@ export interface RunInput {
   signal: AbortSignal;
   events: RunEvents;
   removalBudgetMs?: number;
+  waits?: Waits;
 }
 
 export interface RunOutcome {
@@ -90,7 +91,7 @@ interface RunSteps {
 async function run(input: RunInput, steps: RunSteps): Promise<RunOutcome> {
   assertPermitted(input.plans);
   const teardown = new Teardown();
-  const c: Context = { config: input.config, events: input.events, signal: input.signal, teardown };
+  const c: Context = { config: input.config, events: input.events, signal: input.signal, teardown, waits: input.waits ?? WAITS };
   let document: RunOutcome["document"];
   let error: unknown;
   try {
