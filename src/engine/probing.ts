@@ -10,6 +10,9 @@ import type { Floater, Verdict } from "../probe/types.ts";
 import { ResultSet } from "../results/set.ts";
 import { plural } from "../words.ts";
 import { servicesOf, settle, type Context, type RunFloaters } from "./floaters.ts";
+import type { RunCluster } from "./clusters.ts";
+import { ExecTransportError, type ExecFn } from "../kube/exec.ts";
+import { ClusterError, errorMessage } from "../errors.ts";
 
 /** How a run plans its probes: of every floater ready, or (`fresh`) of a wave that came late. */
 export type PlanWave = (up: RunFloaters[], fresh?: (f: Floater) => boolean) => Leg[];
@@ -71,7 +74,7 @@ export async function probeAll(planWave: PlanWave, up: RunFloaters[], c: Context
       if (!run) {
         const cluster = up.find((u) => u.cluster.name === leg.cluster)!.cluster;
         const queue = new ProbeQueue(config.strategy);
-        run = { queue, stats: runProbes(queue, cluster.exec, options, onVerdicts) };
+        run = { queue, stats: runProbes(queue, apiMindful(cluster), options, onVerdicts) };
         run.stats.catch(fail);
         runs.set(leg.cluster, run);
       }
@@ -143,5 +146,34 @@ function arrivalsOf(up: RunFloaters[], signal: AbortSignal): () => Promise<{ k: 
       open.delete(got.k);
     }
     return undefined;
+  };
+}
+
+/** How long the API server has to say it is there, when an exec could not reach it. */
+const API_CHECK_MS = 5_000;
+
+/** The cluster's exec, telling an API server that went away from a pod that could not be reached:
+ * when an exec's connection to the API server fails, the API server is asked for its version
+ * (once for all the execs failing at that moment); if it does not answer either, the run ends
+ * with a ClusterError (exit 3) instead of blaming every node's kubelet. */
+function apiMindful(cluster: RunCluster): ExecFn {
+  let asking: Promise<string | undefined> | undefined;
+  const silence = () => {
+    asking ??= Promise.race([
+      cluster.api.serverVersion().then(() => undefined, (err: unknown) => errorMessage(err)),
+      Bun.sleep(API_CHECK_MS).then(() => `no answer within ${API_CHECK_MS / 1000}s`),
+    ]).finally(() => setTimeout(() => (asking = undefined), 1_000));
+    return asking;
+  };
+  return async (...args) => {
+    try {
+      return await cluster.exec(...args);
+    } catch (err) {
+      if (!(err instanceof ExecTransportError) || !err.apiConnection) throw err;
+      const why = await silence();
+      const t = cluster.api.target;
+      if (why !== undefined) throw new ClusterError(`the API server of context '${t.contextName}' (${t.server}) stopped answering during the run (${why}); the pairs probed until then are kept`);
+      throw err;
+    }
   };
 }

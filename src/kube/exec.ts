@@ -23,6 +23,9 @@ export class ExecTransportError extends Error {
     readonly throttled = false,
     /** The kubelet could not be reached (its address silent): a retry would wait as long again. */
     readonly unreachable = false,
+    /** The connection to the API server itself failed or dropped (no answer of its own): the API
+     * server may be down, which says nothing about the pod's node. */
+    readonly apiConnection = false,
   ) {
     super(message);
     this.name = "ExecTransportError";
@@ -192,7 +195,7 @@ export function createExec(target: ClusterTarget, o: ExecOptions = {}): ExecFn {
           if (settled) socket?.close();
           // A socket that closes without a final status: the connection dropped mid-command.
           (ws as unknown as { on?: (e: string, f: () => void) => void }).on?.("close", () => {
-            setTimeout(() => finish(() => reject(new ExecTransportError(`exec in ${pod.name}: connection closed before the command finished`, true))), 50);
+            setTimeout(() => finish(() => reject(new ExecTransportError(`exec in ${pod.name}: connection closed before the command finished`, true, false, false, true))), 50);
           });
         })
         .catch((err: unknown) => finish(() => reject(execConnectError(err, pod.name))));
@@ -222,5 +225,5 @@ export function execConnectError(err: unknown, pod: string): ExecTransportError 
   const status = /Unexpected server response: (\d+)/.exec(text)?.[1];
   // 429 (throttled) and 5xx may pass; 4xx (forbidden, pod gone) will not.
   const retryable = status === undefined ? true : status === "429" || status.startsWith("5");
-  return new ExecTransportError(`exec in ${pod} failed: ${status ? `HTTP ${status}` : text.split("\n")[0]}`, retryable, status === "429");
+  return new ExecTransportError(`exec in ${pod} failed: ${status ? `HTTP ${status}` : text.split("\n")[0]}`, retryable, status === "429", false, status === undefined);
 }

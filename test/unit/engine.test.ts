@@ -9,6 +9,7 @@ import type { RunEvents } from "../../src/engine/events.ts";
 import { planRun } from "../../src/engine/plan.ts";
 import { runCheck, runResume, type RunInput } from "../../src/engine/run.ts";
 import { ClusterError } from "../../src/errors.ts";
+import { ExecTransportError } from "../../src/kube/exec.ts";
 import { whatToRecheck } from "../../src/results/resume.ts";
 import { fakeCluster, type FakeCluster, type FakeOptions } from "../helpers/fake-cluster.ts";
 
@@ -94,6 +95,39 @@ describe("the run engine", () => {
     // The three floaters ready at once: 3 x 2 targets x icmp, tcp.
     expect(outcome.document!.summary.pairs).toBe(12);
     expect(outcome.leftovers).toEqual([]);
+  });
+
+  test("the API server gone mid-probe: the run ends as the cluster's fault (exit 3), not every kubelet's, the verdicts so far kept", async () => {
+    const a = four();
+    let n = 0;
+    let down = false;
+    const exec = a.cluster.exec;
+    a.cluster.exec = async (...args) => {
+      if (++n >= 3) down = true;
+      if (down) throw new ExecTransportError("exec in floater-n3 failed: connection refused", true, false, false, true);
+      return exec(...args);
+    };
+    a.cluster.api.serverVersion = async () => {
+      if (down) throw new ClusterError("connection refused");
+      return "v1.36.3";
+    };
+    const { outcome } = await check([a], { overrides: { concurrency: 1 } });
+    expect(outcome.error).toBeInstanceOf(ClusterError);
+    expect((outcome.error as Error).message).toContain("the API server of context 'a' (https://a:6443) stopped answering during the run (connection refused)");
+    expect(outcome.document!.partial).toBe(true);
+    expect(outcome.document!.summary).toMatchObject({ pairs: 12, succeeded: 12, errors: 0 });
+  });
+
+  test("an exec's connection dropped while the API server answers: that pair cannot be tested, the run goes on", async () => {
+    const a = four();
+    const exec = a.cluster.exec;
+    a.cluster.exec = async (pod, ...rest) => {
+      if (pod.name === "floater-n2") throw new ExecTransportError("exec in floater-n2: connection closed before the command finished", false, false, false, true);
+      return exec(pod, ...rest);
+    };
+    const { outcome } = await check([a]);
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.document!.summary).toMatchObject({ pairs: 24, succeeded: 18, errors: 6 });
   });
 
   test("a bug in an exec's handling ends the run as a bug, the verdicts so far kept", async () => {
