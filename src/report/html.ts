@@ -155,7 +155,7 @@ export function writeHtml(doc: ResultsDocument, sink: Sink): void {
 </head>
 <body>
 <header><h1>netdoctor <span class="context">${escapeHtml(where)}</span> <span class="verdict ${bad ? "bad" : "ok"}">${verdict}</span></h1>
-<p class="meta">${doc.partial ? `<strong>partial: the run was interrupted</strong> &middot; ` : ""}${meta}</p></header>
+<p class="meta">${doc.partial ? `<strong>partial: the run ended early</strong> &middot; ` : ""}${meta}</p></header>
 <main>
 ${summarySection(doc)}
 ${findingsSection(doc)}

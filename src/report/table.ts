@@ -30,7 +30,7 @@ function nodeText(n: { cluster: string; node: string }, showCluster: boolean): s
 export function renderSummary(doc: ResultsDocument): string {
   const s = doc.summary;
   const lines = [
-    `${doc.partial ? "PARTIAL (interrupted): " : ""}checked ${s.nodesChecked} of ${s.nodesTotal} nodes: ${s.pairs} pairs, ${s.succeeded} succeeded, ${s.failed} failed, ${s.errors} could not be tested` +
+    `${doc.partial ? "PARTIAL (the run ended early): " : ""}checked ${s.nodesChecked} of ${s.nodesTotal} nodes: ${s.pairs} pairs, ${s.succeeded} succeeded, ${s.failed} failed, ${s.errors} could not be tested` +
       ` (${s.execs} execs${s.retries ? `, ${s.retries} retried` : ""}${s.confirmations ? `, ${s.confirmations} failure${s.confirmations === 1 ? "" : "s"} confirmed by a second try` : ""}, ${(s.durationMs / 1000).toFixed(1)}s)`,
   ];
   for (const d of s.directions ?? []) {

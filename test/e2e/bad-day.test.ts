@@ -196,3 +196,28 @@ describe("resume from results that do not fit", () => {
     expect(v1Fieldless.stderr).toBe(`error: results file ${file}: results[3].target.ip is missing; run check again (or pass another --results)\n`);
   });
 });
+
+describe("where the results go", () => {
+  test("a read-only kubeconfig directory (a kubeconfig mounted from a Secret): exit 2 naming the path, before anything is created", async () => {
+    const ro = mkdtempSync(join(tmpdir(), "nd-ro-"));
+    copyFileSync(kubeconfig, join(ro, "kubeconfig"));
+    // A read-only bind mount in a mount namespace of the plugin's own: root cannot write there either.
+    const r = Bun.spawnSync(["unshare", "-m", "sh", "-c", `mount --bind ${ro} ${ro} && mount -o remount,bind,ro ${ro} && exec ${BINARY} check --kubeconfig ${ro}/kubeconfig --no-progress`], { stdout: "pipe", stderr: "pipe" });
+    expect(r.exitCode).toBe(2);
+    const expected = join(ro, "netdoctor", "netdoctor-a@10.200.0.1_6443.json");
+    expect(r.stderr.toString()).toBe(`error: cannot save the results to ${expected}: read-only file system, mkdir '${join(ro, "netdoctor")}'; pass --results FILE to save them elsewhere\n`);
+    expect(await netdoctorObjects()).toEqual([]);
+  });
+
+  test("a file where the results folder would go: exit 2 at once, not an internal error after the run", async () => {
+    const d = mkdtempSync(join(tmpdir(), "nd-clash-"));
+    copyFileSync(kubeconfig, join(d, "kubeconfig"));
+    writeFileSync(join(d, "netdoctor"), "not a folder");
+    const r = await plugin(["check", "--kubeconfig", join(d, "kubeconfig")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toStartWith(`error: cannot save the results to ${join(d, "netdoctor", "netdoctor-a@10.200.0.1_6443.json")}: `);
+    expect(r.stderr).toContain("pass --results FILE");
+    expect(r.ms).toBeLessThan(5_000);
+    expect(await netdoctorObjects()).toEqual([]);
+  });
+});

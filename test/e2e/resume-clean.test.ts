@@ -140,7 +140,7 @@ describe("clean and concurrent runs", () => {
     expect(r.code).toBe(0);
   });
 
-  test("the API server disappearing mid-run: results so far saved, exit 3 naming the server", async () => {
+  test("the API server disappearing mid-run: exit 3 naming the server, the pairs probed so far saved (partial) and reported", async () => {
     await injectFault({ kind: "drop", from: "node-a1", to: "node-a2" });
     const file = join(dir, "apidown.json");
     const proc = Bun.spawn([BINARY, "check", "--kubeconfig", kubeconfig, "--timeout", "4", "--concurrency", "1", "--results", file], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
@@ -151,9 +151,16 @@ describe("clean and concurrent runs", () => {
     await watch.done;
     const stderr = watch.text();
     expect(code).toBe(3);
-    expect(stderr).toContain("https://10.200.0.1:6443");
+    expect(stderr).toContain("error: the API server of context 'netdoctor-a' (https://10.200.0.1:6443) stopped answering during the run");
+    expect(stderr).toContain(`results (partial) saved to ${file}`);
+    // What was left is named with the command that removes it (the API server was gone).
+    expect(stderr).toMatch(/warning: removing the floaters of run \w+ in context 'netdoctor-a' .*kubectl netdoctor clean --kubeconfig /);
     const doc = JSON.parse(readFileSync(file, "utf8"));
+    expect(doc.partial).toBe(true);
     expect(doc.summary.pairs).toBeGreaterThan(0);
+    // Nobody's kubelet is blamed for the API server.
+    expect(doc.summary.errors).toBe(0);
+    expect(await new Response(proc.stdout).text()).toContain("PARTIAL");
     await heal();
     expect((await plugin("clean")).code).toBe(0);
     expect(await netdoctorObjects()).toEqual([]);

@@ -22,7 +22,7 @@ describe("summary", () => {
       { skipped: [{ cluster: "a", node: "n4", reason: "Pending: ..." }] });
     expect(renderSummary(d)).toBe(
       "checked 3 of 3 nodes: 3 pairs, 1 succeeded, 1 failed, 1 could not be tested (3 execs, 1 retried, 1.2s)\nskipped node n4: Pending: ...\n");
-    expect(renderSummary({ ...d, partial: true })).toStartWith("PARTIAL (interrupted): checked");
+    expect(renderSummary({ ...d, partial: true })).toStartWith("PARTIAL (the run ended early): checked");
   });
   test("cross-cluster: a line per direction, counted apart", () => {
     const x = (s: string, t: string, status: ResultRecord["status"]) =>
