@@ -43,6 +43,6 @@ export function cleanCommand(target: ClusterTarget, namespace: string | undefine
 export function leftBehind(what: string, target: ClusterTarget, namespace: string | undefined, left: string[], deadlineMs: number): ClusterError {
   return new ClusterError(
     `${timeoutMessage(`${what} in context '${target.contextName}' (${target.server})`, deadlineMs)}; ` +
-      `left: ${left.join(", ") || "nothing known (the API server did not say)"}; finish with: ${cleanCommand(target, namespace)}`,
+      `left: ${left.join(", ")}; finish with: ${cleanCommand(target, namespace)}`,
   );
 }
