@@ -72,6 +72,6 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => P
     timeoutMs,
     intervalMs: 200,
   });
-  if (!r.met) throw new Error(timeoutMessage(what, timeoutMs, r.state.error || undefined));
+  if (!r.met) throw new Error(timeoutMessage(what, timeoutMs, r.state?.error || undefined));
   return r.state.value as T;
 }

@@ -6,7 +6,8 @@ import type { V1Pod } from "@kubernetes/client-node";
 import type { KubeApi } from "../kube/client.ts";
 import type { Floater, LateNode, SkippedNode } from "../probe/types.ts";
 import { NETWORK, runSelector, type FloaterNetwork } from "./manifests.ts";
-import { poll } from "../runtime/poll.ts";
+import { ClusterError } from "../errors.ts";
+import { poll, timeoutMessage } from "../runtime/poll.ts";
 
 export interface WaitOptions {
   /** The run's name of the cluster (engine/clusters.ts): its floaters and nodes carry it. */
@@ -162,6 +163,11 @@ export async function watchFloaters(api: KubeApi, o: WaitOptions): Promise<Float
     intervalMs: o.pollMs ?? 1000,
     signal: o.signal,
   });
+  if (!first.state) {
+    // Not one list of the pods answered: nothing is known of any floater.
+    if (!o.signal?.aborted) throw new ClusterError(`${timeoutMessage(`the floaters of run ${o.runId}`, o.timeoutMs, "no answer to listing its pods")} in context '${cluster}' (${api.target.server})`);
+    return ended([], o.nodes.map((node) => ({ cluster, node, reason: "not seen: the run was cancelled before the API server answered" })));
+  }
   const byKey = first.state.byKey;
   const ready = slots.flatMap((s) => (byKey.get(s.key) && isReady(byKey.get(s.key)!) ? [floaterOf(byKey.get(s.key)!, cluster)] : []));
   const awaitedSlots = slots.filter((s) => !byKey.get(s.key) || !isReady(byKey.get(s.key)!));
@@ -170,7 +176,7 @@ export async function watchFloaters(api: KubeApi, o: WaitOptions): Promise<Float
   const late: LateNode[] = [];
   if (!first.met || first.state.settled || !awaitedSlots.length) {
     // Nothing more will come: what is not ready now never came.
-    return { ready, awaited: [], arrivals: async () => [], outcome: () => ({ ready: came, notReady: awaited }) };
+    return ended(ready, awaited);
   }
 
   // The stragglers, watched beside the probing: a group of them as they become ready.
@@ -221,6 +227,11 @@ export async function watchFloaters(api: KubeApi, o: WaitOptions): Promise<Float
       late,
     }),
   };
+}
+
+/** A watch with no stragglers: these came, and the others never will. */
+function ended(ready: Floater[], notReady: SkippedNode[]): FloaterWatch {
+  return { ready, awaited: [], arrivals: async () => [], outcome: () => ({ ready, notReady }) };
 }
 
 /** Wait for every floater (no hand-over): those ready, and those that never came with why. */

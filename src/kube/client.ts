@@ -70,6 +70,7 @@ export function createKubeApi(target: ClusterTarget): KubeApi {
     promiseMiddleware: [
       {
         pre: async (ctx) => {
+          // Each request on its own clock; exec streams do not pass here (exec.ts has their deadlines).
           if (target.requestTimeoutMs > 0) ctx.setSignal(AbortSignal.timeout(target.requestTimeoutMs));
           if (target.impersonateGroups[0]) ctx.setHeaderParam("Impersonate-Group", target.impersonateGroups[0]);
           return ctx;

@@ -1,5 +1,6 @@
 // Turns whatever client-node or the network throws into one line that names the cluster.
 import { ClusterError } from "../errors.ts";
+import { timeoutMessage } from "../runtime/poll.ts";
 import type { ClusterTarget } from "./kubeconfig.ts";
 
 export interface ApiFailure {
@@ -8,11 +9,15 @@ export interface ApiFailure {
   /** Kubernetes Status reason, e.g. Forbidden, NotFound, AlreadyExists. */
   reason?: string;
   message: string;
+  /** The request's time limit (--request-timeout) passed before the server answered. */
+  timedOut?: boolean;
 }
 
 /** The HTTP status and Kubernetes Status message inside a client-node ApiException or network error. */
 export function apiFailure(err: unknown): ApiFailure {
-  const e = err as { code?: unknown; body?: unknown; message?: string; cause?: { code?: string; message?: string } };
+  const e = err as { name?: string; code?: unknown; body?: unknown; message?: string; cause?: { code?: string; message?: string } };
+  // Checked first: the DOMException of an expired AbortSignal has a numeric code too (23).
+  if (e?.name === "TimeoutError") return { message: "timed out", timedOut: true };
   if (typeof e?.code === "number") {
     type StatusBody = { message?: string; reason?: string };
     let body: StatusBody | undefined;
@@ -64,6 +69,7 @@ export function isBug(err: unknown): boolean {
 export function clusterError(err: unknown, target: ClusterTarget, doing: string): ClusterError {
   const f = apiFailure(err);
   const where = `context '${target.contextName}' (${target.server})`;
+  if (f.timedOut) return new ClusterError(`${doing}: ${timeoutMessage(`the API server of ${where} to answer`, target.requestTimeoutMs)} (--request-timeout)`);
   switch (f.status) {
     case 401:
       return new ClusterError(`${doing}: authentication to ${where} failed: check the credentials in ${target.files.join(", ")}`);

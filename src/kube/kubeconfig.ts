@@ -46,7 +46,7 @@ export const KUBE_FLAG_SPECS: readonly KubeFlagSpec[] = [
   { key: "user", kind: "string", describe: "The name of the kubeconfig user to use" },
   { key: "as", kind: "string", describe: "Username to impersonate for the operation" },
   { key: "asGroup", kind: "list", describe: "Group to impersonate for the operation (repeatable)" },
-  { key: "requestTimeout", kind: "string", describe: "Time limit of a single API request (0 = none), e.g. 30s" },
+  { key: "requestTimeout", kind: "string", describe: "Time limit of a single API request, e.g. 1m (default 30s; 0 = none; exec streams have their own)" },
   { key: "server", kind: "string", alias: "s", describe: "The address and port of the Kubernetes API server" },
   { key: "token", kind: "string", describe: "Bearer token for authentication to the API server" },
   { key: "certificateAuthority", kind: "file", describe: "Path to a cert file for the certificate authority" },
@@ -63,7 +63,7 @@ export interface ClusterTarget {
   server: string;
   /** The kubeconfig files that were read, in merge order. */
   files: string[];
-  /** 0 means no limit, as kubectl's default --request-timeout=0. */
+  /** 0 means no limit (an explicit --request-timeout=0, as kubectl's). */
   requestTimeoutMs: number;
   /** Impersonated groups, sent as Impersonate-Group headers. */
   impersonateGroups: string[];
@@ -170,9 +170,15 @@ function resolvePath(p: string, base: string): string {
   return isAbsolute(expanded) ? expanded : resolve(base, expanded);
 }
 
-/** kubectl's --request-timeout: "0" (none), a number of seconds, or a duration such as 5s or 1m. */
+/** A request's time limit when --request-timeout is not given. kubectl's default is none, but then
+ * a stalled API server holds a run forever; every list netdoctor makes answers in a few seconds
+ * even at 5,000 nodes. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/** kubectl's --request-timeout: "0" (none), a number of seconds, or a duration such as 5s or 1m;
+ * not given: DEFAULT_REQUEST_TIMEOUT_MS. */
 export function parseRequestTimeout(value: string | undefined): number {
-  if (value === undefined || value === "" || value === "0") return 0;
+  if (value === undefined || value === "") return DEFAULT_REQUEST_TIMEOUT_MS;
   const seconds = parseSeconds(value);
   if (seconds === undefined) {
     throw new UsageError(`flag --request-timeout: '${value}' is not a duration (examples: 0, 30, 5s, 1m)`);

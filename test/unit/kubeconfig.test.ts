@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dump } from "js-yaml";
 import { usageErrorOf } from "../helpers/usage.ts";
-import { applyFlags, chooseEntries, expandHome, kubeconfigFiles, loadClusterTarget, mergeKubeconfigs, parseRequestTimeout } from "../../src/kube/kubeconfig.ts";
+import { applyFlags, chooseEntries, DEFAULT_REQUEST_TIMEOUT_MS, expandHome, kubeconfigFiles, loadClusterTarget, mergeKubeconfigs, parseRequestTimeout } from "../../src/kube/kubeconfig.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nd-kc-"));
 function kubeconfig(name: string, o: { clusters?: [string, string][]; contexts?: [string, string, string][]; current?: string; users?: Record<string, object> }): string {
@@ -88,9 +88,11 @@ describe("choosing the cluster", () => {
   test("a missing certificate file is named", () => {
     expect(fails(() => loadClusterTarget({ certificateAuthority: "/nope/ca.crt" }, env([first])))).toContain("/nope/ca.crt");
   });
-  test("request timeout", () => {
-    expect(parseRequestTimeout(undefined)).toBe(0);
+  test("request timeout: 30 s unless given; an explicit 0 is no limit, as kubectl", () => {
+    expect(parseRequestTimeout(undefined)).toBe(DEFAULT_REQUEST_TIMEOUT_MS);
+    expect(DEFAULT_REQUEST_TIMEOUT_MS).toBe(30_000);
     expect(parseRequestTimeout("0")).toBe(0);
+    expect(parseRequestTimeout("0s")).toBe(0);
     expect(parseRequestTimeout("5s")).toBe(5000);
     expect(parseRequestTimeout("30")).toBe(30000);
     expect(fails(() => parseRequestTimeout("soon"))).toContain("--request-timeout");

@@ -1,9 +1,9 @@
 // kubectl netdoctor clean: remove everything netdoctor created, found by label, in the source and
-// (when given) destination cluster; wait until it is gone. Needs no config or results file.
+// (when given) destination cluster; wait until it is gone (exit 3 naming what is left when that
+// takes longer than CLEAN_DEADLINE_MS). Needs no config or results file.
 import { ExitCode } from "../../errors.ts";
-import { describeFound, findOurs, isNothing, remaining, removeOurs } from "../../floater/clean.ts";
+import { cleanUp, describeFound, findOurs, isNothing } from "../../floater/clean.ts";
 import { createProgress } from "../../report/progress.ts";
-import { poll, timeoutMessage } from "../../runtime/poll.ts";
 import type { KubeApi } from "../../kube/client.ts";
 import type { Args } from "../index.ts";
 import { CLEAN_SETTINGS } from "../flags.ts";
@@ -26,16 +26,10 @@ export default async function clean(args: Args, io: Io): Promise<ExitCode> {
     io.out(`dry run: nothing was removed\n${listed("would remove")}`);
     return ExitCode.Ok;
   }
-  await Promise.all(clusters.map((api, k) => removeOurs(api, found[k]!)));
   progress.phase("waiting for the objects to be deleted");
-  const timeoutMs = 120_000;
-  const left = await poll({
-    look: async () => (await Promise.all(clusters.map((api) => remaining(api, namespace)))).reduce((a, b) => a + b, 0),
-    done: (n) => n === 0,
-    onLook: (n) => progress.update(`waiting for the objects to be deleted: ${n} left`),
-    timeoutMs,
+  await cleanUp(clusters.map((api, k) => ({ api, found: found[k]! })), namespace, {
+    onLeft: (n) => progress.update(`waiting for the objects to be deleted: ${n} left`),
   });
-  if (!left.met) io.err(`warning: ${timeoutMessage("the objects to be deleted", timeoutMs, `${left.state} still being deleted`)}\n`);
   progress.done();
   io.out(listed("removed"));
   return ExitCode.Ok;
