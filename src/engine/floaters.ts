@@ -5,7 +5,7 @@ import { deployFloaters, removeDeployment } from "../floater/deploy.ts";
 import { runSelector } from "../floater/manifests.ts";
 import { runServices, serviceKinds } from "../floater/services.ts";
 import { HAND_OVER_AFTER_MS, watchFloaters, type FloaterWatch } from "../floater/wait.ts";
-import type { ClusterTarget } from "../kube/kubeconfig.ts";
+import { cleanCommand } from "../floater/leftovers.ts";
 import { floaterNetworks, networksOf, type RunServices } from "../probe/plan.ts";
 import type { Floater, LateNode, SkippedNode } from "../probe/types.ts";
 import { plural } from "../words.ts";
@@ -50,12 +50,6 @@ export interface Context {
   waits: Waits;
 }
 
-/** The one line that finishes a removal by hand, in the cluster as the user reaches it. */
-export function cleanCommand(target: ClusterTarget, namespace: string): string {
-  const kubeconfig = target.files.length === 1 ? ` --kubeconfig ${target.files[0]}` : "";
-  return `kubectl netdoctor clean${kubeconfig} --context '${target.contextName}' -n ${namespace}`;
-}
-
 /** Deploy the planned floaters of the k-th cluster, register their removal, and wait for them
  * (handing over once readiness stalls). A cluster with no node to check gets nothing. */
 export async function bringUp(plan: ClusterPlan, k: number, runId: string, c: Context): Promise<RunFloaters> {
@@ -74,9 +68,9 @@ export async function bringUp(plan: ClusterPlan, k: number, runId: string, c: Co
     c.teardown.add({
       what: `the floaters of run ${runId} in context '${context}' (namespace ${config.namespace})`,
       finish: cleanCommand(cluster.api.target, config.namespace),
-      remove: async () => {
+      remove: async (deadlineMs) => {
         events.phase(`removing the floaters (context '${context}')`);
-        await removeDeployment(d);
+        await removeDeployment(d, deadlineMs);
         events.done(`removed the floaters (context '${context}')`);
       },
     });

@@ -16,7 +16,7 @@ import type { RunEvents } from "./events.ts";
 import { bringUp, reuseKept, WAITS, type Context, type RunFloaters, type Waits } from "./floaters.ts";
 import { assertPermitted, type ClusterPlan } from "./plan.ts";
 import { probeAll, type PlanWave, type Probed } from "./probing.ts";
-import { REMOVAL_BUDGET_MS, Teardown } from "./teardown.ts";
+import { Teardown } from "./teardown.ts";
 
 export interface RunInput {
   /** Every cluster of the run, planned (engine/plan.ts); the source first. */
@@ -103,7 +103,7 @@ async function run(input: RunInput, steps: RunSteps): Promise<RunOutcome> {
     // Before probing began: nothing was probed, nothing is lost.
     error = err;
   }
-  const leftovers = await teardown.run(input.removalBudgetMs ?? REMOVAL_BUDGET_MS);
+  const leftovers = await teardown.run(input.removalBudgetMs);
   return { ...(document ? { document } : {}), ...(error !== undefined ? { error } : {}), leftovers };
 }
 

@@ -32,16 +32,24 @@ export class Leftovers {
   }
 }
 
-/** `kubectl netdoctor clean` for what is left in one cluster (`namespace` undefined: all of them). */
+/** `kubectl netdoctor clean` for what is left in one cluster (`namespace` undefined: all of them),
+ * ready to paste: a context or path with characters a shell would take apart is quoted. */
 export function cleanCommand(target: ClusterTarget, namespace: string | undefined): string {
   // A kubeconfig other than the default may have come from --kubeconfig, which clean needs again.
-  const kubeconfig = target.files.length === 1 && !target.files[0]!.endsWith("/.kube/config") ? ` --kubeconfig ${target.files[0]}` : "";
-  return `kubectl netdoctor clean ${namespace === undefined ? "-A" : `-n ${namespace}`} --context ${target.contextName}${kubeconfig}`;
+  const kubeconfig = target.files.length === 1 && !target.files[0]!.endsWith("/.kube/config") ? ` --kubeconfig ${shellWord(target.files[0]!)}` : "";
+  return `kubectl netdoctor clean ${namespace === undefined ? "-A" : `-n ${namespace}`} --context ${shellWord(target.contextName)}${kubeconfig}`;
 }
 
-/** `what` did not finish within `deadlineMs`: a ClusterError naming what is left and how to finish. */
-export function leftBehind(what: string, target: ClusterTarget, namespace: string | undefined, left: string[], deadlineMs: number): ClusterError {
-  return new ClusterError(
+function shellWord(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A removal that did not finish: its message names what is left and the command that finishes. */
+export class LeftBehindError extends ClusterError {}
+
+/** `what` did not finish within `deadlineMs`: an error naming what is left and how to finish. */
+export function leftBehind(what: string, target: ClusterTarget, namespace: string | undefined, left: string[], deadlineMs: number): LeftBehindError {
+  return new LeftBehindError(
     `${timeoutMessage(`${what} in context '${target.contextName}' (${target.server})`, deadlineMs)}; ` +
       `left: ${left.join(", ")}; finish with: ${cleanCommand(target, namespace)}`,
   );

@@ -154,7 +154,7 @@ describe("clean and concurrent runs", () => {
     expect(stderr).toContain("error: the API server of context 'netdoctor-a' (https://10.200.0.1:6443) stopped answering during the run");
     expect(stderr).toContain(`results (partial) saved to ${file}`);
     // What was left is named with the command that removes it (the API server was gone).
-    expect(stderr).toMatch(/warning: removing the floaters of run \w+ in context 'netdoctor-a' .*kubectl netdoctor clean --kubeconfig /);
+    expect(stderr).toMatch(/warning: .*the removal of run \w+ in context 'netdoctor-a'.*; finish with: kubectl netdoctor clean -n netdoctor --context netdoctor-a --kubeconfig /);
     const doc = JSON.parse(readFileSync(file, "utf8"));
     expect(doc.partial).toBe(true);
     expect(doc.summary.pairs).toBeGreaterThan(0);

@@ -167,7 +167,7 @@ describe("the run engine", () => {
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(outcome.document!.summary.succeeded).toBe(24);
     expect(outcome.leftovers).toEqual([
-      "removing the floaters of run run1 in context 'a' (namespace netdoctor) not done after 0.2s; left in the cluster: run 'kubectl netdoctor clean --kubeconfig /tmp/kubeconfig --context 'a' -n netdoctor' to remove it",
+      "timed out after 0.2s waiting for the removal of run run1 in context 'a' (https://a:6443); left: daemonset netdoctor/netdoctor-run1-pod, serviceaccount netdoctor/netdoctor-run1, namespace netdoctor; finish with: kubectl netdoctor clean -n netdoctor --context a --kubeconfig /tmp/kubeconfig",
     ]);
   });
 

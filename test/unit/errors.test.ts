@@ -5,6 +5,7 @@ import { ExecTransportError } from "../../src/kube/exec.ts";
 import { runProbes } from "../../src/probe/run.ts";
 import type { SourcePlan } from "../../src/probe/types.ts";
 import { Teardown } from "../../src/engine/teardown.ts";
+import { LeftBehindError } from "../../src/floater/leftovers.ts";
 import { poll, timeoutMessage } from "../../src/runtime/poll.ts";
 import { notReadyReason } from "../../src/floater/wait.ts";
 
@@ -48,15 +49,19 @@ describe("errors: a bug is a bug, a cluster's answer is a cluster error", () => 
   });
   test("removal names what it could not remove, and what a hung removal left once its budget passed", async () => {
     const teardown = new Teardown();
-    teardown.add({ what: "the floaters of run r in context 'a'", finish: "kubectl netdoctor clean --context 'a'", remove: async () => { throw new TypeError("oops"); } });
-    teardown.add({ what: "the floaters of run r in context 'b'", finish: "kubectl netdoctor clean --context 'b'", remove: () => new Promise<void>(() => {}) });
+    teardown.add({ what: "the floaters of run r in context 'a'", finish: "kubectl netdoctor clean -n netdoctor --context a", remove: async () => { throw new TypeError("oops"); } });
+    // One that ignores its own deadline: given up on a second after it.
+    teardown.add({ what: "the floaters of run r in context 'b'", finish: "kubectl netdoctor clean -n netdoctor --context b", remove: () => new Promise<void>(() => {}) });
+    // One that says itself what it left.
+    teardown.add({ what: "the floaters of run r in context 'c'", finish: "", remove: async () => { throw new LeftBehindError("timed out after 0.1s waiting for the removal of run r in context 'c'; left: daemonset netdoctor/x; finish with: kubectl netdoctor clean -n netdoctor --context c"); } });
     teardown.add({ what: "nothing left", finish: "", remove: async () => {} });
     const started = Date.now();
     const left = await teardown.run(100);
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(Date.now() - started).toBeLessThan(2_000);
     expect(left).toEqual([
-      "removing the floaters of run r in context 'a' failed: oops; left in the cluster: run 'kubectl netdoctor clean --context 'a'' to remove it",
-      "removing the floaters of run r in context 'b' not done after 0.1s; left in the cluster: run 'kubectl netdoctor clean --context 'b'' to remove it",
+      "removing the floaters of run r in context 'a' failed: oops; left in the cluster: finish with: kubectl netdoctor clean -n netdoctor --context a",
+      "removing the floaters of run r in context 'b' not done after 0.1s; left in the cluster: finish with: kubectl netdoctor clean -n netdoctor --context b",
+      "timed out after 0.1s waiting for the removal of run r in context 'c'; left: daemonset netdoctor/x; finish with: kubectl netdoctor clean -n netdoctor --context c",
     ]);
     // Run once: a second call has nothing left to do.
     expect(await teardown.run(100)).toEqual([]);
