@@ -6,7 +6,7 @@
 // second.
 import type { ResultRecord, ResultsDocument, Sampled } from "../results/document.ts";
 import type { ReasonCode } from "../probe/reasons.ts";
-import type { ResultSet } from "../results/set.ts";
+import type { NodeRef, ResultSet } from "../results/set.ts";
 import { groupBy } from "../group.ts";
 import { plural } from "../words.ts";
 
@@ -78,7 +78,7 @@ export const TAIL_SAMPLES = 1000;
 const EXAMPLES = 3;
 
 const isFailure = (r: ResultRecord) => r.status !== "Succeeded";
-const nodeKey = (e: { cluster: string; node: string }) => `${e.cluster}/${e.node}`;
+const nodeKey = (e: NodeRef) => `${e.cluster}/${e.node}`;
 const layerOf = (r: ResultRecord) => `${r.protocol}/${r.family}`;
 export const pairText = (r: ResultRecord) =>
   `${nodeKey(r.source)} -> ${r.target.node ? nodeKey(r.target) : r.target.name ?? `${r.target.ip}${r.target.port ? `:${r.target.port}` : ""}`} ${r.protocol}/${r.family}`;
@@ -98,6 +98,9 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
   const findings: Finding[] = [];
   const crossCluster = !!doc.clusters.destination;
   const nodeName = (cluster: string, node: string) => (crossCluster ? `${cluster}/${node}` : node);
+  // A rule keys a node by its index in the set, never by a "cluster/node" string cut apart again:
+  // a context name may hold any character, "/" too (EKS ARNs, OpenShift contexts).
+  const nodeId = (e: NodeRef) => set.find(e)!;
 
   /** The indices of the results that `keep` keeps. */
   const where = (keep: (r: ResultRecord, k: number) => boolean) => {
@@ -133,10 +136,10 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
   }
 
   // 3. Probes that could not run: a node whose execs fail, then errors of one kind everywhere.
-  const bySource = groupBy(where(() => true), (k) => nodeKey(results[k]!.source));
-  for (const idx of bySource.values()) {
+  const bySource = groupBy(where(() => true), (k) => nodeId(results[k]!.source));
+  for (const [source, idx] of bySource) {
     const failedExec = idx.filter((k) => execFailed(results[k]!));
-    const total = idx.length + (held.fromNode.get(nodeKey(results[idx[0]!]!.source)) ?? 0);
+    const total = idx.length + (held.fromNode.get(source) ?? 0);
     if (failedExec.length >= Math.max(1, MOST * total)) {
       const r = results[failedExec[0]!]!;
       add({
@@ -157,7 +160,7 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
 
   // 4. A whole address family failing while the other works.
   const meshIdx = where(isMesh);
-  const byFamily = groupBy(meshIdx, (k) => results[k]!.family);
+  const byFamily = groupBy(meshIdx, (k): string => results[k]!.family);
   for (const family of held.byFamily.keys()) if (!byFamily.has(family)) byFamily.set(family, []);
   if (byFamily.size === 2) {
     const total = (family: string) => byFamily.get(family)!.length + (held.byFamily.get(family) ?? 0);
@@ -206,15 +209,15 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
   }
 
   // 6. The Service path: a node whose Service rules (kube-proxy) fail while its pod network works.
-  serviceFindings(results, held, meshIdx, claimed, nodeName, add);
+  serviceFindings(results, set, held, meshIdx, claimed, nodeName, add);
 
   // 7. Nodes: nearly all pairs into (or out of) a node fail, per protocol/family layer.
-  const blamed = nodeFindings(results, held, meshIdx, claimed, nodeName, add);
+  const blamed = nodeFindings(results, set, held, meshIdx, claimed, nodeName, add);
   // What a blamed node's own Service and DNS probes lost is that node's failure too.
   for (let k = 0; k < results.length; k++) {
     const r = results[k]!;
     if (claimed[k] || !isFailure(r) || !viaService(r)) continue;
-    const f = blamed.get(nodeKey(r.source));
+    const f = blamed.get(nodeId(r.source));
     if (!f) continue;
     f.evidence.pairs++;
     f.evidence.of++;
@@ -223,11 +226,11 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
 
   // 8. Links: what fails between two nodes and is not explained by either node.
   const linkIdx = meshIdx.filter((k) => !claimed[k] && isFailure(results[k]!));
-  const byLink = groupBy(linkIdx, (k) => linkKey(results[k]!));
+  const byLink = groupBy(linkIdx, (k) => linkKey(nodeId(results[k]!.source), nodeId(results[k]!.target)));
   for (const idx of byLink.values()) {
     const first = results[idx[0]!]!;
-    const forward = idx.filter((k) => nodeKey(results[k]!.source) === nodeKey(first.source));
-    const backward = idx.filter((k) => nodeKey(results[k]!.source) !== nodeKey(first.source));
+    const forward = idx.filter((k) => nodeId(results[k]!.source) === nodeId(first.source));
+    const backward = idx.filter((k) => nodeId(results[k]!.source) !== nodeId(first.source));
     const bothWays = backward.length > 0;
     const [from, to] = [nodeName(first.source.cluster, first.source.node), nodeName(first.target.cluster, first.target.node)];
     const protocols = [...new Set(idx.map((k) => layerOf(results[k]!)))].sort();
@@ -304,9 +307,9 @@ type Add = (f: Omit<Finding, "evidence">, explained: number[], of: number) => Fi
 
 /** The plain successes a set holds in its matrices, counted the ways the rules need. */
 interface HeldTotals {
-  /** Per node key (cluster/node) and layer (protocol/family): pairs out of it and into it. */
-  layers: { layer: string; out: Map<string, number>; in: Map<string, number> }[];
-  fromNode: Map<string, number>;
+  /** Per node (the set's index) and layer (protocol/family): pairs out of it and into it. */
+  layers: { layer: string; out: Map<number, number>; in: Map<number, number> }[];
+  fromNode: Map<number, number>;
   byFamily: Map<string, number>;
   /** Per "sourceCluster\0targetCluster". */
   byClusters: Map<string, number>;
@@ -314,17 +317,16 @@ interface HeldTotals {
 
 function heldTotals(set: ResultSet): HeldTotals {
   const out: HeldTotals = { layers: [], fromNode: new Map(), byFamily: new Map(), byClusters: set.heldBetweenClusters() };
-  const keys = set.nodes.slice(0, set.side).map(nodeKey);
   for (const layer of set.layers) {
     if (!layer?.count) continue;
-    const per = { layer: `${layer.protocol}/${layer.family}`, out: new Map<string, number>(), in: new Map<string, number>() };
-    keys.forEach((key, k) => {
+    const per = { layer: `${layer.protocol}/${layer.family}`, out: new Map<number, number>(), in: new Map<number, number>() };
+    for (let k = 0; k < set.side; k++) {
       if (layer.outCount[k]) {
-        per.out.set(key, layer.outCount[k]!);
-        out.fromNode.set(key, (out.fromNode.get(key) ?? 0) + layer.outCount[k]!);
+        per.out.set(k, layer.outCount[k]!);
+        out.fromNode.set(k, (out.fromNode.get(k) ?? 0) + layer.outCount[k]!);
       }
-      if (layer.inCount[k]) per.in.set(key, layer.inCount[k]!);
-    });
+      if (layer.inCount[k]) per.in.set(k, layer.inCount[k]!);
+    }
     out.layers.push(per);
     out.byFamily.set(layer.family, (out.byFamily.get(layer.family) ?? 0) + layer.count);
   }
@@ -340,21 +342,22 @@ const viaService = (r: ResultRecord) => r.protocol === "svc" || (r.protocol === 
  * its Services failing from it (nearly all its svc probes) and its NodePort failing from its
  * peers (nearly all, at least two) are its own Service rules (kube-proxy): one finding, which
  * also explains its DNS through the cluster DNS Service. */
-function serviceFindings(results: ResultRecord[], held: HeldTotals, meshIdx: number[], claimed: Uint8Array, nodeName: (c: string, n: string) => string, add: Add): void {
-  const svcBySource = new Map<string, number[]>();
-  const dnsBySource = new Map<string, number[]>();
-  const portByTarget = new Map<string, number[]>();
-  const push = (m: Map<string, number[]>, key: string, k: number) => (m.get(key) ?? m.set(key, []).get(key)!).push(k);
+function serviceFindings(results: ResultRecord[], set: ResultSet, held: HeldTotals, meshIdx: number[], claimed: Uint8Array, nodeName: (c: string, n: string) => string, add: Add): void {
+  const nodeId = (e: NodeRef) => set.find(e)!;
+  const svcBySource = new Map<number, number[]>();
+  const dnsBySource = new Map<number, number[]>();
+  const portByTarget = new Map<number, number[]>();
+  const push = (m: Map<number, number[]>, key: number, k: number) => (m.get(key) ?? m.set(key, []).get(key)!).push(k);
   for (let k = 0; k < results.length; k++) {
     const r = results[k]!;
     if (claimed[k]) continue;
-    if (r.protocol === "svc") push(svcBySource, nodeKey(r.source), k);
-    else if (viaService(r)) push(dnsBySource, nodeKey(r.source), k);
-    else if (r.protocol === "nodeport") push(portByTarget, nodeKey(r.target), k);
+    if (r.protocol === "svc") push(svcBySource, nodeId(r.source), k);
+    else if (viaService(r)) push(dnsBySource, nodeId(r.source), k);
+    else if (r.protocol === "nodeport") push(portByTarget, nodeId(r.target), k);
   }
   const heldPorts = held.layers.filter((l) => l.layer.startsWith("nodeport/"));
   if (svcBySource.size === 0 && portByTarget.size === 0) return;
-  const portTotal = (key: string) => (portByTarget.get(key)?.length ?? 0) + heldPorts.reduce((n, l) => n + (l.in.get(key) ?? 0), 0);
+  const portTotal = (key: number) => (portByTarget.get(key)?.length ?? 0) + heldPorts.reduce((n, l) => n + (l.in.get(key) ?? 0), 0);
   const bad = (idx: number[]) => idx.filter((k) => isFailure(results[k]!));
 
   const sources = [...svcBySource.values()];
@@ -368,12 +371,12 @@ function serviceFindings(results: ResultRecord[], held: HeldTotals, meshIdx: num
   }
 
   // Pod network health per node, from its icmp/tcp pairs in and out.
-  const pod = new Map<string, { pairs: number; failed: number }>();
-  const podCount = (key: string) => pod.get(key) ?? pod.set(key, { pairs: 0, failed: 0 }).get(key)!;
+  const pod = new Map<number, { pairs: number; failed: number }>();
+  const podCount = (key: number) => pod.get(key) ?? pod.set(key, { pairs: 0, failed: 0 }).get(key)!;
   for (const k of meshIdx) {
     const r = results[k]!;
     if (r.protocol !== "icmp" && r.protocol !== "tcp") continue;
-    for (const key of [nodeKey(r.source), nodeKey(r.target)]) {
+    for (const key of [nodeId(r.source), nodeId(r.target)]) {
       const c = podCount(key);
       c.pairs++;
       if (isFailure(r)) c.failed++;
@@ -383,7 +386,7 @@ function serviceFindings(results: ResultRecord[], held: HeldTotals, meshIdx: num
     if (!l.layer.startsWith("icmp/") && !l.layer.startsWith("tcp/")) continue;
     for (const counts of [l.out, l.in]) for (const [key, n] of counts) podCount(key).pairs += n;
   }
-  const podNetworkWorks = (key: string) => {
+  const podNetworkWorks = (key: number) => {
     const c = pod.get(key);
     return !c || c.failed <= HEALTHY * c.pairs;
   };
@@ -395,7 +398,7 @@ function serviceFindings(results: ResultRecord[], held: HeldTotals, meshIdx: num
     const portBad = portTotal(key) >= 2 && bad(port).length >= MOST * portTotal(key) ? bad(port) : [];
     if (!svcBad.length && !portBad.length) continue;
     const dns = svcBad.length ? bad(dnsBySource.get(key) ?? []) : [];
-    const [cluster, node] = splitKey(key);
+    const { cluster, node } = set.nodes[key]!;
     const who = nodeName(cluster, node);
     const what = svcBad.length && portBad.length
       ? `Services fail from node ${who} and its NodePort does not answer its peers`
@@ -410,44 +413,25 @@ function serviceFindings(results: ResultRecord[], held: HeldTotals, meshIdx: num
  * layer when at least MOST of its pairs there fail and it has at least two peers there (with one
  * peer a node and a link cannot be told apart). All layers in and out: isolated; all in:
  * unreachable; all out: cannot reach; some protocols while the others are healthy: protocol. */
-function nodeFindings(results: ResultRecord[], held: HeldTotals, meshIdx: number[], claimed: Uint8Array, nodeName: (c: string, n: string) => string, add: Add): Map<string, Finding> {
-  const outbound = new Map<string, Finding>();
-  const nodes = new Map<string, number>();
+function nodeFindings(results: ResultRecord[], set: ResultSet, held: HeldTotals, meshIdx: number[], claimed: Uint8Array, nodeName: (c: string, n: string) => string, add: Add): Map<number, Finding> {
+  const outbound = new Map<number, Finding>();
   const layers = new Map<string, number>();
-  const nodeOf = (e: { cluster: string; node: string }) => {
-    const key = nodeKey(e);
-    let n = nodes.get(key);
-    if (n === undefined) nodes.set(key, (n = nodes.size));
-    return n;
-  };
-  const layerIndex = (r: ResultRecord) => {
-    const key = layerOf(r);
-    let l = layers.get(key);
-    if (l === undefined) layers.set(key, (l = layers.size));
-    return l;
-  };
-  for (const k of meshIdx) {
-    nodeOf(results[k]!.source);
-    nodeOf(results[k]!.target);
-    layerIndex(results[k]!);
-  }
-  const heldLayer = (layer: string) => {
+  const nodeOf = (e: NodeRef) => set.find(e)!;
+  const layerIndex = (layer: string) => {
     let l = layers.get(layer);
     if (l === undefined) layers.set(layer, (l = layers.size));
     return l;
   };
-  const nodeByKey = (key: string) => {
-    const [cluster, node] = splitKey(key);
-    return nodeOf({ cluster, node });
-  };
-  const heldIndexed = held.layers.map((l) => ({ l: heldLayer(l.layer), out: [...l.out].map(([k, n]) => [nodeByKey(k), n] as const), in: [...l.in].map(([k, n]) => [nodeByKey(k), n] as const) }));
+  for (const k of meshIdx) layerIndex(layerOf(results[k]!));
+  const heldIndexed = held.layers.map((l) => ({ l: layerIndex(l.layer), out: l.out, in: l.in }));
   const L = layers.size;
+  const N = set.nodes.length;
   // [node][layer][in=0|out=1][pairs=0|failed=1]
-  const counts = new Uint32Array(nodes.size * L * 4);
+  const counts = new Uint32Array(N * L * 4);
   const at = (n: number, l: number, dir: number, what: number) => ((n * L + l) * 2 + dir) * 2 + what;
   for (const k of meshIdx) {
     const r = results[k]!;
-    const l = layerIndex(r);
+    const l = layerIndex(layerOf(r));
     const s = nodeOf(r.source);
     const t = nodeOf(r.target);
     const bad = !claimed[k] && isFailure(r) ? 1 : 0;
@@ -463,7 +447,7 @@ function nodeFindings(results: ResultRecord[], held: HeldTotals, meshIdx: number
   const layerNames = [...layers.keys()];
   const blamed: { node: number; inLayers: number[]; outLayers: number[] }[] = [];
 
-  for (let n = 0; n < nodes.size; n++) {
+  for (let n = 0; n < N; n++) {
     const bad = (dir: number) => {
       const out: number[] = [];
       for (let l = 0; l < L; l++) {
@@ -483,15 +467,14 @@ function nodeFindings(results: ResultRecord[], held: HeldTotals, meshIdx: number
   for (const k of meshIdx) {
     const r = results[k]!;
     if (claimed[k] || !isFailure(r)) continue;
-    const l = layerIndex(r);
+    const l = layerIndex(layerOf(r));
     byNode.get(nodeOf(r.target))?.in[l]!.push(k);
     byNode.get(nodeOf(r.source))?.out[l]!.push(k);
   }
-  const names = [...nodes.keys()];
   const firstReason = (idx: number[]) => (idx.length ? results[idx[0]!]!.reason : "");
   const testedLayers = (n: number, dir: number) => layerNames.map((_, l) => l).filter((l) => counts[at(n, l, dir, 0)]! > 0);
   for (const b of blamed) {
-    const [cluster, node] = splitKey(names[b.node]!);
+    const { cluster, node } = set.nodes[b.node]!;
     const who = nodeName(cluster, node);
     const pairsOf = (dir: "in" | "out", ls: number[]) => ls.flatMap((l) => byNode.get(b.node)![dir][l]!);
     const total = (dir: number, ls: number[]) => ls.reduce((sum, l) => sum + counts[at(b.node, l, dir, 0)]!, 0);
@@ -501,7 +484,7 @@ function nodeFindings(results: ResultRecord[], held: HeldTotals, meshIdx: number
     const healthyOthers = (dir: number, ls: number[]) => testedLayers(b.node, dir).filter((l) => !ls.includes(l)).every((l) => counts[at(b.node, l, dir, 1)]! <= HEALTHY * counts[at(b.node, l, dir, 0)]!);
     if (allIn && allOut) {
       const pairs = [...pairsOf("in", b.inLayers), ...pairsOf("out", b.outLayers)];
-      outbound.set(names[b.node]!, add({ kind: "node-isolated", severity: "error", subject: { cluster, node },
+      outbound.set(b.node, add({ kind: "node-isolated", severity: "error", subject: { cluster, node },
         explanation: `node ${who} is isolated: it neither answers its peers nor reaches them (${plural(pairs.length, "failing pair")})` },
       pairs, total(0, b.inLayers) + total(1, b.outLayers)));
       continue;
@@ -519,7 +502,7 @@ function nodeFindings(results: ResultRecord[], held: HeldTotals, meshIdx: number
       pairsOf("in", b.inLayers), total(0, b.inLayers));
     }
     if (allOut) {
-      outbound.set(names[b.node]!, add({ kind: "node-cannot-reach", severity: "error", subject: { cluster, node },
+      outbound.set(b.node, add({ kind: "node-cannot-reach", severity: "error", subject: { cluster, node },
         explanation: `node ${who} cannot reach (nearly) any peer, over ${protocolsOf(b.outLayers).join(", ")}, while they reach each other` },
       pairsOf("out", b.outLayers), total(1, b.outLayers)));
     } else if (b.outLayers.length && healthyOthers(1, b.outLayers)) {
@@ -544,30 +527,29 @@ function latencyFindings(results: ResultRecord[], set: ResultSet, meshIdx: numbe
   const all = histogram.median();
   const slow = (rtt: number) => rtt >= SLOW_FACTOR * all && rtt - all > SLOW_MARGIN_MS;
   const out: Finding[] = [];
-  const slowNodes = new Set<string>();
-  const recordsTo = groupBy(timed, (k) => nodeKey(results[k]!.target));
+  const slowNodes = new Set<number>();
+  const nodeId = (e: NodeRef) => set.find(e)!;
+  const recordsTo = groupBy(timed, (k) => nodeId(results[k]!.target));
   // Each node's RTTs: its records', and its column of held cells (read a block of columns at a time).
-  const rttsTo = new Map<string, number[]>([...recordsTo].map(([node, idx]) => [node, idx.map((k) => results[k]!.rttMs!)]));
-  const medians = new Map<string, number>();
-  const settle = (node: string, rtts: ArrayLike<number>) => rtts.length >= 2 && medians.set(node, median(rtts));
+  const rttsTo = new Map<number, number[]>([...recordsTo].map(([node, idx]) => [node, idx.map((k) => results[k]!.rttMs!)]));
+  const medians = new Map<number, number>();
+  const settle = (node: number, rtts: ArrayLike<number>) => rtts.length >= 2 && medians.set(node, median(rtts));
   set.rttsByTarget((t, held) => {
-    const node = nodeKey(set.nodes[t]!);
-    const records = rttsTo.get(node);
-    rttsTo.delete(node);
-    settle(node, records ? [...held, ...records] : held);
+    const records = rttsTo.get(t);
+    rttsTo.delete(t);
+    settle(t, records ? [...held, ...records] : held);
   });
   for (const [node, rtts] of rttsTo) settle(node, rtts);
-  for (const node of [...new Set([...set.nodes.map(nodeKey), ...recordsTo.keys()])]) {
-    const m = medians.get(node);
+  for (let t = 0; t < set.nodes.length; t++) {
+    const m = medians.get(t);
     if (m === undefined || !slow(m)) continue;
-    const [cluster, name] = splitKey(node);
-    const t = set.find({ cluster, node: name });
-    const pairs = (recordsTo.get(node)?.length ?? 0) + (t === undefined ? 0 : set.heldTo(t, Infinity).length);
-    slowNodes.add(node);
-    const examples = (recordsTo.get(node) ?? []).slice(0, EXAMPLES).map((k) => pairText(results[k]!));
-    if (t !== undefined && examples.length < EXAMPLES) examples.push(...set.heldTo(t, EXAMPLES - examples.length).map(pairText));
-    out.push({ kind: "latency-node", severity: "warning", subject: { cluster, node: name },
-      explanation: `node ${nodeName(cluster, name)} answers slowly: median RTT ${m.toFixed(1)} ms against ${all.toFixed(1)} ms for the cluster`,
+    const { cluster, node } = set.nodes[t]!;
+    const pairs = (recordsTo.get(t)?.length ?? 0) + set.heldTo(t, Infinity).length;
+    slowNodes.add(t);
+    const examples = (recordsTo.get(t) ?? []).slice(0, EXAMPLES).map((k) => pairText(results[k]!));
+    if (examples.length < EXAMPLES) examples.push(...set.heldTo(t, EXAMPLES - examples.length).map(pairText));
+    out.push({ kind: "latency-node", severity: "warning", subject: { cluster, node },
+      explanation: `node ${nodeName(cluster, node)} answers slowly: median RTT ${m.toFixed(1)} ms against ${all.toFixed(1)} ms for the cluster`,
       evidence: { pairs, of: histogram.count, examples } });
   }
   // A link is slow when it is slow both ways: one ping's RTT alone is too easily a busy moment.
@@ -577,13 +559,12 @@ function latencyFindings(results: ResultRecord[], set: ResultSet, meshIdx: numbe
   // are enough RTTs for that percentile to mean something.
   const tail = histogram.count >= TAIL_SAMPLES ? histogram.quantile(0.99) : 0;
   const slowLink = (rtt: number) => slow(rtt) && rtt > tail;
-  const fast = (r: { source: { cluster: string; node: string }; target: { cluster: string; node: string } }) => !slowNodes.has(nodeKey(r.target)) && !slowNodes.has(nodeKey(r.source));
-  const slowPairs: { record: () => ResultRecord; source: string; link: string; rtt: number }[] = [];
-  const note = (record: () => ResultRecord, source: { cluster: string; node: string }, target: { cluster: string; node: string }, rtt: number) => {
-    if (fast({ source, target })) slowPairs.push({ record, source: nodeKey(source), link: linkKey({ source, target }), rtt });
+  const slowPairs: { record: () => ResultRecord; source: number; link: string; rtt: number }[] = [];
+  const note = (record: () => ResultRecord, source: number, target: number, rtt: number) => {
+    if (!slowNodes.has(source) && !slowNodes.has(target)) slowPairs.push({ record, source, link: linkKey(source, target), rtt });
   };
-  for (const k of timed) if (slowLink(results[k]!.rttMs!)) note(() => results[k]!, results[k]!.source, results[k]!.target, results[k]!.rttMs!);
-  set.forEachRtt((s, t, rtt, l) => slowLink(rtt) && note(() => set.cell(l, s, t), set.nodes[s]!, set.nodes[t]!, rtt));
+  for (const k of timed) if (slowLink(results[k]!.rttMs!)) note(() => results[k]!, nodeId(results[k]!.source), nodeId(results[k]!.target), results[k]!.rttMs!);
+  set.forEachRtt((s, t, rtt, l) => slowLink(rtt) && note(() => set.cell(l, s, t), s, t, rtt));
   for (const pairs of groupBy(slowPairs, (p) => p.link).values()) {
     if (!pairs.some((p) => p.source !== pairs[0]!.source)) continue;
     const r = pairs[0]!.record();
@@ -680,14 +661,8 @@ function largestPassing(reason: string): string {
   return m ? `; the largest that passes is about ${m[1]} bytes` : "";
 }
 
-/** The same for both directions of a link. */
-function linkKey(r: { source: { cluster: string; node: string }; target: { cluster: string; node: string } }): string {
-  const [x, y] = [nodeKey(r.source), nodeKey(r.target)];
-  return x < y ? `${x}\u0000${y}` : `${y}\u0000${x}`;
-}
-
-function splitKey(key: string): [string, string] {
-  const cut = key.indexOf("/");
-  return [key.slice(0, cut), key.slice(cut + 1)];
+/** The same for both directions of a link, from its nodes' indices in the set. */
+function linkKey(x: number, y: number): string {
+  return x < y ? `${x} ${y}` : `${y} ${x}`;
 }
 

@@ -8,9 +8,9 @@ type Fault = (r: ResultRecord) => { reasonCode: ReasonCode; status?: ResultRecor
 
 /** A full mesh of n nodes (cluster "a", or two clusters), every pair per protocol/family, with
  * the faults deciding which pairs fail. */
-function mesh(n: number, o: { protocols?: ("icmp" | "tcp")[]; families?: ("ipv4" | "ipv6")[]; clusters?: string[]; faults?: Fault[]; rtt?: (r: ResultRecord) => number } = {}): ResultRecord[] {
+function mesh(n: number, o: { protocols?: ("icmp" | "tcp")[]; families?: ("ipv4" | "ipv6")[]; clusters?: string[]; faults?: Fault[]; rtt?: (r: ResultRecord) => number; node?: (cluster: string, k: number) => string } = {}): ResultRecord[] {
   const clusters = o.clusters ?? ["a"];
-  const nodes = clusters.flatMap((c) => Array.from({ length: n }, (_, k) => ({ cluster: c, node: `${c}${k + 1}` })));
+  const nodes = clusters.flatMap((c) => Array.from({ length: n }, (_, k) => ({ cluster: c, node: o.node ? o.node(c, k) : `${c}${k + 1}` })));
   const out: ResultRecord[] = [];
   for (const s of nodes) for (const t of nodes) {
     if (s === t) continue;
@@ -147,6 +147,47 @@ describe("findings", () => {
     expect(d.results.kept().length).toBe(998);
     expect(brief(analyze(d))).toEqual([`node-isolated {"cluster":"a","node":"a77"} 998/998`]);
   }, 60_000);
+});
+
+describe("findings name nodes of any context name", () => {
+  // Context names hold "/", ":", "@" and more; node names (DNS subdomains) never hold "/".
+  const EKS = "arn:aws:eks:us-east-1:123456789012:cluster/prod-1";
+  const OPENSHIFT = "ns/api-host:6443/user";
+  const UNICODE = "équipe/ß@集群:1";
+  const node = (_: string, k: number) => `node-a${k + 1}`;
+  const single = (context: string, results: ResultRecord[]) => doc(results, { clusters: { source: { context, server: "" } } });
+  const two = (a: string, b: string, results: ResultRecord[]) => doc(results, { clusters: { source: { context: a, server: "" }, destination: { context: b, server: "" } } });
+  for (const context of [EKS, OPENSHIFT, UNICODE]) {
+    test(`one cluster named ${context}: subjects and words name the node, not a piece of the context`, () => {
+      const at = (name: string) => (r: ResultRecord) => r.target.node === name;
+      const listener = analyze(single(context, mesh(4, { clusters: [context], node, faults: [(r) => (at("node-a3")(r) && r.protocol === "tcp" ? { reasonCode: "refused" } : undefined)] })));
+      expect(brief(listener)).toEqual([`protocol-to-node ${JSON.stringify({ cluster: context, node: "node-a3", protocols: ["tcp/ipv4"] })} 3/3`]);
+      expect(listener[0]!.explanation).toBe("tcp/ipv4 to node node-a3 fails from (nearly) every peer while its other probes pass: a listener or firewall on node-a3");
+      const isolated = analyze(single(context, mesh(5, { clusters: [context], node, faults: [(r) => (r.source.node === "node-a2" || at("node-a2")(r) ? timeout : undefined)] })));
+      expect(brief(isolated)).toEqual([`node-isolated ${JSON.stringify({ cluster: context, node: "node-a2" })} 16/16`]);
+      const exec = analyze(single(context, mesh(4, { clusters: [context], node, faults: [(r) => (r.source.node === "node-a4" ? { reasonCode: "exec-failed", status: "Error", reason: "could not test: HTTP 502" } : undefined)] })));
+      expect(brief(exec)).toEqual([`node-exec-failed ${JSON.stringify({ cluster: context, node: "node-a4" })} 6/6`]);
+      const link = analyze(single(context, mesh(4, { clusters: [context], node, faults: [(r) => (r.source.node === "node-a1" && at("node-a2")(r) ? timeout : undefined)] })));
+      expect(link.map((f) => f.subject)).toEqual([{ from: "node-a1", to: "node-a2", bothWays: false, protocols: ["icmp/ipv4", "tcp/ipv4"] }]);
+      const slow = analyze(single(context, mesh(6, { clusters: [context], node, rtt: (r) => (at("node-a5")(r) ? 40 : 0.4) })));
+      expect(slow.map((f) => [f.kind, f.subject])).toEqual([["latency-node", { cluster: context, node: "node-a5" }]]);
+      expect(slow[0]!.explanation).toStartWith("node node-a5 answers slowly");
+    });
+  }
+  test("two clusters with such names: each node named with its own whole context", () => {
+    const inB = (r: ResultRecord, name: string) => r.target.cluster === OPENSHIFT && r.target.node === name;
+    const listener = analyze(two(EKS, OPENSHIFT, mesh(3, { clusters: [EKS, OPENSHIFT], node, faults: [(r) => (inB(r, "node-a3") && r.protocol === "tcp" ? { reasonCode: "refused" } : undefined)] })));
+    expect(brief(listener)).toEqual([`protocol-to-node ${JSON.stringify({ cluster: OPENSHIFT, node: "node-a3", protocols: ["tcp/ipv4"] })} 5/5`]);
+    expect(listener[0]!.explanation).toBe(`tcp/ipv4 to node ${OPENSHIFT}/node-a3 fails from (nearly) every peer while its other probes pass: a listener or firewall on ${OPENSHIFT}/node-a3`);
+    const link = analyze(two(EKS, UNICODE, mesh(3, { clusters: [EKS, UNICODE], node, faults: [(r) => (r.source.cluster === EKS && r.source.node === "node-a1" && r.target.cluster === UNICODE && r.target.node === "node-a2" ? timeout : undefined)] })));
+    expect(link.map((f) => f.subject)).toEqual([{ from: `${EKS}/node-a1`, to: `${UNICODE}/node-a2`, bothWays: false, protocols: ["icmp/ipv4", "tcp/ipv4"] }]);
+  });
+  test("kube-proxy down on a node of a context with \"/\": the Service finding names it", () => {
+    const svc = (n: string, ok: boolean): ResultRecord =>
+      ({ source: { cluster: EKS, node: n, ip: "x" }, target: { cluster: "", node: "", ip: "10.96.0.5", port: 8889, name: "service" }, protocol: "svc", family: "ipv4", status: ok ? "Succeeded" : "Failed", reason: ok ? "" : "timeout", reasonCode: ok ? "ok" : "timeout" });
+    const rs = [...mesh(4, { clusters: [EKS], node }), ...["node-a1", "node-a2", "node-a3", "node-a4"].map((n) => svc(n, n !== "node-a2"))];
+    expect(brief(analyze(single(EKS, rs)))).toEqual([`service-node ${JSON.stringify({ cluster: EKS, node: "node-a2", protocols: ["svc"] })} 1/1`]);
+  });
 });
 
 describe("findings on the Service path and MTU", () => {
