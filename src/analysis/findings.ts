@@ -88,165 +88,229 @@ const execFailed = (r: ResultRecord) => r.status === "Error" && (code(r) === "ex
 /** A node-to-node pair (not DNS, not a custom target). */
 const isMesh = (r: ResultRecord) => r.target.node !== "" && r.protocol !== "dns" && !r.custom;
 
-export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clusters"> & { sampled?: Sampled }): Finding[] {
-  // The rules look at the pairs held as records (every failure is one); plain successes held in
-  // the set's matrices count only in the totals, from its per-node counts.
+/** What analyze reads: a results document, or the parts of one a run has so far. */
+export type Analyzed = Pick<ResultsDocument, "results" | "skipped" | "clusters"> & { sampled?: Sampled };
+
+/** The rules in the order they claim pairs (README "Findings"): each sees what the ones before
+ * it left unexplained. */
+export function analyze(doc: Analyzed): Finding[] {
+  const a = begin(doc);
+  nodesNotReady(a);
+  notRechecked(a);
+  nodesExecFailed(a);
+  probeErrors(a);
+  familyBroken(a);
+  interconnect(a);
+  serviceFindings(a);
+  const blamed = nodeFindings(a);
+  blamedNodesServiceProbes(a, blamed);
+  links(a);
+  dnsFindings(a);
+  customTargets(a);
+  unexplained(a);
+  latencyFindings(a);
+  sampled(a);
+  return ranked(a.findings);
+}
+
+/** What every rule reads, and the findings and claimed pairs they leave for the next. */
+interface Analysis {
+  doc: Analyzed;
+  set: ResultSet;
+  /** The pairs held as records (every failure is one); plain successes held in the set's
+   * matrices count only in the totals, from its per-node counts. */
+  results: ResultRecord[];
+  held: HeldTotals;
+  /** Indices of the node-to-node records. */
+  meshIdx: number[];
+  /** Per record: 1 once a finding explains it. */
+  claimed: Uint8Array;
+  findings: Finding[];
+  crossCluster: boolean;
+  /** A node's index in the set: a rule keys a node by it, never by a "cluster/node" string cut
+   * apart again (a context name may hold any character, "/" too: EKS ARNs, OpenShift contexts). */
+  nodeId(e: NodeRef): number;
+  /** A node as the findings write it. */
+  name(e: NodeRef): string;
+  /** The indices of the records that `keep` keeps. */
+  where(keep: (r: ResultRecord, k: number) => boolean): number[];
+  /** A finding explaining (and claiming) these records, out of `of` pairs its rule looked at. */
+  add(f: Omit<Finding, "evidence">, explained: number[], of: number): Finding;
+}
+
+function begin(doc: Analyzed): Analysis {
   const set = doc.results;
-  const held = heldTotals(set);
   const results = set.kept();
   const claimed = new Uint8Array(results.length);
   const findings: Finding[] = [];
   const crossCluster = !!doc.clusters.destination;
-  const nodeName = (cluster: string, node: string) => (crossCluster ? `${cluster}/${node}` : node);
-  // A rule keys a node by its index in the set, never by a "cluster/node" string cut apart again:
-  // a context name may hold any character, "/" too (EKS ARNs, OpenShift contexts).
-  const nodeId = (e: NodeRef) => set.find(e)!;
-
-  /** The indices of the results that `keep` keeps. */
   const where = (keep: (r: ResultRecord, k: number) => boolean) => {
     const out: number[] = [];
     for (let k = 0; k < results.length; k++) if (keep(results[k]!, k)) out.push(k);
     return out;
   };
-  const claim = (indices: number[]) => {
-    for (const k of indices) claimed[k] = 1;
+  return {
+    doc, set, results, held: heldTotals(set), meshIdx: where(isMesh), claimed, findings, crossCluster, where,
+    nodeId: (e) => set.find(e)!,
+    name: (e) => (crossCluster ? `${e.cluster}/${e.node}` : e.node),
+    add(f, explained, of) {
+      const finding = { ...f, evidence: { pairs: explained.length, of, examples: explained.slice(0, EXAMPLES).map((k) => pairText(results[k]!)) } };
+      findings.push(finding);
+      for (const k of explained) claimed[k] = 1;
+      return finding;
+    },
   };
-  const examples = (indices: number[]) => indices.slice(0, EXAMPLES).map((k) => pairText(results[k]!));
-  const add: Add = (f, explained, of) => {
-    const finding = { ...f, evidence: { pairs: explained.length, of, examples: examples(explained) } };
-    findings.push(finding);
-    claim(explained);
-    return finding;
-  };
+}
 
-  // 1. Nodes that could not take part.
-  for (const s of doc.skipped) {
-    findings.push({
+/** Errors first, then warnings, then notes; within each, what explains the most pairs. */
+function ranked(findings: Finding[]): Finding[] {
+  const rank: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+  return findings.sort((x, y) => rank[x.severity] - rank[y.severity] || y.evidence.pairs - x.evidence.pairs);
+}
+
+/** A node that could not take part: nothing of it was tested. */
+function nodesNotReady(a: Analysis): void {
+  for (const s of a.doc.skipped) {
+    a.findings.push({
       kind: "node-not-ready", severity: "error", subject: { cluster: s.cluster, node: s.node },
-      explanation: `node ${nodeName(s.cluster, s.node)} was not checked: its floater never became ready (${s.reason})`,
+      explanation: `node ${a.name(s)} was not checked: its floater never became ready (${s.reason})`,
       evidence: { pairs: 0, of: 0, examples: [] },
     });
   }
+}
 
-  // 2. Pairs a resume could not re-check keep a stale verdict: said as such, never analysed as news.
-  const stale = where((r) => code(r) === "not-rechecked");
-  if (stale.length) {
-    add({ kind: "not-rechecked", severity: "error", subject: {},
-      explanation: `${plural(stale.length, "pair")} of the last run could not be re-checked; their last verdicts are kept: ${results[stale[0]!]!.reason}` }, stale, stale.length);
-  }
+/** Pairs a resume could not re-check keep a stale verdict: said as such, never analysed as news. */
+function notRechecked(a: Analysis): void {
+  const stale = a.where((r) => code(r) === "not-rechecked");
+  if (!stale.length) return;
+  a.add({ kind: "not-rechecked", severity: "error", subject: {},
+    explanation: `${plural(stale.length, "pair")} of the last run could not be re-checked; their last verdicts are kept: ${a.results[stale[0]!]!.reason}` }, stale, stale.length);
+}
 
-  // 3. Probes that could not run: a node whose execs fail, then errors of one kind everywhere.
-  const bySource = groupBy(where(() => true), (k) => nodeId(results[k]!.source));
-  for (const [source, idx] of bySource) {
+/** A node whose execs fail: none of its probes ran, whatever the network does. */
+function nodesExecFailed(a: Analysis): void {
+  const { results } = a;
+  for (const [source, idx] of groupBy(a.where(() => true), (k) => a.nodeId(results[k]!.source))) {
     const failedExec = idx.filter((k) => execFailed(results[k]!));
-    const total = idx.length + (held.fromNode.get(source) ?? 0);
-    if (failedExec.length >= Math.max(1, MOST * total)) {
-      const r = results[failedExec[0]!]!;
-      add({
-        kind: "node-exec-failed", severity: "error", subject: { cluster: r.source.cluster, node: r.source.node },
-        explanation: `node ${nodeName(r.source.cluster, r.source.node)}: its floater could not be reached to run probes (kubelet or API server to node path): ${r.reason.replace(/^could not test: /, "")}`,
-      }, failedExec, total);
-    }
+    const total = idx.length + (a.held.fromNode.get(source) ?? 0);
+    if (failedExec.length < Math.max(1, MOST * total)) continue;
+    const r = results[failedExec[0]!]!;
+    a.add({
+      kind: "node-exec-failed", severity: "error", subject: { cluster: r.source.cluster, node: r.source.node },
+      explanation: `node ${a.name(r.source)}: its floater could not be reached to run probes (kubelet or API server to node path): ${r.reason.replace(/^could not test: /, "")}`,
+    }, failedExec, total);
   }
-  const errorsByCode = groupBy(where((r, k) => !claimed[k] && r.status === "Error"), (k) => `${code(results[k]!) ?? "other"}\u0000${results[k]!.protocol}`);
-  for (const [key, idx] of errorsByCode) {
+}
+
+/** Probes that could not run, one finding per reason and protocol: a tool's fault, not the network's. */
+function probeErrors(a: Analysis): void {
+  const { results } = a;
+  const byCode = groupBy(a.where((r, k) => !a.claimed[k] && r.status === "Error"), (k) => `${code(results[k]!) ?? "other"}\u0000${results[k]!.protocol}`);
+  for (const [key, idx] of byCode) {
     const [c, protocol] = key.split("\u0000") as [string, string];
-    const r = results[idx[0]!]!;
-    add({
+    a.add({
       kind: "probe-error", severity: "error", subject: { protocols: [protocol] },
-      explanation: `${plural(idx.length, `${protocol} pair`)} could not be tested (${c}): ${r.reason}`,
+      explanation: `${plural(idx.length, `${protocol} pair`)} could not be tested (${c}): ${results[idx[0]!]!.reason}`,
     }, idx, idx.length);
   }
+}
 
-  // 4. A whole address family failing while the other works.
-  const meshIdx = where(isMesh);
-  const byFamily = groupBy(meshIdx, (k): string => results[k]!.family);
+/** A whole address family failing while the other works: one cause, not a node or link each. */
+function familyBroken(a: Analysis): void {
+  const { results, held, claimed } = a;
+  const byFamily = groupBy(a.meshIdx, (k): string => results[k]!.family);
   for (const family of held.byFamily.keys()) if (!byFamily.has(family)) byFamily.set(family, []);
-  if (byFamily.size === 2) {
-    const total = (family: string) => byFamily.get(family)!.length + (held.byFamily.get(family) ?? 0);
-    for (const [family, idx] of byFamily) {
-      const [otherFamily, other] = [...byFamily.entries()].find(([f]) => f !== family)!;
-      const bad = idx.filter((k) => !claimed[k] && isFailure(results[k]!));
-      const otherBad = other.filter((k) => isFailure(results[k]!)).length;
-      if (bad.length >= MOST * total(family) && otherBad <= HEALTHY * total(otherFamily) && bad.length > 0) {
-        add({
-          kind: "family-broken", severity: "error", subject: { family },
-          explanation: `${family === "ipv4" ? "IPv4" : "IPv6"} is broken cluster-wide: ${bad.length} of ${total(family)} ${family} pairs fail while ${family === "ipv4" ? "IPv6" : "IPv4"} works`,
-        }, bad, total(family));
-      }
+  if (byFamily.size !== 2) return;
+  const total = (family: string) => byFamily.get(family)!.length + (held.byFamily.get(family) ?? 0);
+  for (const [family, idx] of byFamily) {
+    const [otherFamily, other] = [...byFamily.entries()].find(([f]) => f !== family)!;
+    const bad = idx.filter((k) => !claimed[k] && isFailure(results[k]!));
+    const otherBad = other.filter((k) => isFailure(results[k]!)).length;
+    if (bad.length >= MOST * total(family) && otherBad <= HEALTHY * total(otherFamily) && bad.length > 0) {
+      a.add({
+        kind: "family-broken", severity: "error", subject: { family },
+        explanation: `${family === "ipv4" ? "IPv4" : "IPv6"} is broken cluster-wide: ${bad.length} of ${total(family)} ${family} pairs fail while ${family === "ipv4" ? "IPv6" : "IPv4"} works`,
+      }, bad, total(family));
     }
   }
+}
 
-  // 5. Cross-cluster: everything between the clusters failing while each is healthy inside.
-  if (crossCluster) {
-    const byDirection = groupBy(meshIdx, (k) => `${results[k]!.source.cluster}\u0000${results[k]!.target.cluster}`);
-    const ratio = (key: string) => {
-      const idx = byDirection.get(key) ?? [];
-      return { total: idx.length + (held.byClusters.get(key) ?? 0), bad: idx.filter((k) => !claimed[k] && isFailure(results[k]!)) };
-    };
-    const a = doc.clusters.source.context;
-    const b = doc.clusters.destination!.context;
-    const inside = [ratio(`${a}\u0000${a}`), ratio(`${b}\u0000${b}`)];
-    const healthyInside = inside.every((r) => r.bad.length <= HEALTHY * r.total);
-    // A cross-cluster run probes only between the clusters: inside each, nothing is known.
-    const insideWords = inside.some((r) => r.total) ? "while each cluster works inside" : "(inside each cluster was not checked)";
-    const ab = ratio(`${a}\u0000${b}`);
-    const ba = ratio(`${b}\u0000${a}`);
-    const broken = (d: typeof ab) => d.total > 0 && d.bad.length >= MOST * d.total;
-    if (healthyInside && broken(ab) && broken(ba)) {
-      add({ kind: "interconnect", severity: "error", subject: { from: a, to: b, bothWays: true },
-        explanation: `the interconnect between ${a} and ${b} is down: ${ab.bad.length + ba.bad.length} of ${ab.total + ba.total} cross-cluster pairs fail both ways, ${insideWords}` },
-      [...ab.bad, ...ba.bad], ab.total + ba.total);
-    } else {
-      for (const [from, to, d, other] of [[a, b, ab, ba], [b, a, ba, ab]] as const) {
-        if (healthyInside && broken(d) && other.bad.length <= HEALTHY * other.total) {
-          add({ kind: "interconnect", severity: "error", subject: { from, to, bothWays: false },
-            explanation: `traffic from ${from} to ${to} fails (${d.bad.length} of ${d.total} pairs) while the other direction works ${insideWords}: a one-way interconnect problem` },
-          d.bad, d.total);
-        }
-      }
+/** Cross-cluster: everything between the clusters failing while each is healthy inside is the
+ * interconnect, not every node of the other cluster. */
+function interconnect(a: Analysis): void {
+  const { results, held, claimed } = a;
+  const { source, destination } = a.doc.clusters;
+  if (!destination) return;
+  const byDirection = groupBy(a.meshIdx, (k) => `${results[k]!.source.cluster}\u0000${results[k]!.target.cluster}`);
+  const ratio = (key: string) => {
+    const idx = byDirection.get(key) ?? [];
+    return { total: idx.length + (held.byClusters.get(key) ?? 0), bad: idx.filter((k) => !claimed[k] && isFailure(results[k]!)) };
+  };
+  const [x, y] = [source.context, destination.context];
+  const inside = [ratio(`${x}\u0000${x}`), ratio(`${y}\u0000${y}`)];
+  const healthyInside = inside.every((r) => r.bad.length <= HEALTHY * r.total);
+  // A cross-cluster run probes only between the clusters: inside each, nothing is known.
+  const insideWords = inside.some((r) => r.total) ? "while each cluster works inside" : "(inside each cluster was not checked)";
+  const xy = ratio(`${x}\u0000${y}`);
+  const yx = ratio(`${y}\u0000${x}`);
+  const broken = (d: typeof xy) => d.total > 0 && d.bad.length >= MOST * d.total;
+  if (healthyInside && broken(xy) && broken(yx)) {
+    a.add({ kind: "interconnect", severity: "error", subject: { from: x, to: y, bothWays: true },
+      explanation: `the interconnect between ${x} and ${y} is down: ${xy.bad.length + yx.bad.length} of ${xy.total + yx.total} cross-cluster pairs fail both ways, ${insideWords}` },
+    [...xy.bad, ...yx.bad], xy.total + yx.total);
+    return;
+  }
+  for (const [from, to, d, other] of [[x, y, xy, yx], [y, x, yx, xy]] as const) {
+    if (healthyInside && broken(d) && other.bad.length <= HEALTHY * other.total) {
+      a.add({ kind: "interconnect", severity: "error", subject: { from, to, bothWays: false },
+        explanation: `traffic from ${from} to ${to} fails (${d.bad.length} of ${d.total} pairs) while the other direction works ${insideWords}: a one-way interconnect problem` },
+      d.bad, d.total);
     }
   }
+}
 
-  // 6. The Service path: a node whose Service rules (kube-proxy) fail while its pod network works.
-  serviceFindings(results, set, held, meshIdx, claimed, nodeName, add);
-
-  // 7. Nodes: nearly all pairs into (or out of) a node fail, per protocol/family layer.
-  const blamed = nodeFindings(results, set, held, meshIdx, claimed, nodeName, add);
-  // What a blamed node's own Service and DNS probes lost is that node's failure too.
+/** What a blamed node's own Service and DNS probes lost is that node's failure too. */
+function blamedNodesServiceProbes(a: Analysis, blamed: Map<number, Finding>): void {
+  const { results, claimed } = a;
   for (let k = 0; k < results.length; k++) {
     const r = results[k]!;
     if (claimed[k] || !isFailure(r) || !viaService(r)) continue;
-    const f = blamed.get(nodeId(r.source));
+    const f = blamed.get(a.nodeId(r.source));
     if (!f) continue;
     f.evidence.pairs++;
     f.evidence.of++;
     claimed[k] = 1;
   }
+}
 
-  // 8. Links: what fails between two nodes and is not explained by either node.
-  const linkIdx = meshIdx.filter((k) => !claimed[k] && isFailure(results[k]!));
-  const byLink = groupBy(linkIdx, (k) => linkKey(nodeId(results[k]!.source), nodeId(results[k]!.target)));
-  for (const idx of byLink.values()) {
+/** What still fails between two nodes is neither node's fault: their link's. */
+function links(a: Analysis): void {
+  const { results, claimed } = a;
+  const failing = a.meshIdx.filter((k) => !claimed[k] && isFailure(results[k]!));
+  for (const idx of groupBy(failing, (k) => linkKey(a.nodeId(results[k]!.source), a.nodeId(results[k]!.target))).values()) {
     const first = results[idx[0]!]!;
-    const forward = idx.filter((k) => nodeId(results[k]!.source) === nodeId(first.source));
-    const backward = idx.filter((k) => nodeId(results[k]!.source) !== nodeId(first.source));
+    const forward = idx.filter((k) => a.nodeId(results[k]!.source) === a.nodeId(first.source));
+    const backward = idx.filter((k) => a.nodeId(results[k]!.source) !== a.nodeId(first.source));
     const bothWays = backward.length > 0;
-    const [from, to] = [nodeName(first.source.cluster, first.source.node), nodeName(first.target.cluster, first.target.node)];
+    const [from, to] = [a.name(first.source), a.name(first.target)];
     const protocols = [...new Set(idx.map((k) => layerOf(results[k]!)))].sort();
     const reasons = [...new Set(idx.map((k) => code(results[k]!) ?? "other"))].join(", ");
-    add({
+    a.add({
       kind: "link", severity: "error", subject: { from, to, bothWays, protocols },
       explanation: protocols.every((p) => p.startsWith("mtu/"))
-        ? `MTU black hole ${bothWays ? `between ${from} and ${to}` : `from ${from} to ${to}`}: full-size packets are lost while small ones pass${largestPassing(results[idx[0]!]!.reason)}`
+        ? `MTU black hole ${bothWays ? `between ${from} and ${to}` : `from ${from} to ${to}`}: full-size packets are lost while small ones pass${largestPassing(first.reason)}`
         : bothWays
         ? `the link between ${from} and ${to} is broken both ways (${protocols.join(", ")}: ${reasons}); both nodes work with every other node`
         : `the link from ${from} to ${to} is broken one way (${protocols.join(", ")}: ${reasons}); ${to} -> ${from} works, and both nodes work with every other node`,
     }, [...forward, ...backward], idx.length);
   }
+}
 
-  // 9. DNS: a server failing for (nearly) every node, a name that does not resolve, or one node.
-  const dnsIdx = where((r, k) => r.protocol === "dns" && !claimed[k]);
+/** DNS: a server failing for (nearly) every node, a name that does not resolve, or one node that
+ * cannot use a server the others can. */
+function dnsFindings(a: Analysis): void {
+  const { results } = a;
+  const dnsIdx = a.where((r, k) => r.protocol === "dns" && !a.claimed[k]);
   for (const [server, idx] of groupBy(dnsIdx, (k) => results[k]!.target.ip)) {
     const bad = idx.filter((k) => isFailure(results[k]!));
     if (bad.length === 0) continue;
@@ -255,55 +319,53 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
       const nx = bad.filter((k) => code(results[k]!) === "nxdomain" || results[k]!.reason.startsWith("NXDOMAIN"));
       const name = results[bad[0]!]!.target.name ?? "";
       if (nx.length === bad.length) {
-        add({ kind: "dns-name", severity: "error", subject: { dnsServer: server, dnsName: name },
+        a.add({ kind: "dns-name", severity: "error", subject: { dnsServer: server, dnsName: name },
           explanation: `${name} does not resolve (NXDOMAIN) from any node, asking ${label}: the name is missing, the server answers` }, bad, idx.length);
       } else {
-        add({ kind: "dns-server", severity: "error", subject: { dnsServer: server },
+        a.add({ kind: "dns-server", severity: "error", subject: { dnsServer: server },
           explanation: `DNS server ${label} fails for ${bad.length} of ${idx.length} nodes: ${results[bad[0]!]!.reason}` }, bad, idx.length);
       }
-    } else {
-      for (const k of bad) {
-        const r = results[k]!;
-        add({ kind: "dns-from-node", severity: "error", subject: { cluster: r.source.cluster, node: r.source.node, dnsServer: server },
-          explanation: `node ${nodeName(r.source.cluster, r.source.node)} cannot use DNS server ${label} while other nodes can: ${r.reason}` }, [k], idx.length);
-      }
+      continue;
+    }
+    for (const k of bad) {
+      const r = results[k]!;
+      a.add({ kind: "dns-from-node", severity: "error", subject: { cluster: r.source.cluster, node: r.source.node, dnsServer: server },
+        explanation: `node ${a.name(r.source)} cannot use DNS server ${label} while other nodes can: ${r.reason}` }, [k], idx.length);
     }
   }
+}
 
-  // 10. Custom targets unreachable from (nearly) every node.
-  const customIdx = where((r, k) => !!r.custom && !claimed[k]);
+/** A --target unreachable from (nearly) every node: the target, not the nodes. */
+function customTargets(a: Analysis): void {
+  const { results } = a;
+  const customIdx = a.where((r, k) => !!r.custom && !a.claimed[k]);
   for (const [target, idx] of groupBy(customIdx, (k) => `${results[k]!.target.ip}:${results[k]!.target.port ?? ""}`)) {
     const bad = idx.filter((k) => isFailure(results[k]!));
     if (bad.length > 0 && bad.length >= MOST * idx.length) {
-      add({ kind: "target-unreachable", severity: "error", subject: { target },
+      a.add({ kind: "target-unreachable", severity: "error", subject: { target },
         explanation: `target ${target} is unreachable from ${bad.length} of ${idx.length} nodes: ${results[bad[0]!]!.reason}` }, bad, idx.length);
     }
   }
-
-  // 11. Whatever no rule explains.
-  const rest = where((r, k) => !claimed[k] && isFailure(r));
-  if (rest.length) {
-    add({ kind: "unexplained", severity: "error", subject: {},
-      explanation: `${plural(rest.length, "failing pair")} fit no pattern: see the table` }, rest, rest.length);
-  }
-
-  // 12. Latency outliers (warnings: they do not fail the run).
-  findings.push(...latencyFindings(results, set, meshIdx, nodeName));
-
-  // 13. A sampled run says so: what it did not probe, it cannot vouch for.
-  if (doc.sampled) {
-    const s = doc.sampled;
-    const pct = s.fullMesh ? ((100 * set.size) / s.fullMesh).toFixed(1) : "100";
-    findings.push({ kind: "sampled", severity: "info", subject: {},
-      explanation: `the mesh was sampled (--sample ${s.targetsPerSource}, seed ${s.seed}): ${set.size} of ${s.fullMesh} pairs probed (${pct}%); findings rest on these`,
-      evidence: { pairs: set.size, of: s.fullMesh, examples: [] } });
-  }
-
-  const rank: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
-  return findings.sort((x, y) => rank[x.severity] - rank[y.severity] || y.evidence.pairs - x.evidence.pairs);
 }
 
-type Add = (f: Omit<Finding, "evidence">, explained: number[], of: number) => Finding;
+/** Whatever no rule explains is listed, never hidden. */
+function unexplained(a: Analysis): void {
+  const rest = a.where((r, k) => !a.claimed[k] && isFailure(r));
+  if (!rest.length) return;
+  a.add({ kind: "unexplained", severity: "error", subject: {},
+    explanation: `${plural(rest.length, "failing pair")} fit no pattern: see the table` }, rest, rest.length);
+}
+
+/** A sampled run says so: what it did not probe, it cannot vouch for. */
+function sampled(a: Analysis): void {
+  const s = a.doc.sampled;
+  if (!s) return;
+  const pct = s.fullMesh ? ((100 * a.set.size) / s.fullMesh).toFixed(1) : "100";
+  a.findings.push({ kind: "sampled", severity: "info", subject: {},
+    explanation: `the mesh was sampled (--sample ${s.targetsPerSource}, seed ${s.seed}): ${a.set.size} of ${s.fullMesh} pairs probed (${pct}%); findings rest on these`,
+    evidence: { pairs: a.set.size, of: s.fullMesh, examples: [] } });
+}
+
 
 /** The plain successes a set holds in its matrices, counted the ways the rules need. */
 interface HeldTotals {
@@ -342,8 +404,8 @@ const viaService = (r: ResultRecord) => r.protocol === "svc" || (r.protocol === 
  * its Services failing from it (nearly all its svc probes) and its NodePort failing from its
  * peers (nearly all, at least two) are its own Service rules (kube-proxy): one finding, which
  * also explains its DNS through the cluster DNS Service. */
-function serviceFindings(results: ResultRecord[], set: ResultSet, held: HeldTotals, meshIdx: number[], claimed: Uint8Array, nodeName: (c: string, n: string) => string, add: Add): void {
-  const nodeId = (e: NodeRef) => set.find(e)!;
+function serviceFindings(a: Analysis): void {
+  const { results, set, held, meshIdx, claimed, nodeId, add } = a;
   const svcBySource = new Map<number, number[]>();
   const dnsBySource = new Map<number, number[]>();
   const portByTarget = new Map<number, number[]>();
@@ -399,7 +461,7 @@ function serviceFindings(results: ResultRecord[], set: ResultSet, held: HeldTota
     if (!svcBad.length && !portBad.length) continue;
     const dns = svcBad.length ? bad(dnsBySource.get(key) ?? []) : [];
     const { cluster, node } = set.nodes[key]!;
-    const who = nodeName(cluster, node);
+    const who = a.name({ cluster, node });
     const what = svcBad.length && portBad.length
       ? `Services fail from node ${who} and its NodePort does not answer its peers`
       : svcBad.length ? `Services fail from node ${who}${dns.length ? " (DNS through the cluster DNS Service too)" : ""}` : `the NodePort of node ${who} does not answer its peers`;
@@ -413,10 +475,10 @@ function serviceFindings(results: ResultRecord[], set: ResultSet, held: HeldTota
  * layer when at least MOST of its pairs there fail and it has at least two peers there (with one
  * peer a node and a link cannot be told apart). All layers in and out: isolated; all in:
  * unreachable; all out: cannot reach; some protocols while the others are healthy: protocol. */
-function nodeFindings(results: ResultRecord[], set: ResultSet, held: HeldTotals, meshIdx: number[], claimed: Uint8Array, nodeName: (c: string, n: string) => string, add: Add): Map<number, Finding> {
+function nodeFindings(a: Analysis): Map<number, Finding> {
+  const { results, set, held, meshIdx, claimed, nodeId, add } = a;
   const outbound = new Map<number, Finding>();
   const layers = new Map<string, number>();
-  const nodeOf = (e: NodeRef) => set.find(e)!;
   const layerIndex = (layer: string) => {
     let l = layers.get(layer);
     if (l === undefined) layers.set(layer, (l = layers.size));
@@ -432,8 +494,8 @@ function nodeFindings(results: ResultRecord[], set: ResultSet, held: HeldTotals,
   for (const k of meshIdx) {
     const r = results[k]!;
     const l = layerIndex(layerOf(r));
-    const s = nodeOf(r.source);
-    const t = nodeOf(r.target);
+    const s = nodeId(r.source);
+    const t = nodeId(r.target);
     const bad = !claimed[k] && isFailure(r) ? 1 : 0;
     counts[at(t, l, 0, 0)]!++;
     counts[at(s, l, 1, 0)]!++;
@@ -468,14 +530,14 @@ function nodeFindings(results: ResultRecord[], set: ResultSet, held: HeldTotals,
     const r = results[k]!;
     if (claimed[k] || !isFailure(r)) continue;
     const l = layerIndex(layerOf(r));
-    byNode.get(nodeOf(r.target))?.in[l]!.push(k);
-    byNode.get(nodeOf(r.source))?.out[l]!.push(k);
+    byNode.get(nodeId(r.target))?.in[l]!.push(k);
+    byNode.get(nodeId(r.source))?.out[l]!.push(k);
   }
   const firstReason = (idx: number[]) => (idx.length ? results[idx[0]!]!.reason : "");
   const testedLayers = (n: number, dir: number) => layerNames.map((_, l) => l).filter((l) => counts[at(n, l, dir, 0)]! > 0);
   for (const b of blamed) {
     const { cluster, node } = set.nodes[b.node]!;
-    const who = nodeName(cluster, node);
+    const who = a.name({ cluster, node });
     const pairsOf = (dir: "in" | "out", ls: number[]) => ls.flatMap((l) => byNode.get(b.node)![dir][l]!);
     const total = (dir: number, ls: number[]) => ls.reduce((sum, l) => sum + counts[at(b.node, l, dir, 0)]!, 0);
     const allIn = b.inLayers.length > 0 && b.inLayers.length === testedLayers(b.node, 0).length;
@@ -518,17 +580,16 @@ function nodeFindings(results: ResultRecord[], set: ResultSet, held: HeldTotals,
 /** Nodes whose inbound median RTT, and links whose RTT, are outliers against the cluster's median.
  * RTTs come from the records and from the set's held icmp cells (25 million at 5,000 nodes: the
  * cluster's median from a histogram, each node's from its own column). */
-function latencyFindings(results: ResultRecord[], set: ResultSet, meshIdx: number[], nodeName: (c: string, n: string) => string): Finding[] {
+function latencyFindings(a: Analysis): void {
+  const { results, set, meshIdx, nodeId } = a;
   const timed = meshIdx.filter((k) => results[k]!.status === "Succeeded" && results[k]!.rttMs !== undefined);
   const histogram = new RttHistogram();
   for (const k of timed) histogram.add(results[k]!.rttMs!);
   set.forEachRtt((_s, _t, rtt) => histogram.add(rtt));
-  if (histogram.count < 4) return [];
+  if (histogram.count < 4) return;
   const all = histogram.median();
   const slow = (rtt: number) => rtt >= SLOW_FACTOR * all && rtt - all > SLOW_MARGIN_MS;
-  const out: Finding[] = [];
   const slowNodes = new Set<number>();
-  const nodeId = (e: NodeRef) => set.find(e)!;
   const recordsTo = groupBy(timed, (k) => nodeId(results[k]!.target));
   // Each node's RTTs: its records', and its column of held cells (read a block of columns at a time).
   const rttsTo = new Map<number, number[]>([...recordsTo].map(([node, idx]) => [node, idx.map((k) => results[k]!.rttMs!)]));
@@ -548,8 +609,8 @@ function latencyFindings(results: ResultRecord[], set: ResultSet, meshIdx: numbe
     slowNodes.add(t);
     const examples = (recordsTo.get(t) ?? []).slice(0, EXAMPLES).map((k) => pairText(results[k]!));
     if (examples.length < EXAMPLES) examples.push(...set.heldTo(t, EXAMPLES - examples.length).map(pairText));
-    out.push({ kind: "latency-node", severity: "warning", subject: { cluster, node },
-      explanation: `node ${nodeName(cluster, node)} answers slowly: median RTT ${m.toFixed(1)} ms against ${all.toFixed(1)} ms for the cluster`,
+    a.findings.push({ kind: "latency-node", severity: "warning", subject: { cluster, node },
+      explanation: `node ${a.name({ cluster, node })} answers slowly: median RTT ${m.toFixed(1)} ms against ${all.toFixed(1)} ms for the cluster`,
       evidence: { pairs, of: histogram.count, examples } });
   }
   // A link is slow when it is slow both ways: one ping's RTT alone is too easily a busy moment.
@@ -569,12 +630,11 @@ function latencyFindings(results: ResultRecord[], set: ResultSet, meshIdx: numbe
     if (!pairs.some((p) => p.source !== pairs[0]!.source)) continue;
     const r = pairs[0]!.record();
     const rtt = Math.max(...pairs.map((p) => p.rtt));
-    const [x, y] = [nodeName(r.source.cluster, r.source.node), nodeName(r.target.cluster, r.target.node)];
-    out.push({ kind: "latency-link", severity: "warning", subject: { from: x, to: y, bothWays: true },
+    const [x, y] = [a.name(r.source), a.name(r.target)];
+    a.findings.push({ kind: "latency-link", severity: "warning", subject: { from: x, to: y, bothWays: true },
       explanation: `the link between ${x} and ${y} is slow: RTT up to ${rtt.toFixed(1)} ms against a median of ${all.toFixed(1)} ms`,
       evidence: { pairs: pairs.length, of: histogram.count, examples: pairs.slice(0, EXAMPLES).map((p) => pairText(p.record())) } });
   }
-  return out;
 }
 
 /** The median, by selection (a node has up to 2N RTTs; sorting each was the analysis' cost).
