@@ -123,6 +123,7 @@ interface Analysis {
   held: HeldTotals;
   /** Indices of the node-to-node records. */
   meshIdx: number[];
+  probed: Probed;
   /** Per record: 1 once a finding explains it. */
   claimed: Uint8Array;
   findings: Finding[];
@@ -149,9 +150,11 @@ function begin(doc: Analyzed): Analysis {
     for (let k = 0; k < results.length; k++) if (keep(results[k]!, k)) out.push(k);
     return out;
   };
+  const held = heldTotals(set);
+  const meshIdx = where(isMesh);
+  const nodeId = (e: NodeRef) => set.find(e)!;
   return {
-    doc, set, results, held: heldTotals(set), meshIdx: where(isMesh), claimed, findings, crossCluster, where,
-    nodeId: (e) => set.find(e)!,
+    doc, set, results, held, meshIdx, probed: probedPairs(set, held, results, meshIdx, nodeId), claimed, findings, crossCluster, where, nodeId,
     name: (e) => (crossCluster ? `${e.cluster}/${e.node}` : e.node),
     add(f, explained, of) {
       const finding = { ...f, evidence: { pairs: explained.length, of, examples: explained.slice(0, EXAMPLES).map((k) => pairText(results[k]!)) } };
@@ -395,6 +398,46 @@ function heldTotals(set: ResultSet): HeldTotals {
   return out;
 }
 
+const IN = 0;
+const OUT = 1;
+type Dir = typeof IN | typeof OUT;
+
+/** Mesh pairs probed per node (the set's index), layer and direction, held cells and records
+ * alike: what a node's failures are weighed against, and whether it met every peer. */
+interface Probed {
+  /** The layers (protocol/family), by index. */
+  layers: string[];
+  layerIndex: Map<string, number>;
+  pairs(node: number, layer: number, dir: Dir): number;
+  /** Nodes with a mesh pair. */
+  nodes: number;
+}
+
+function probedPairs(set: ResultSet, held: HeldTotals, results: ResultRecord[], meshIdx: number[], nodeId: (e: NodeRef) => number): Probed {
+  const layerIndex = new Map<string, number>();
+  const layer = (name: string) => layerIndex.get(name) ?? layerIndex.set(name, layerIndex.size).get(name)!;
+  for (const k of meshIdx) layer(layerOf(results[k]!));
+  for (const h of held.layers) layer(h.layer);
+  const L = layerIndex.size;
+  // [node][layer][IN|OUT]
+  const counts = new Uint32Array(set.nodes.length * L * 2);
+  const at = (n: number, l: number, dir: Dir) => (n * L + l) * 2 + dir;
+  for (const k of meshIdx) {
+    const r = results[k]!;
+    const l = layerIndex.get(layerOf(r))!;
+    counts[at(nodeId(r.target), l, IN)]!++;
+    counts[at(nodeId(r.source), l, OUT)]!++;
+  }
+  for (const h of held.layers) {
+    const l = layerIndex.get(h.layer)!;
+    for (const [n, count] of h.in) counts[at(n, l, IN)]! += count;
+    for (const [n, count] of h.out) counts[at(n, l, OUT)]! += count;
+  }
+  let nodes = 0;
+  for (let n = 0; n < set.nodes.length; n++) if (counts.subarray(at(n, 0, IN), at(n + 1, 0, IN)).some((c) => c > 0)) nodes++;
+  return { layers: [...layerIndex.keys()], layerIndex, pairs: (n, l, dir) => counts[at(n, l, dir)]!, nodes };
+}
+
 /** A probe that goes through the source node's Service rules: the run's Services, and DNS asked
  * of the pod's resolver (the cluster DNS Service). */
 const viaService = (r: ResultRecord) => r.protocol === "svc" || (r.protocol === "dns" && r.target.ip === "");
@@ -476,51 +519,35 @@ function serviceFindings(a: Analysis): void {
  * peer a node and a link cannot be told apart). All layers in and out: isolated; all in:
  * unreachable; all out: cannot reach; some protocols while the others are healthy: protocol. */
 function nodeFindings(a: Analysis): Map<number, Finding> {
-  const { results, set, held, meshIdx, claimed, nodeId, add } = a;
+  const { results, set, meshIdx, claimed, nodeId, add } = a;
+  const { layers: layerNames, layerIndex, pairs: probed } = a.probed;
   const outbound = new Map<number, Finding>();
-  const layers = new Map<string, number>();
-  const layerIndex = (layer: string) => {
-    let l = layers.get(layer);
-    if (l === undefined) layers.set(layer, (l = layers.size));
-    return l;
-  };
-  for (const k of meshIdx) layerIndex(layerOf(results[k]!));
-  const heldIndexed = held.layers.map((l) => ({ l: layerIndex(l.layer), out: l.out, in: l.in }));
-  const L = layers.size;
+  const L = layerNames.length;
   const N = set.nodes.length;
-  // [node][layer][in=0|out=1][pairs=0|failed=1]
-  const counts = new Uint32Array(N * L * 4);
-  const at = (n: number, l: number, dir: number, what: number) => ((n * L + l) * 2 + dir) * 2 + what;
+  // Unclaimed failures: [node][layer][IN|OUT].
+  const failing = new Uint32Array(N * L * 2);
+  const at = (n: number, l: number, dir: Dir) => (n * L + l) * 2 + dir;
   for (const k of meshIdx) {
     const r = results[k]!;
-    const l = layerIndex(layerOf(r));
-    const s = nodeId(r.source);
-    const t = nodeId(r.target);
-    const bad = !claimed[k] && isFailure(r) ? 1 : 0;
-    counts[at(t, l, 0, 0)]!++;
-    counts[at(s, l, 1, 0)]!++;
-    counts[at(t, l, 0, 1)]! += bad;
-    counts[at(s, l, 1, 1)]! += bad;
+    if (claimed[k] || !isFailure(r)) continue;
+    const l = layerIndex.get(layerOf(r))!;
+    failing[at(nodeId(r.target), l, IN)]!++;
+    failing[at(nodeId(r.source), l, OUT)]!++;
   }
-  for (const h of heldIndexed) {
-    for (const [n, count] of h.in) counts[at(n, h.l, 0, 0)]! += count;
-    for (const [n, count] of h.out) counts[at(n, h.l, 1, 0)]! += count;
-  }
-  const layerNames = [...layers.keys()];
   const blamed: { node: number; inLayers: number[]; outLayers: number[] }[] = [];
 
   for (let n = 0; n < N; n++) {
-    const bad = (dir: number) => {
+    const bad = (dir: Dir) => {
       const out: number[] = [];
       for (let l = 0; l < L; l++) {
-        const pairs = counts[at(n, l, dir, 0)]!;
-        const failed = counts[at(n, l, dir, 1)]!;
+        const pairs = probed(n, l, dir);
+        const failed = failing[at(n, l, dir)]!;
         if (pairs >= 2 && failed > 0 && failed >= MOST * pairs) out.push(l);
       }
       return out;
     };
-    const inLayers = bad(0);
-    const outLayers = bad(1);
+    const inLayers = bad(IN);
+    const outLayers = bad(OUT);
     if (inLayers.length || outLayers.length) blamed.push({ node: n, inLayers, outLayers });
   }
   if (!blamed.length) return outbound;
@@ -529,49 +556,49 @@ function nodeFindings(a: Analysis): Map<number, Finding> {
   for (const k of meshIdx) {
     const r = results[k]!;
     if (claimed[k] || !isFailure(r)) continue;
-    const l = layerIndex(layerOf(r));
+    const l = layerIndex.get(layerOf(r))!;
     byNode.get(nodeId(r.target))?.in[l]!.push(k);
     byNode.get(nodeId(r.source))?.out[l]!.push(k);
   }
   const firstReason = (idx: number[]) => (idx.length ? results[idx[0]!]!.reason : "");
-  const testedLayers = (n: number, dir: number) => layerNames.map((_, l) => l).filter((l) => counts[at(n, l, dir, 0)]! > 0);
+  const testedLayers = (n: number, dir: Dir) => layerNames.map((_, l) => l).filter((l) => probed(n, l, dir) > 0);
   for (const b of blamed) {
     const { cluster, node } = set.nodes[b.node]!;
     const who = a.name({ cluster, node });
     const pairsOf = (dir: "in" | "out", ls: number[]) => ls.flatMap((l) => byNode.get(b.node)![dir][l]!);
-    const total = (dir: number, ls: number[]) => ls.reduce((sum, l) => sum + counts[at(b.node, l, dir, 0)]!, 0);
-    const allIn = b.inLayers.length > 0 && b.inLayers.length === testedLayers(b.node, 0).length;
-    const allOut = b.outLayers.length > 0 && b.outLayers.length === testedLayers(b.node, 1).length;
+    const total = (dir: Dir, ls: number[]) => ls.reduce((sum, l) => sum + probed(b.node, l, dir), 0);
+    const allIn = b.inLayers.length > 0 && b.inLayers.length === testedLayers(b.node, IN).length;
+    const allOut = b.outLayers.length > 0 && b.outLayers.length === testedLayers(b.node, OUT).length;
     const protocolsOf = (ls: number[]) => ls.map((l) => layerNames[l]!).sort();
-    const healthyOthers = (dir: number, ls: number[]) => testedLayers(b.node, dir).filter((l) => !ls.includes(l)).every((l) => counts[at(b.node, l, dir, 1)]! <= HEALTHY * counts[at(b.node, l, dir, 0)]!);
+    const healthyOthers = (dir: Dir, ls: number[]) => testedLayers(b.node, dir).filter((l) => !ls.includes(l)).every((l) => failing[at(b.node, l, dir)]! <= HEALTHY * probed(b.node, l, dir));
     if (allIn && allOut) {
       const pairs = [...pairsOf("in", b.inLayers), ...pairsOf("out", b.outLayers)];
       outbound.set(b.node, add({ kind: "node-isolated", severity: "error", subject: { cluster, node },
         explanation: `node ${who} is isolated: it neither answers its peers nor reaches them (${plural(pairs.length, "failing pair")})` },
-      pairs, total(0, b.inLayers) + total(1, b.outLayers)));
+      pairs, total(IN, b.inLayers) + total(OUT, b.outLayers)));
       continue;
     }
     if (allIn) {
       add({ kind: "node-unreachable", severity: "error", subject: { cluster, node },
         explanation: `node ${who} is unreachable: (nearly) every peer fails to reach it, over ${protocolsOf(b.inLayers).join(", ")}` },
-      pairsOf("in", b.inLayers), total(0, b.inLayers));
-    } else if (b.inLayers.length && healthyOthers(0, b.inLayers)) {
+      pairsOf("in", b.inLayers), total(IN, b.inLayers));
+    } else if (b.inLayers.length && healthyOthers(IN, b.inLayers)) {
       const protocols = protocolsOf(b.inLayers);
       add({ kind: "protocol-to-node", severity: "error", subject: { cluster, node, protocols },
         explanation: protocols.every((p) => p.startsWith("mtu/"))
           ? `MTU black hole to node ${who}: full-size packets from (nearly) every peer are lost while small ones pass${largestPassing(firstReason(pairsOf("in", b.inLayers)))}`
           : `${protocols.join(", ")} to node ${who} fails from (nearly) every peer while its other probes pass: a listener or firewall on ${who}` },
-      pairsOf("in", b.inLayers), total(0, b.inLayers));
+      pairsOf("in", b.inLayers), total(IN, b.inLayers));
     }
     if (allOut) {
       outbound.set(b.node, add({ kind: "node-cannot-reach", severity: "error", subject: { cluster, node },
         explanation: `node ${who} cannot reach (nearly) any peer, over ${protocolsOf(b.outLayers).join(", ")}, while they reach each other` },
-      pairsOf("out", b.outLayers), total(1, b.outLayers)));
-    } else if (b.outLayers.length && healthyOthers(1, b.outLayers)) {
+      pairsOf("out", b.outLayers), total(OUT, b.outLayers)));
+    } else if (b.outLayers.length && healthyOthers(OUT, b.outLayers)) {
       const protocols = protocolsOf(b.outLayers);
       add({ kind: "protocol-from-node", severity: "error", subject: { cluster, node, protocols },
         explanation: `${protocols.join(", ")} from node ${who} fails to (nearly) every peer while its other probes pass: an egress policy or firewall on ${who}` },
-      pairsOf("out", b.outLayers), total(1, b.outLayers));
+      pairsOf("out", b.outLayers), total(OUT, b.outLayers));
     }
   }
   return outbound;
