@@ -7,6 +7,7 @@
 import type { ResultRecord, ResultsDocument, Sampled } from "../results/document.ts";
 import type { ReasonCode } from "../probe/reasons.ts";
 import type { NodeRef, ResultSet } from "../results/set.ts";
+import { pairKey } from "../results/compare.ts";
 import { groupBy } from "../group.ts";
 import { plural } from "../words.ts";
 
@@ -265,8 +266,11 @@ function interconnect(a: Analysis): void {
   }
   for (const [from, to, d, other] of [[x, y, xy, yx], [y, x, yx, xy]] as const) {
     if (healthyInside && broken(d) && other.bad.length <= HEALTHY * other.total) {
+      // --direction probes one way only: the other is then not known to work.
       a.add({ kind: "interconnect", severity: "error", subject: { from, to, bothWays: false },
-        explanation: `traffic from ${from} to ${to} fails (${d.bad.length} of ${d.total} pairs) while the other direction works ${insideWords}: a one-way interconnect problem` },
+        explanation: other.total
+          ? `traffic from ${from} to ${to} fails (${d.bad.length} of ${d.total} pairs) while the other direction works ${insideWords}: a one-way interconnect problem`
+          : `traffic from ${from} to ${to} fails (${d.bad.length} of ${d.total} pairs) ${insideWords}; the other direction was not tested` },
       d.bad, d.total);
     }
   }
@@ -298,15 +302,36 @@ function links(a: Analysis): void {
     const [from, to] = [a.name(first.source), a.name(first.target)];
     const protocols = [...new Set(idx.map((k) => layerOf(results[k]!)))].sort();
     const reasons = [...new Set(idx.map((k) => code(results[k]!) ?? "other"))].join(", ");
+    const others = metEveryPeer(a, [first.source, first.target], protocols) ? "both nodes work with every other node" : "both nodes work with the other nodes they were tested with";
+    const reverse = bothWays ? "" : reverseOf(a, forward.map((k) => results[k]!));
     a.add({
       kind: "link", severity: "error", subject: { from, to, bothWays, protocols },
       explanation: protocols.every((p) => p.startsWith("mtu/"))
         ? `MTU black hole ${bothWays ? `between ${from} and ${to}` : `from ${from} to ${to}`}: full-size packets are lost while small ones pass${largestPassing(first.reason)}`
         : bothWays
-        ? `the link between ${from} and ${to} is broken both ways (${protocols.join(", ")}: ${reasons}); both nodes work with every other node`
-        : `the link from ${from} to ${to} is broken one way (${protocols.join(", ")}: ${reasons}); ${to} -> ${from} works, and both nodes work with every other node`,
+        ? `the link between ${from} and ${to} is broken both ways (${protocols.join(", ")}: ${reasons}); ${others}`
+        : reverse === "works"
+        ? `the link from ${from} to ${to} is broken one way (${protocols.join(", ")}: ${reasons}); ${to} -> ${from} works, and ${others}`
+        : `the link from ${from} to ${to} is broken (${protocols.join(", ")}: ${reasons}); ${reverse === "untested" ? "the reverse was not tested" : `${to} -> ${from} fails too, in another finding`}, and ${others}`,
     }, [...forward, ...backward], idx.length);
   }
+}
+
+/** How the reverse of failing pairs went: a link is "one way" only where the reverse was
+ * probed and passed (--sample and --direction leave it untested). */
+function reverseOf(a: Analysis, failing: ResultRecord[]): "works" | "untested" | "fails" {
+  const back = failing.map((r) => a.set.lookup({ source: r.target, target: r.source, protocol: r.protocol, family: r.family }, pairKey));
+  return back.some((r) => r === undefined) ? "untested" : back.every((r) => !isFailure(r!)) ? "works" : "fails";
+}
+
+/** Whether these nodes were probed both ways with every other node in these layers (not so when
+ * sampled, one direction, or cross-cluster without the inside of each cluster). */
+function metEveryPeer(a: Analysis, nodes: NodeRef[], layers: string[]): boolean {
+  const { pairs, layerIndex, nodes: all } = a.probed;
+  return nodes.every((e) => layers.every((layer) => {
+    const l = layerIndex.get(layer)!;
+    return pairs(a.nodeId(e), l, IN) >= all - 1 && pairs(a.nodeId(e), l, OUT) >= all - 1;
+  }));
 }
 
 /** DNS: a server failing for (nearly) every node, a name that does not resolve, or one node that
@@ -330,10 +355,12 @@ function dnsFindings(a: Analysis): void {
       }
       continue;
     }
+    // A server only one node asked is not known to work for the others.
+    const others = idx.length > bad.length ? "while other nodes can" : "(no other node asked it)";
     for (const k of bad) {
       const r = results[k]!;
       a.add({ kind: "dns-from-node", severity: "error", subject: { cluster: r.source.cluster, node: r.source.node, dnsServer: server },
-        explanation: `node ${a.name(r.source)} cannot use DNS server ${label} while other nodes can: ${r.reason}` }, [k], idx.length);
+        explanation: `node ${a.name(r.source)} cannot use DNS server ${label} ${others}: ${r.reason}` }, [k], idx.length);
     }
   }
 }
@@ -491,6 +518,7 @@ function serviceFindings(a: Analysis): void {
     if (!l.layer.startsWith("icmp/") && !l.layer.startsWith("tcp/")) continue;
     for (const counts of [l.out, l.in]) for (const [key, n] of counts) podCount(key).pairs += n;
   }
+  const podTested = (key: number) => (pod.get(key)?.pairs ?? 0) > 0;
   const podNetworkWorks = (key: number) => {
     const c = pod.get(key);
     return !c || c.failed <= HEALTHY * c.pairs;
@@ -508,8 +536,9 @@ function serviceFindings(a: Analysis): void {
     const what = svcBad.length && portBad.length
       ? `Services fail from node ${who} and its NodePort does not answer its peers`
       : svcBad.length ? `Services fail from node ${who}${dns.length ? " (DNS through the cluster DNS Service too)" : ""}` : `the NodePort of node ${who} does not answer its peers`;
+    const podWords = podTested(key) ? ", while its pod network works" : " (its pod network was not tested)";
     add({ kind: "service-node", severity: "error", subject: { cluster, node, protocols: [...(svcBad.length ? ["svc"] : []), ...(portBad.length ? ["nodeport"] : [])] },
-      explanation: `${what}, while its pod network works: the Service rules on ${who} (kube-proxy or its replacement) are broken (${results[(svcBad[0] ?? portBad[0])!]!.reason})` },
+      explanation: `${what}${podWords}: the Service rules on ${who} (kube-proxy or its replacement) are broken (${results[(svcBad[0] ?? portBad[0])!]!.reason})` },
     [...svcBad, ...portBad, ...dns], svc.length + portTotal(key) + dns.length);
   }
 }
