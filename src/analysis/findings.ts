@@ -10,6 +10,7 @@ import type { NodeRef, ResultSet } from "../results/set.ts";
 import { pairKey } from "../results/compare.ts";
 import { groupBy } from "../group.ts";
 import { plural } from "../words.ts";
+import { addressText, nodeText, pairText } from "../names.ts";
 
 export type FindingKind =
   | "node-not-ready"
@@ -79,10 +80,7 @@ export const TAIL_SAMPLES = 1000;
 const EXAMPLES = 3;
 
 const isFailure = (r: ResultRecord) => r.status !== "Succeeded";
-const nodeKey = (e: NodeRef) => `${e.cluster}/${e.node}`;
 const layerOf = (r: ResultRecord) => `${r.protocol}/${r.family}`;
-export const pairText = (r: ResultRecord) =>
-  `${nodeKey(r.source)} -> ${r.target.node ? nodeKey(r.target) : r.target.name ?? `${r.target.ip}${r.target.port ? `:${r.target.port}` : ""}`} ${r.protocol}/${r.family}`;
 const code = (r: ResultRecord): ReasonCode | undefined => r.reasonCode;
 const execFailed = (r: ResultRecord) => r.status === "Error" && (code(r) === "exec-failed" || (!code(r) && r.reason.startsWith("could not test")));
 
@@ -134,6 +132,8 @@ interface Analysis {
   nodeId(e: NodeRef): number;
   /** A node as the findings write it. */
   name(e: NodeRef): string;
+  /** A pair as a finding's example: the pair and its layer. */
+  example(r: ResultRecord): string;
   /** The indices of the records that `keep` keeps. */
   where(keep: (r: ResultRecord, k: number) => boolean): number[];
   /** A finding explaining (and claiming) these records, out of `of` pairs its rule looked at. */
@@ -154,11 +154,13 @@ function begin(doc: Analyzed): Analysis {
   const held = heldTotals(set);
   const meshIdx = where(isMesh);
   const nodeId = (e: NodeRef) => set.find(e)!;
+  const example = (r: ResultRecord) => `${pairText(r, crossCluster)} ${layerOf(r)}`;
   return {
     doc, set, results, held, meshIdx, probed: probedPairs(set, held, results, meshIdx, nodeId), claimed, findings, crossCluster, where, nodeId,
-    name: (e) => (crossCluster ? `${e.cluster}/${e.node}` : e.node),
+    name: (e) => nodeText(e, crossCluster),
+    example,
     add(f, explained, of) {
-      const finding = { ...f, evidence: { pairs: explained.length, of, examples: explained.slice(0, EXAMPLES).map((k) => pairText(results[k]!)) } };
+      const finding = { ...f, evidence: { pairs: explained.length, of, examples: explained.slice(0, EXAMPLES).map((k) => example(results[k]!)) } };
       findings.push(finding);
       for (const k of explained) claimed[k] = 1;
       return finding;
@@ -369,7 +371,7 @@ function dnsFindings(a: Analysis): void {
 function customTargets(a: Analysis): void {
   const { results } = a;
   const customIdx = a.where((r, k) => !!r.custom && !a.claimed[k]);
-  for (const [target, idx] of groupBy(customIdx, (k) => `${results[k]!.target.ip}:${results[k]!.target.port ?? ""}`)) {
+  for (const [target, idx] of groupBy(customIdx, (k) => addressText(results[k]!.target))) {
     const bad = idx.filter((k) => isFailure(results[k]!));
     if (bad.length > 0 && bad.length >= MOST * idx.length) {
       a.add({ kind: "target-unreachable", severity: "error", subject: { target },
@@ -663,8 +665,8 @@ function latencyFindings(a: Analysis): void {
     const { cluster, node } = set.nodes[t]!;
     const pairs = (recordsTo.get(t)?.length ?? 0) + set.heldTo(t, Infinity).length;
     slowNodes.add(t);
-    const examples = (recordsTo.get(t) ?? []).slice(0, EXAMPLES).map((k) => pairText(results[k]!));
-    if (examples.length < EXAMPLES) examples.push(...set.heldTo(t, EXAMPLES - examples.length).map(pairText));
+    const examples = (recordsTo.get(t) ?? []).slice(0, EXAMPLES).map((k) => a.example(results[k]!));
+    if (examples.length < EXAMPLES) examples.push(...set.heldTo(t, EXAMPLES - examples.length).map(a.example));
     a.findings.push({ kind: "latency-node", severity: "warning", subject: { cluster, node },
       explanation: `node ${a.name({ cluster, node })} answers slowly: median RTT ${m.toFixed(1)} ms against ${all.toFixed(1)} ms for the cluster`,
       evidence: { pairs, of: histogram.count, examples } });
@@ -689,7 +691,7 @@ function latencyFindings(a: Analysis): void {
     const [x, y] = [a.name(r.source), a.name(r.target)];
     a.findings.push({ kind: "latency-link", severity: "warning", subject: { from: x, to: y, bothWays: true },
       explanation: `the link between ${x} and ${y} is slow: RTT up to ${rtt.toFixed(1)} ms against a median of ${all.toFixed(1)} ms`,
-      evidence: { pairs: pairs.length, of: histogram.count, examples: pairs.slice(0, EXAMPLES).map((p) => pairText(p.record())) } });
+      evidence: { pairs: pairs.length, of: histogram.count, examples: pairs.slice(0, EXAMPLES).map((p) => a.example(p.record())) } });
   }
 }
 
