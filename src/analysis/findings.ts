@@ -126,7 +126,6 @@ interface Analysis {
   /** Per record: 1 once a finding explains it. */
   claimed: Uint8Array;
   findings: Finding[];
-  crossCluster: boolean;
   /** A node's index in the set: a rule keys a node by it, never by a "cluster/node" string cut
    * apart again (a context name may hold any character, "/" too: EKS ARNs, OpenShift contexts). */
   nodeId(e: NodeRef): number;
@@ -156,7 +155,7 @@ function begin(doc: Analyzed): Analysis {
   const nodeId = (e: NodeRef) => set.find(e)!;
   const example = (r: ResultRecord) => `${pairText(r, crossCluster)} ${layerOf(r)}`;
   return {
-    doc, set, results, held, meshIdx, probed: probedPairs(set, held, results, meshIdx, nodeId), claimed, findings, crossCluster, where, nodeId,
+    doc, set, results, held, meshIdx, probed: probedPairs(set, held, results, meshIdx, nodeId), claimed, findings, where, nodeId,
     name: (e) => nodeText(e, crossCluster),
     example,
     add(f, explained, of) {
