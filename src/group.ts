@@ -1,7 +1,7 @@
 // Grouping by a key, in the order items come: the one loop reports and analysis share. Pure.
 
-export function groupBy<T>(items: Iterable<T>, keyOf: (item: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>();
+export function groupBy<T, K = string>(items: Iterable<T>, keyOf: (item: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
   for (const item of items) {
     const key = keyOf(item);
     const list = out.get(key);

@@ -6,9 +6,11 @@
 // second.
 import { clusterName, type ResultRecord, type ResultsDocument, type Sampled } from "../results/document.ts";
 import type { ReasonCode } from "../probe/reasons.ts";
-import type { ResultSet } from "../results/set.ts";
+import type { NodeRef, ResultSet } from "../results/set.ts";
+import { pairKey } from "../results/compare.ts";
 import { groupBy } from "../group.ts";
 import { plural } from "../words.ts";
+import { addressText, nodeText, pairText } from "../names.ts";
 
 export type FindingKind =
   | "node-not-ready"
@@ -78,172 +80,266 @@ export const TAIL_SAMPLES = 1000;
 const EXAMPLES = 3;
 
 const isFailure = (r: ResultRecord) => r.status !== "Succeeded";
-const nodeKey = (e: { cluster: string; node: string }) => `${e.cluster}/${e.node}`;
 const layerOf = (r: ResultRecord) => `${r.protocol}/${r.family}`;
-export const pairText = (r: ResultRecord) =>
-  `${nodeKey(r.source)} -> ${r.target.node ? nodeKey(r.target) : r.target.name ?? `${r.target.ip}${r.target.port ? `:${r.target.port}` : ""}`} ${r.protocol}/${r.family}`;
 const code = (r: ResultRecord): ReasonCode | undefined => r.reasonCode;
 const execFailed = (r: ResultRecord) => r.status === "Error" && (code(r) === "exec-failed" || (!code(r) && r.reason.startsWith("could not test")));
 
 /** A node-to-node pair (not DNS, not a custom target). */
 const isMesh = (r: ResultRecord) => r.target.node !== "" && r.protocol !== "dns" && !r.custom;
 
-export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clusters"> & { sampled?: Sampled }): Finding[] {
-  // The rules look at the pairs held as records (every failure is one); plain successes held in
-  // the set's matrices count only in the totals, from its per-node counts.
+/** What analyze reads: a results document, or the parts of one a run has so far. */
+export type Analyzed = Pick<ResultsDocument, "results" | "skipped" | "clusters"> & { sampled?: Sampled };
+
+/** The rules in the order they claim pairs (README "Findings"): each sees what the ones before
+ * it left unexplained. */
+export function analyze(doc: Analyzed): Finding[] {
+  const a = begin(doc);
+  nodesNotReady(a);
+  notRechecked(a);
+  nodesExecFailed(a);
+  probeErrors(a);
+  familyBroken(a);
+  interconnect(a);
+  serviceFindings(a);
+  const blamed = nodeFindings(a);
+  blamedNodesServiceProbes(a, blamed);
+  links(a);
+  dnsFindings(a);
+  customTargets(a);
+  unexplained(a);
+  latencyFindings(a);
+  sampled(a);
+  return ranked(a.findings);
+}
+
+/** What every rule reads, and the findings and claimed pairs they leave for the next. */
+interface Analysis {
+  doc: Analyzed;
+  set: ResultSet;
+  /** The pairs held as records (every failure is one); plain successes held in the set's
+   * matrices count only in the totals, from its per-node counts. */
+  results: ResultRecord[];
+  held: HeldTotals;
+  /** Indices of the node-to-node records. */
+  meshIdx: number[];
+  probed: Probed;
+  /** Per record: 1 once a finding explains it. */
+  claimed: Uint8Array;
+  findings: Finding[];
+  /** A node's index in the set: a rule keys a node by it, never by a "cluster/node" string cut
+   * apart again (a context name may hold any character, "/" too: EKS ARNs, OpenShift contexts). */
+  nodeId(e: NodeRef): number;
+  /** A node as the findings write it. */
+  name(e: NodeRef): string;
+  /** A pair as a finding's example: the pair and its layer. */
+  example(r: ResultRecord): string;
+  /** The indices of the records that `keep` keeps. */
+  where(keep: (r: ResultRecord, k: number) => boolean): number[];
+  /** A finding explaining (and claiming) these records, out of `of` pairs its rule looked at. */
+  add(f: Omit<Finding, "evidence">, explained: number[], of: number): Finding;
+}
+
+function begin(doc: Analyzed): Analysis {
   const set = doc.results;
-  const held = heldTotals(set);
   const results = set.kept();
   const claimed = new Uint8Array(results.length);
   const findings: Finding[] = [];
   const crossCluster = !!doc.clusters.destination;
-  const nodeName = (cluster: string, node: string) => (crossCluster ? `${cluster}/${node}` : node);
-
-  /** The indices of the results that `keep` keeps. */
   const where = (keep: (r: ResultRecord, k: number) => boolean) => {
     const out: number[] = [];
     for (let k = 0; k < results.length; k++) if (keep(results[k]!, k)) out.push(k);
     return out;
   };
-  const claim = (indices: number[]) => {
-    for (const k of indices) claimed[k] = 1;
+  const held = heldTotals(set);
+  const meshIdx = where(isMesh);
+  const nodeId = (e: NodeRef) => set.find(e)!;
+  const example = (r: ResultRecord) => `${pairText(r, crossCluster)} ${layerOf(r)}`;
+  return {
+    doc, set, results, held, meshIdx, probed: probedPairs(set, held, results, meshIdx, nodeId), claimed, findings, where, nodeId,
+    name: (e) => nodeText(e, crossCluster),
+    example,
+    add(f, explained, of) {
+      const finding = { ...f, evidence: { pairs: explained.length, of, examples: explained.slice(0, EXAMPLES).map((k) => example(results[k]!)) } };
+      findings.push(finding);
+      for (const k of explained) claimed[k] = 1;
+      return finding;
+    },
   };
-  const examples = (indices: number[]) => indices.slice(0, EXAMPLES).map((k) => pairText(results[k]!));
-  const add: Add = (f, explained, of) => {
-    const finding = { ...f, evidence: { pairs: explained.length, of, examples: examples(explained) } };
-    findings.push(finding);
-    claim(explained);
-    return finding;
-  };
+}
 
-  // 1. Nodes that could not take part.
-  for (const s of doc.skipped) {
-    findings.push({
+/** Errors first, then warnings, then notes; within each, what explains the most pairs. */
+function ranked(findings: Finding[]): Finding[] {
+  const rank: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+  return findings.sort((x, y) => rank[x.severity] - rank[y.severity] || y.evidence.pairs - x.evidence.pairs);
+}
+
+/** A node that could not take part: nothing of it was tested. */
+function nodesNotReady(a: Analysis): void {
+  for (const s of a.doc.skipped) {
+    a.findings.push({
       kind: "node-not-ready", severity: "error", subject: { cluster: s.cluster, node: s.node },
-      explanation: `node ${nodeName(s.cluster, s.node)} was not checked: its floater never became ready (${s.reason})`,
+      explanation: `node ${a.name(s)} was not checked: its floater never became ready (${s.reason})`,
       evidence: { pairs: 0, of: 0, examples: [] },
     });
   }
+}
 
-  // 2. Pairs a resume could not re-check keep a stale verdict: said as such, never analysed as news.
-  const stale = where((r) => code(r) === "not-rechecked");
-  if (stale.length) {
-    add({ kind: "not-rechecked", severity: "error", subject: {},
-      explanation: `${plural(stale.length, "pair")} of the last run could not be re-checked; their last verdicts are kept: ${results[stale[0]!]!.reason}` }, stale, stale.length);
-  }
+/** Pairs a resume could not re-check keep a stale verdict: said as such, never analysed as news. */
+function notRechecked(a: Analysis): void {
+  const stale = a.where((r) => code(r) === "not-rechecked");
+  if (!stale.length) return;
+  a.add({ kind: "not-rechecked", severity: "error", subject: {},
+    explanation: `${plural(stale.length, "pair")} of the last run could not be re-checked; their last verdicts are kept: ${a.results[stale[0]!]!.reason}` }, stale, stale.length);
+}
 
-  // 3. Probes that could not run: a node whose execs fail, then errors of one kind everywhere.
-  const bySource = groupBy(where(() => true), (k) => nodeKey(results[k]!.source));
-  for (const idx of bySource.values()) {
+/** A node whose execs fail: none of its probes ran, whatever the network does. */
+function nodesExecFailed(a: Analysis): void {
+  const { results } = a;
+  for (const [source, idx] of groupBy(a.where(() => true), (k) => a.nodeId(results[k]!.source))) {
     const failedExec = idx.filter((k) => execFailed(results[k]!));
-    const total = idx.length + (held.fromNode.get(nodeKey(results[idx[0]!]!.source)) ?? 0);
-    if (failedExec.length >= Math.max(1, MOST * total)) {
-      const r = results[failedExec[0]!]!;
-      add({
-        kind: "node-exec-failed", severity: "error", subject: { cluster: r.source.cluster, node: r.source.node },
-        explanation: `node ${nodeName(r.source.cluster, r.source.node)}: its floater could not be reached to run probes (kubelet or API server to node path): ${r.reason.replace(/^could not test: /, "")}`,
-      }, failedExec, total);
-    }
+    const total = idx.length + (a.held.fromNode.get(source) ?? 0);
+    if (failedExec.length < Math.max(1, MOST * total)) continue;
+    const r = results[failedExec[0]!]!;
+    a.add({
+      kind: "node-exec-failed", severity: "error", subject: { cluster: r.source.cluster, node: r.source.node },
+      explanation: `node ${a.name(r.source)}: its floater could not be reached to run probes (kubelet or API server to node path): ${r.reason.replace(/^could not test: /, "")}`,
+    }, failedExec, total);
   }
-  const errorsByCode = groupBy(where((r, k) => !claimed[k] && r.status === "Error"), (k) => `${code(results[k]!) ?? "other"}\u0000${results[k]!.protocol}`);
-  for (const [key, idx] of errorsByCode) {
+}
+
+/** Probes that could not run, one finding per reason and protocol: a tool's fault, not the network's. */
+function probeErrors(a: Analysis): void {
+  const { results } = a;
+  const byCode = groupBy(a.where((r, k) => !a.claimed[k] && r.status === "Error"), (k) => `${code(results[k]!) ?? "other"}\u0000${results[k]!.protocol}`);
+  for (const [key, idx] of byCode) {
     const [c, protocol] = key.split("\u0000") as [string, string];
-    const r = results[idx[0]!]!;
-    add({
+    a.add({
       kind: "probe-error", severity: "error", subject: { protocols: [protocol] },
-      explanation: `${plural(idx.length, `${protocol} pair`)} could not be tested (${c}): ${r.reason}`,
+      explanation: `${plural(idx.length, `${protocol} pair`)} could not be tested (${c}): ${results[idx[0]!]!.reason}`,
     }, idx, idx.length);
   }
+}
 
-  // 4. A whole address family failing while the other works.
-  const meshIdx = where(isMesh);
-  const byFamily = groupBy(meshIdx, (k) => results[k]!.family);
+/** A whole address family failing while the other works: one cause, not a node or link each. */
+function familyBroken(a: Analysis): void {
+  const { results, held, claimed } = a;
+  const byFamily = groupBy(a.meshIdx, (k): string => results[k]!.family);
   for (const family of held.byFamily.keys()) if (!byFamily.has(family)) byFamily.set(family, []);
-  if (byFamily.size === 2) {
-    const total = (family: string) => byFamily.get(family)!.length + (held.byFamily.get(family) ?? 0);
-    for (const [family, idx] of byFamily) {
-      const [otherFamily, other] = [...byFamily.entries()].find(([f]) => f !== family)!;
-      const bad = idx.filter((k) => !claimed[k] && isFailure(results[k]!));
-      const otherBad = other.filter((k) => isFailure(results[k]!)).length;
-      if (bad.length >= MOST * total(family) && otherBad <= HEALTHY * total(otherFamily) && bad.length > 0) {
-        add({
-          kind: "family-broken", severity: "error", subject: { family },
-          explanation: `${family === "ipv4" ? "IPv4" : "IPv6"} is broken cluster-wide: ${bad.length} of ${total(family)} ${family} pairs fail while ${family === "ipv4" ? "IPv6" : "IPv4"} works`,
-        }, bad, total(family));
-      }
+  if (byFamily.size !== 2) return;
+  const total = (family: string) => byFamily.get(family)!.length + (held.byFamily.get(family) ?? 0);
+  for (const [family, idx] of byFamily) {
+    const [otherFamily, other] = [...byFamily.entries()].find(([f]) => f !== family)!;
+    const bad = idx.filter((k) => !claimed[k] && isFailure(results[k]!));
+    const otherBad = other.filter((k) => isFailure(results[k]!)).length;
+    if (bad.length >= MOST * total(family) && otherBad <= HEALTHY * total(otherFamily) && bad.length > 0) {
+      a.add({
+        kind: "family-broken", severity: "error", subject: { family },
+        explanation: `${family === "ipv4" ? "IPv4" : "IPv6"} is broken cluster-wide: ${bad.length} of ${total(family)} ${family} pairs fail while ${family === "ipv4" ? "IPv6" : "IPv4"} works`,
+      }, bad, total(family));
     }
   }
+}
 
-  // 5. Cross-cluster: everything between the clusters failing while each is healthy inside.
-  if (crossCluster) {
-    const byDirection = groupBy(meshIdx, (k) => `${results[k]!.source.cluster}\u0000${results[k]!.target.cluster}`);
-    const ratio = (key: string) => {
-      const idx = byDirection.get(key) ?? [];
-      return { total: idx.length + (held.byClusters.get(key) ?? 0), bad: idx.filter((k) => !claimed[k] && isFailure(results[k]!)) };
-    };
-    const a = clusterName(doc.clusters.source);
-    const b = clusterName(doc.clusters.destination!);
-    const inside = [ratio(`${a}\u0000${a}`), ratio(`${b}\u0000${b}`)];
-    const healthyInside = inside.every((r) => r.bad.length <= HEALTHY * r.total);
-    // A cross-cluster run probes only between the clusters: inside each, nothing is known.
-    const insideWords = inside.some((r) => r.total) ? "while each cluster works inside" : "(inside each cluster was not checked)";
-    const ab = ratio(`${a}\u0000${b}`);
-    const ba = ratio(`${b}\u0000${a}`);
-    const broken = (d: typeof ab) => d.total > 0 && d.bad.length >= MOST * d.total;
-    if (healthyInside && broken(ab) && broken(ba)) {
-      add({ kind: "interconnect", severity: "error", subject: { from: a, to: b, bothWays: true },
-        explanation: `the interconnect between ${a} and ${b} is down: ${ab.bad.length + ba.bad.length} of ${ab.total + ba.total} cross-cluster pairs fail both ways, ${insideWords}` },
-      [...ab.bad, ...ba.bad], ab.total + ba.total);
-    } else {
-      for (const [from, to, d, other] of [[a, b, ab, ba], [b, a, ba, ab]] as const) {
-        if (healthyInside && broken(d) && other.bad.length <= HEALTHY * other.total) {
-          add({ kind: "interconnect", severity: "error", subject: { from, to, bothWays: false },
-            explanation: `traffic from ${from} to ${to} fails (${d.bad.length} of ${d.total} pairs) while the other direction works ${insideWords}: a one-way interconnect problem` },
-          d.bad, d.total);
-        }
-      }
+/** Cross-cluster: everything between the clusters failing while each is healthy inside is the
+ * interconnect, not every node of the other cluster. */
+function interconnect(a: Analysis): void {
+  const { results, held, claimed } = a;
+  const { source, destination } = a.doc.clusters;
+  if (!destination) return;
+  const byDirection = groupBy(a.meshIdx, (k) => `${results[k]!.source.cluster}\u0000${results[k]!.target.cluster}`);
+  const ratio = (key: string) => {
+    const idx = byDirection.get(key) ?? [];
+    return { total: idx.length + (held.byClusters.get(key) ?? 0), bad: idx.filter((k) => !claimed[k] && isFailure(results[k]!)) };
+  };
+  const [x, y] = [clusterName(source), clusterName(destination)];
+  const inside = [ratio(`${x}\u0000${x}`), ratio(`${y}\u0000${y}`)];
+  const healthyInside = inside.every((r) => r.bad.length <= HEALTHY * r.total);
+  // A cross-cluster run probes only between the clusters: inside each, nothing is known.
+  const insideWords = inside.some((r) => r.total) ? "while each cluster works inside" : "(inside each cluster was not checked)";
+  const xy = ratio(`${x}\u0000${y}`);
+  const yx = ratio(`${y}\u0000${x}`);
+  const broken = (d: typeof xy) => d.total > 0 && d.bad.length >= MOST * d.total;
+  if (healthyInside && broken(xy) && broken(yx)) {
+    a.add({ kind: "interconnect", severity: "error", subject: { from: x, to: y, bothWays: true },
+      explanation: `the interconnect between ${x} and ${y} is down: ${xy.bad.length + yx.bad.length} of ${xy.total + yx.total} cross-cluster pairs fail both ways, ${insideWords}` },
+    [...xy.bad, ...yx.bad], xy.total + yx.total);
+    return;
+  }
+  for (const [from, to, d, other] of [[x, y, xy, yx], [y, x, yx, xy]] as const) {
+    if (healthyInside && broken(d) && other.bad.length <= HEALTHY * other.total) {
+      // --direction probes one way only: the other is then not known to work.
+      a.add({ kind: "interconnect", severity: "error", subject: { from, to, bothWays: false },
+        explanation: other.total
+          ? `traffic from ${from} to ${to} fails (${d.bad.length} of ${d.total} pairs) while the other direction works ${insideWords}: a one-way interconnect problem`
+          : `traffic from ${from} to ${to} fails (${d.bad.length} of ${d.total} pairs) ${insideWords}; the other direction was not tested` },
+      d.bad, d.total);
     }
   }
+}
 
-  // 6. The Service path: a node whose Service rules (kube-proxy) fail while its pod network works.
-  serviceFindings(results, held, meshIdx, claimed, nodeName, add);
-
-  // 7. Nodes: nearly all pairs into (or out of) a node fail, per protocol/family layer.
-  const blamed = nodeFindings(results, held, meshIdx, claimed, nodeName, add);
-  // What a blamed node's own Service and DNS probes lost is that node's failure too.
+/** What a blamed node's own Service and DNS probes lost is that node's failure too. */
+function blamedNodesServiceProbes(a: Analysis, blamed: Map<number, Finding>): void {
+  const { results, claimed } = a;
   for (let k = 0; k < results.length; k++) {
     const r = results[k]!;
     if (claimed[k] || !isFailure(r) || !viaService(r)) continue;
-    const f = blamed.get(nodeKey(r.source));
+    const f = blamed.get(a.nodeId(r.source));
     if (!f) continue;
     f.evidence.pairs++;
     f.evidence.of++;
     claimed[k] = 1;
   }
+}
 
-  // 8. Links: what fails between two nodes and is not explained by either node.
-  const linkIdx = meshIdx.filter((k) => !claimed[k] && isFailure(results[k]!));
-  const byLink = groupBy(linkIdx, (k) => linkKey(results[k]!));
-  for (const idx of byLink.values()) {
+/** What still fails between two nodes is neither node's fault: their link's. */
+function links(a: Analysis): void {
+  const { results, claimed } = a;
+  const failing = a.meshIdx.filter((k) => !claimed[k] && isFailure(results[k]!));
+  for (const idx of groupBy(failing, (k) => linkKey(a.nodeId(results[k]!.source), a.nodeId(results[k]!.target))).values()) {
     const first = results[idx[0]!]!;
-    const forward = idx.filter((k) => nodeKey(results[k]!.source) === nodeKey(first.source));
-    const backward = idx.filter((k) => nodeKey(results[k]!.source) !== nodeKey(first.source));
+    const forward = idx.filter((k) => a.nodeId(results[k]!.source) === a.nodeId(first.source));
+    const backward = idx.filter((k) => a.nodeId(results[k]!.source) !== a.nodeId(first.source));
     const bothWays = backward.length > 0;
-    const [from, to] = [nodeName(first.source.cluster, first.source.node), nodeName(first.target.cluster, first.target.node)];
+    const [from, to] = [a.name(first.source), a.name(first.target)];
     const protocols = [...new Set(idx.map((k) => layerOf(results[k]!)))].sort();
     const reasons = [...new Set(idx.map((k) => code(results[k]!) ?? "other"))].join(", ");
-    add({
+    const others = metEveryPeer(a, [first.source, first.target], protocols) ? "both nodes work with every other node" : "both nodes work with the other nodes they were tested with";
+    const reverse = bothWays ? "" : reverseOf(a, forward.map((k) => results[k]!));
+    a.add({
       kind: "link", severity: "error", subject: { from, to, bothWays, protocols },
       explanation: protocols.every((p) => p.startsWith("mtu/"))
-        ? `MTU black hole ${bothWays ? `between ${from} and ${to}` : `from ${from} to ${to}`}: full-size packets are lost while small ones pass${largestPassing(results[idx[0]!]!.reason)}`
+        ? `MTU black hole ${bothWays ? `between ${from} and ${to}` : `from ${from} to ${to}`}: full-size packets are lost while small ones pass${largestPassing(first.reason)}`
         : bothWays
-        ? `the link between ${from} and ${to} is broken both ways (${protocols.join(", ")}: ${reasons}); both nodes work with every other node`
-        : `the link from ${from} to ${to} is broken one way (${protocols.join(", ")}: ${reasons}); ${to} -> ${from} works, and both nodes work with every other node`,
+        ? `the link between ${from} and ${to} is broken both ways (${protocols.join(", ")}: ${reasons}); ${others}`
+        : reverse === "works"
+        ? `the link from ${from} to ${to} is broken one way (${protocols.join(", ")}: ${reasons}); ${to} -> ${from} works, and ${others}`
+        : `the link from ${from} to ${to} is broken (${protocols.join(", ")}: ${reasons}); ${reverse === "untested" ? "the reverse was not tested" : `${to} -> ${from} fails too, in another finding`}, and ${others}`,
     }, [...forward, ...backward], idx.length);
   }
+}
 
-  // 9. DNS: a server failing for (nearly) every node, a name that does not resolve, or one node.
-  const dnsIdx = where((r, k) => r.protocol === "dns" && !claimed[k]);
+/** How the reverse of failing pairs went: a link is "one way" only where the reverse was
+ * probed and passed (--sample and --direction leave it untested). */
+function reverseOf(a: Analysis, failing: ResultRecord[]): "works" | "untested" | "fails" {
+  const back = failing.map((r) => a.set.lookup({ source: r.target, target: r.source, protocol: r.protocol, family: r.family }, pairKey));
+  return back.some((r) => r === undefined) ? "untested" : back.every((r) => !isFailure(r!)) ? "works" : "fails";
+}
+
+/** Whether these nodes were probed both ways with every other node in these layers (not so when
+ * sampled, one direction, or cross-cluster without the inside of each cluster). */
+function metEveryPeer(a: Analysis, nodes: NodeRef[], layers: string[]): boolean {
+  const { pairs, layerIndex, nodes: all } = a.probed;
+  return nodes.every((e) => layers.every((layer) => {
+    const l = layerIndex.get(layer)!;
+    return pairs(a.nodeId(e), l, IN) >= all - 1 && pairs(a.nodeId(e), l, OUT) >= all - 1;
+  }));
+}
+
+/** DNS: a server failing for (nearly) every node, a name that does not resolve, or one node that
+ * cannot use a server the others can. */
+function dnsFindings(a: Analysis): void {
+  const { results } = a;
+  const dnsIdx = a.where((r, k) => r.protocol === "dns" && !a.claimed[k]);
   for (const [server, idx] of groupBy(dnsIdx, (k) => results[k]!.target.ip)) {
     const bad = idx.filter((k) => isFailure(results[k]!));
     if (bad.length === 0) continue;
@@ -252,61 +348,61 @@ export function analyze(doc: Pick<ResultsDocument, "results" | "skipped" | "clus
       const nx = bad.filter((k) => code(results[k]!) === "nxdomain" || results[k]!.reason.startsWith("NXDOMAIN"));
       const name = results[bad[0]!]!.target.name ?? "";
       if (nx.length === bad.length) {
-        add({ kind: "dns-name", severity: "error", subject: { dnsServer: server, dnsName: name },
+        a.add({ kind: "dns-name", severity: "error", subject: { dnsServer: server, dnsName: name },
           explanation: `${name} does not resolve (NXDOMAIN) from any node, asking ${label}: the name is missing, the server answers` }, bad, idx.length);
       } else {
-        add({ kind: "dns-server", severity: "error", subject: { dnsServer: server },
+        a.add({ kind: "dns-server", severity: "error", subject: { dnsServer: server },
           explanation: `DNS server ${label} fails for ${bad.length} of ${idx.length} nodes: ${results[bad[0]!]!.reason}` }, bad, idx.length);
       }
-    } else {
-      for (const k of bad) {
-        const r = results[k]!;
-        add({ kind: "dns-from-node", severity: "error", subject: { cluster: r.source.cluster, node: r.source.node, dnsServer: server },
-          explanation: `node ${nodeName(r.source.cluster, r.source.node)} cannot use DNS server ${label} while other nodes can: ${r.reason}` }, [k], idx.length);
-      }
+      continue;
+    }
+    // A server only one node asked is not known to work for the others.
+    const others = idx.length > bad.length ? "while other nodes can" : "(no other node asked it)";
+    for (const k of bad) {
+      const r = results[k]!;
+      a.add({ kind: "dns-from-node", severity: "error", subject: { cluster: r.source.cluster, node: r.source.node, dnsServer: server },
+        explanation: `node ${a.name(r.source)} cannot use DNS server ${label} ${others}: ${r.reason}` }, [k], idx.length);
     }
   }
+}
 
-  // 10. Custom targets unreachable from (nearly) every node.
-  const customIdx = where((r, k) => !!r.custom && !claimed[k]);
-  for (const [target, idx] of groupBy(customIdx, (k) => `${results[k]!.target.ip}:${results[k]!.target.port ?? ""}`)) {
+/** A --target unreachable from (nearly) every node: the target, not the nodes. */
+function customTargets(a: Analysis): void {
+  const { results } = a;
+  const customIdx = a.where((r, k) => !!r.custom && !a.claimed[k]);
+  for (const [target, idx] of groupBy(customIdx, (k) => addressText(results[k]!.target))) {
     const bad = idx.filter((k) => isFailure(results[k]!));
     if (bad.length > 0 && bad.length >= MOST * idx.length) {
-      add({ kind: "target-unreachable", severity: "error", subject: { target },
+      a.add({ kind: "target-unreachable", severity: "error", subject: { target },
         explanation: `target ${target} is unreachable from ${bad.length} of ${idx.length} nodes: ${results[bad[0]!]!.reason}` }, bad, idx.length);
     }
   }
-
-  // 11. Whatever no rule explains.
-  const rest = where((r, k) => !claimed[k] && isFailure(r));
-  if (rest.length) {
-    add({ kind: "unexplained", severity: "error", subject: {},
-      explanation: `${plural(rest.length, "failing pair")} fit no pattern: see the table` }, rest, rest.length);
-  }
-
-  // 12. Latency outliers (warnings: they do not fail the run).
-  findings.push(...latencyFindings(results, set, meshIdx, nodeName));
-
-  // 13. A sampled run says so: what it did not probe, it cannot vouch for.
-  if (doc.sampled) {
-    const s = doc.sampled;
-    const pct = s.fullMesh ? ((100 * set.size) / s.fullMesh).toFixed(1) : "100";
-    findings.push({ kind: "sampled", severity: "info", subject: {},
-      explanation: `the mesh was sampled (--sample ${s.targetsPerSource}, seed ${s.seed}): ${set.size} of ${s.fullMesh} pairs probed (${pct}%); findings rest on these`,
-      evidence: { pairs: set.size, of: s.fullMesh, examples: [] } });
-  }
-
-  const rank: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
-  return findings.sort((x, y) => rank[x.severity] - rank[y.severity] || y.evidence.pairs - x.evidence.pairs);
 }
 
-type Add = (f: Omit<Finding, "evidence">, explained: number[], of: number) => Finding;
+/** Whatever no rule explains is listed, never hidden. */
+function unexplained(a: Analysis): void {
+  const rest = a.where((r, k) => !a.claimed[k] && isFailure(r));
+  if (!rest.length) return;
+  a.add({ kind: "unexplained", severity: "error", subject: {},
+    explanation: `${plural(rest.length, "failing pair")} fit no pattern: see the table` }, rest, rest.length);
+}
+
+/** A sampled run says so: what it did not probe, it cannot vouch for. */
+function sampled(a: Analysis): void {
+  const s = a.doc.sampled;
+  if (!s) return;
+  const pct = s.fullMesh ? ((100 * a.set.size) / s.fullMesh).toFixed(1) : "100";
+  a.findings.push({ kind: "sampled", severity: "info", subject: {},
+    explanation: `the mesh was sampled (--sample ${s.targetsPerSource}, seed ${s.seed}): ${a.set.size} of ${s.fullMesh} pairs probed (${pct}%); findings rest on these`,
+    evidence: { pairs: a.set.size, of: s.fullMesh, examples: [] } });
+}
+
 
 /** The plain successes a set holds in its matrices, counted the ways the rules need. */
 interface HeldTotals {
-  /** Per node key (cluster/node) and layer (protocol/family): pairs out of it and into it. */
-  layers: { layer: string; out: Map<string, number>; in: Map<string, number> }[];
-  fromNode: Map<string, number>;
+  /** Per node (the set's index) and layer (protocol/family): pairs out of it and into it. */
+  layers: { layer: string; out: Map<number, number>; in: Map<number, number> }[];
+  fromNode: Map<number, number>;
   byFamily: Map<string, number>;
   /** Per "sourceCluster\0targetCluster". */
   byClusters: Map<string, number>;
@@ -314,21 +410,60 @@ interface HeldTotals {
 
 function heldTotals(set: ResultSet): HeldTotals {
   const out: HeldTotals = { layers: [], fromNode: new Map(), byFamily: new Map(), byClusters: set.heldBetweenClusters() };
-  const keys = set.nodes.slice(0, set.side).map(nodeKey);
   for (const layer of set.layers) {
     if (!layer?.count) continue;
-    const per = { layer: `${layer.protocol}/${layer.family}`, out: new Map<string, number>(), in: new Map<string, number>() };
-    keys.forEach((key, k) => {
+    const per = { layer: `${layer.protocol}/${layer.family}`, out: new Map<number, number>(), in: new Map<number, number>() };
+    for (let k = 0; k < set.side; k++) {
       if (layer.outCount[k]) {
-        per.out.set(key, layer.outCount[k]!);
-        out.fromNode.set(key, (out.fromNode.get(key) ?? 0) + layer.outCount[k]!);
+        per.out.set(k, layer.outCount[k]!);
+        out.fromNode.set(k, (out.fromNode.get(k) ?? 0) + layer.outCount[k]!);
       }
-      if (layer.inCount[k]) per.in.set(key, layer.inCount[k]!);
-    });
+      if (layer.inCount[k]) per.in.set(k, layer.inCount[k]!);
+    }
     out.layers.push(per);
     out.byFamily.set(layer.family, (out.byFamily.get(layer.family) ?? 0) + layer.count);
   }
   return out;
+}
+
+const IN = 0;
+const OUT = 1;
+type Dir = typeof IN | typeof OUT;
+
+/** Mesh pairs probed per node (the set's index), layer and direction, held cells and records
+ * alike: what a node's failures are weighed against, and whether it met every peer. */
+interface Probed {
+  /** The layers (protocol/family), by index. */
+  layers: string[];
+  layerIndex: Map<string, number>;
+  pairs(node: number, layer: number, dir: Dir): number;
+  /** Nodes with a mesh pair. */
+  nodes: number;
+}
+
+function probedPairs(set: ResultSet, held: HeldTotals, results: ResultRecord[], meshIdx: number[], nodeId: (e: NodeRef) => number): Probed {
+  const layerIndex = new Map<string, number>();
+  const layer = (name: string) => layerIndex.get(name) ?? layerIndex.set(name, layerIndex.size).get(name)!;
+  for (const k of meshIdx) layer(layerOf(results[k]!));
+  for (const h of held.layers) layer(h.layer);
+  const L = layerIndex.size;
+  // [node][layer][IN|OUT]
+  const counts = new Uint32Array(set.nodes.length * L * 2);
+  const at = (n: number, l: number, dir: Dir) => (n * L + l) * 2 + dir;
+  for (const k of meshIdx) {
+    const r = results[k]!;
+    const l = layerIndex.get(layerOf(r))!;
+    counts[at(nodeId(r.target), l, IN)]!++;
+    counts[at(nodeId(r.source), l, OUT)]!++;
+  }
+  for (const h of held.layers) {
+    const l = layerIndex.get(h.layer)!;
+    for (const [n, count] of h.in) counts[at(n, l, IN)]! += count;
+    for (const [n, count] of h.out) counts[at(n, l, OUT)]! += count;
+  }
+  let nodes = 0;
+  for (let n = 0; n < set.nodes.length; n++) if (counts.subarray(at(n, 0, IN), at(n + 1, 0, IN)).some((c) => c > 0)) nodes++;
+  return { layers: [...layerIndex.keys()], layerIndex, pairs: (n, l, dir) => counts[at(n, l, dir)]!, nodes };
 }
 
 /** A probe that goes through the source node's Service rules: the run's Services, and DNS asked
@@ -340,21 +475,22 @@ const viaService = (r: ResultRecord) => r.protocol === "svc" || (r.protocol === 
  * its Services failing from it (nearly all its svc probes) and its NodePort failing from its
  * peers (nearly all, at least two) are its own Service rules (kube-proxy): one finding, which
  * also explains its DNS through the cluster DNS Service. */
-function serviceFindings(results: ResultRecord[], held: HeldTotals, meshIdx: number[], claimed: Uint8Array, nodeName: (c: string, n: string) => string, add: Add): void {
-  const svcBySource = new Map<string, number[]>();
-  const dnsBySource = new Map<string, number[]>();
-  const portByTarget = new Map<string, number[]>();
-  const push = (m: Map<string, number[]>, key: string, k: number) => (m.get(key) ?? m.set(key, []).get(key)!).push(k);
+function serviceFindings(a: Analysis): void {
+  const { results, set, held, meshIdx, claimed, nodeId, add } = a;
+  const svcBySource = new Map<number, number[]>();
+  const dnsBySource = new Map<number, number[]>();
+  const portByTarget = new Map<number, number[]>();
+  const push = (m: Map<number, number[]>, key: number, k: number) => (m.get(key) ?? m.set(key, []).get(key)!).push(k);
   for (let k = 0; k < results.length; k++) {
     const r = results[k]!;
     if (claimed[k]) continue;
-    if (r.protocol === "svc") push(svcBySource, nodeKey(r.source), k);
-    else if (viaService(r)) push(dnsBySource, nodeKey(r.source), k);
-    else if (r.protocol === "nodeport") push(portByTarget, nodeKey(r.target), k);
+    if (r.protocol === "svc") push(svcBySource, nodeId(r.source), k);
+    else if (viaService(r)) push(dnsBySource, nodeId(r.source), k);
+    else if (r.protocol === "nodeport") push(portByTarget, nodeId(r.target), k);
   }
   const heldPorts = held.layers.filter((l) => l.layer.startsWith("nodeport/"));
   if (svcBySource.size === 0 && portByTarget.size === 0) return;
-  const portTotal = (key: string) => (portByTarget.get(key)?.length ?? 0) + heldPorts.reduce((n, l) => n + (l.in.get(key) ?? 0), 0);
+  const portTotal = (key: number) => (portByTarget.get(key)?.length ?? 0) + heldPorts.reduce((n, l) => n + (l.in.get(key) ?? 0), 0);
   const bad = (idx: number[]) => idx.filter((k) => isFailure(results[k]!));
 
   const sources = [...svcBySource.values()];
@@ -368,12 +504,12 @@ function serviceFindings(results: ResultRecord[], held: HeldTotals, meshIdx: num
   }
 
   // Pod network health per node, from its icmp/tcp pairs in and out.
-  const pod = new Map<string, { pairs: number; failed: number }>();
-  const podCount = (key: string) => pod.get(key) ?? pod.set(key, { pairs: 0, failed: 0 }).get(key)!;
+  const pod = new Map<number, { pairs: number; failed: number }>();
+  const podCount = (key: number) => pod.get(key) ?? pod.set(key, { pairs: 0, failed: 0 }).get(key)!;
   for (const k of meshIdx) {
     const r = results[k]!;
     if (r.protocol !== "icmp" && r.protocol !== "tcp") continue;
-    for (const key of [nodeKey(r.source), nodeKey(r.target)]) {
+    for (const key of [nodeId(r.source), nodeId(r.target)]) {
       const c = podCount(key);
       c.pairs++;
       if (isFailure(r)) c.failed++;
@@ -383,7 +519,8 @@ function serviceFindings(results: ResultRecord[], held: HeldTotals, meshIdx: num
     if (!l.layer.startsWith("icmp/") && !l.layer.startsWith("tcp/")) continue;
     for (const counts of [l.out, l.in]) for (const [key, n] of counts) podCount(key).pairs += n;
   }
-  const podNetworkWorks = (key: string) => {
+  const podTested = (key: number) => (pod.get(key)?.pairs ?? 0) > 0;
+  const podNetworkWorks = (key: number) => {
     const c = pod.get(key);
     return !c || c.failed <= HEALTHY * c.pairs;
   };
@@ -395,13 +532,14 @@ function serviceFindings(results: ResultRecord[], held: HeldTotals, meshIdx: num
     const portBad = portTotal(key) >= 2 && bad(port).length >= MOST * portTotal(key) ? bad(port) : [];
     if (!svcBad.length && !portBad.length) continue;
     const dns = svcBad.length ? bad(dnsBySource.get(key) ?? []) : [];
-    const [cluster, node] = splitKey(key);
-    const who = nodeName(cluster, node);
+    const { cluster, node } = set.nodes[key]!;
+    const who = a.name({ cluster, node });
     const what = svcBad.length && portBad.length
       ? `Services fail from node ${who} and its NodePort does not answer its peers`
       : svcBad.length ? `Services fail from node ${who}${dns.length ? " (DNS through the cluster DNS Service too)" : ""}` : `the NodePort of node ${who} does not answer its peers`;
+    const podWords = podTested(key) ? ", while its pod network works" : " (its pod network was not tested)";
     add({ kind: "service-node", severity: "error", subject: { cluster, node, protocols: [...(svcBad.length ? ["svc"] : []), ...(portBad.length ? ["nodeport"] : [])] },
-      explanation: `${what}, while its pod network works: the Service rules on ${who} (kube-proxy or its replacement) are broken (${results[(svcBad[0] ?? portBad[0])!]!.reason})` },
+      explanation: `${what}${podWords}: the Service rules on ${who} (kube-proxy or its replacement) are broken (${results[(svcBad[0] ?? portBad[0])!]!.reason})` },
     [...svcBad, ...portBad, ...dns], svc.length + portTotal(key) + dns.length);
   }
 }
@@ -410,71 +548,36 @@ function serviceFindings(results: ResultRecord[], held: HeldTotals, meshIdx: num
  * layer when at least MOST of its pairs there fail and it has at least two peers there (with one
  * peer a node and a link cannot be told apart). All layers in and out: isolated; all in:
  * unreachable; all out: cannot reach; some protocols while the others are healthy: protocol. */
-function nodeFindings(results: ResultRecord[], held: HeldTotals, meshIdx: number[], claimed: Uint8Array, nodeName: (c: string, n: string) => string, add: Add): Map<string, Finding> {
-  const outbound = new Map<string, Finding>();
-  const nodes = new Map<string, number>();
-  const layers = new Map<string, number>();
-  const nodeOf = (e: { cluster: string; node: string }) => {
-    const key = nodeKey(e);
-    let n = nodes.get(key);
-    if (n === undefined) nodes.set(key, (n = nodes.size));
-    return n;
-  };
-  const layerIndex = (r: ResultRecord) => {
-    const key = layerOf(r);
-    let l = layers.get(key);
-    if (l === undefined) layers.set(key, (l = layers.size));
-    return l;
-  };
-  for (const k of meshIdx) {
-    nodeOf(results[k]!.source);
-    nodeOf(results[k]!.target);
-    layerIndex(results[k]!);
-  }
-  const heldLayer = (layer: string) => {
-    let l = layers.get(layer);
-    if (l === undefined) layers.set(layer, (l = layers.size));
-    return l;
-  };
-  const nodeByKey = (key: string) => {
-    const [cluster, node] = splitKey(key);
-    return nodeOf({ cluster, node });
-  };
-  const heldIndexed = held.layers.map((l) => ({ l: heldLayer(l.layer), out: [...l.out].map(([k, n]) => [nodeByKey(k), n] as const), in: [...l.in].map(([k, n]) => [nodeByKey(k), n] as const) }));
-  const L = layers.size;
-  // [node][layer][in=0|out=1][pairs=0|failed=1]
-  const counts = new Uint32Array(nodes.size * L * 4);
-  const at = (n: number, l: number, dir: number, what: number) => ((n * L + l) * 2 + dir) * 2 + what;
+function nodeFindings(a: Analysis): Map<number, Finding> {
+  const { results, set, meshIdx, claimed, nodeId, add } = a;
+  const { layers: layerNames, layerIndex, pairs: probed } = a.probed;
+  const outbound = new Map<number, Finding>();
+  const L = layerNames.length;
+  const N = set.nodes.length;
+  // Unclaimed failures: [node][layer][IN|OUT].
+  const failing = new Uint32Array(N * L * 2);
+  const at = (n: number, l: number, dir: Dir) => (n * L + l) * 2 + dir;
   for (const k of meshIdx) {
     const r = results[k]!;
-    const l = layerIndex(r);
-    const s = nodeOf(r.source);
-    const t = nodeOf(r.target);
-    const bad = !claimed[k] && isFailure(r) ? 1 : 0;
-    counts[at(t, l, 0, 0)]!++;
-    counts[at(s, l, 1, 0)]!++;
-    counts[at(t, l, 0, 1)]! += bad;
-    counts[at(s, l, 1, 1)]! += bad;
+    if (claimed[k] || !isFailure(r)) continue;
+    const l = layerIndex.get(layerOf(r))!;
+    failing[at(nodeId(r.target), l, IN)]!++;
+    failing[at(nodeId(r.source), l, OUT)]!++;
   }
-  for (const h of heldIndexed) {
-    for (const [n, count] of h.in) counts[at(n, h.l, 0, 0)]! += count;
-    for (const [n, count] of h.out) counts[at(n, h.l, 1, 0)]! += count;
-  }
-  const layerNames = [...layers.keys()];
   const blamed: { node: number; inLayers: number[]; outLayers: number[] }[] = [];
 
-  for (let n = 0; n < nodes.size; n++) {
-    const bad = (dir: number) => {
+  for (let n = 0; n < N; n++) {
+    const bad = (dir: Dir) => {
       const out: number[] = [];
       for (let l = 0; l < L; l++) {
-        const pairs = counts[at(n, l, dir, 0)]!;
-        const failed = counts[at(n, l, dir, 1)]!;
+        const pairs = probed(n, l, dir);
+        const failed = failing[at(n, l, dir)]!;
         if (pairs >= 2 && failed > 0 && failed >= MOST * pairs) out.push(l);
       }
       return out;
     };
-    const inLayers = bad(0);
-    const outLayers = bad(1);
+    const inLayers = bad(IN);
+    const outLayers = bad(OUT);
     if (inLayers.length || outLayers.length) blamed.push({ node: n, inLayers, outLayers });
   }
   if (!blamed.length) return outbound;
@@ -483,50 +586,49 @@ function nodeFindings(results: ResultRecord[], held: HeldTotals, meshIdx: number
   for (const k of meshIdx) {
     const r = results[k]!;
     if (claimed[k] || !isFailure(r)) continue;
-    const l = layerIndex(r);
-    byNode.get(nodeOf(r.target))?.in[l]!.push(k);
-    byNode.get(nodeOf(r.source))?.out[l]!.push(k);
+    const l = layerIndex.get(layerOf(r))!;
+    byNode.get(nodeId(r.target))?.in[l]!.push(k);
+    byNode.get(nodeId(r.source))?.out[l]!.push(k);
   }
-  const names = [...nodes.keys()];
   const firstReason = (idx: number[]) => (idx.length ? results[idx[0]!]!.reason : "");
-  const testedLayers = (n: number, dir: number) => layerNames.map((_, l) => l).filter((l) => counts[at(n, l, dir, 0)]! > 0);
+  const testedLayers = (n: number, dir: Dir) => layerNames.map((_, l) => l).filter((l) => probed(n, l, dir) > 0);
   for (const b of blamed) {
-    const [cluster, node] = splitKey(names[b.node]!);
-    const who = nodeName(cluster, node);
+    const { cluster, node } = set.nodes[b.node]!;
+    const who = a.name({ cluster, node });
     const pairsOf = (dir: "in" | "out", ls: number[]) => ls.flatMap((l) => byNode.get(b.node)![dir][l]!);
-    const total = (dir: number, ls: number[]) => ls.reduce((sum, l) => sum + counts[at(b.node, l, dir, 0)]!, 0);
-    const allIn = b.inLayers.length > 0 && b.inLayers.length === testedLayers(b.node, 0).length;
-    const allOut = b.outLayers.length > 0 && b.outLayers.length === testedLayers(b.node, 1).length;
+    const total = (dir: Dir, ls: number[]) => ls.reduce((sum, l) => sum + probed(b.node, l, dir), 0);
+    const allIn = b.inLayers.length > 0 && b.inLayers.length === testedLayers(b.node, IN).length;
+    const allOut = b.outLayers.length > 0 && b.outLayers.length === testedLayers(b.node, OUT).length;
     const protocolsOf = (ls: number[]) => ls.map((l) => layerNames[l]!).sort();
-    const healthyOthers = (dir: number, ls: number[]) => testedLayers(b.node, dir).filter((l) => !ls.includes(l)).every((l) => counts[at(b.node, l, dir, 1)]! <= HEALTHY * counts[at(b.node, l, dir, 0)]!);
+    const healthyOthers = (dir: Dir, ls: number[]) => testedLayers(b.node, dir).filter((l) => !ls.includes(l)).every((l) => failing[at(b.node, l, dir)]! <= HEALTHY * probed(b.node, l, dir));
     if (allIn && allOut) {
       const pairs = [...pairsOf("in", b.inLayers), ...pairsOf("out", b.outLayers)];
-      outbound.set(names[b.node]!, add({ kind: "node-isolated", severity: "error", subject: { cluster, node },
+      outbound.set(b.node, add({ kind: "node-isolated", severity: "error", subject: { cluster, node },
         explanation: `node ${who} is isolated: it neither answers its peers nor reaches them (${plural(pairs.length, "failing pair")})` },
-      pairs, total(0, b.inLayers) + total(1, b.outLayers)));
+      pairs, total(IN, b.inLayers) + total(OUT, b.outLayers)));
       continue;
     }
     if (allIn) {
       add({ kind: "node-unreachable", severity: "error", subject: { cluster, node },
         explanation: `node ${who} is unreachable: (nearly) every peer fails to reach it, over ${protocolsOf(b.inLayers).join(", ")}` },
-      pairsOf("in", b.inLayers), total(0, b.inLayers));
-    } else if (b.inLayers.length && healthyOthers(0, b.inLayers)) {
+      pairsOf("in", b.inLayers), total(IN, b.inLayers));
+    } else if (b.inLayers.length && healthyOthers(IN, b.inLayers)) {
       const protocols = protocolsOf(b.inLayers);
       add({ kind: "protocol-to-node", severity: "error", subject: { cluster, node, protocols },
         explanation: protocols.every((p) => p.startsWith("mtu/"))
           ? `MTU black hole to node ${who}: full-size packets from (nearly) every peer are lost while small ones pass${largestPassing(firstReason(pairsOf("in", b.inLayers)))}`
           : `${protocols.join(", ")} to node ${who} fails from (nearly) every peer while its other probes pass: a listener or firewall on ${who}` },
-      pairsOf("in", b.inLayers), total(0, b.inLayers));
+      pairsOf("in", b.inLayers), total(IN, b.inLayers));
     }
     if (allOut) {
-      outbound.set(names[b.node]!, add({ kind: "node-cannot-reach", severity: "error", subject: { cluster, node },
+      outbound.set(b.node, add({ kind: "node-cannot-reach", severity: "error", subject: { cluster, node },
         explanation: `node ${who} cannot reach (nearly) any peer, over ${protocolsOf(b.outLayers).join(", ")}, while they reach each other` },
-      pairsOf("out", b.outLayers), total(1, b.outLayers)));
-    } else if (b.outLayers.length && healthyOthers(1, b.outLayers)) {
+      pairsOf("out", b.outLayers), total(OUT, b.outLayers)));
+    } else if (b.outLayers.length && healthyOthers(OUT, b.outLayers)) {
       const protocols = protocolsOf(b.outLayers);
       add({ kind: "protocol-from-node", severity: "error", subject: { cluster, node, protocols },
         explanation: `${protocols.join(", ")} from node ${who} fails to (nearly) every peer while its other probes pass: an egress policy or firewall on ${who}` },
-      pairsOf("out", b.outLayers), total(1, b.outLayers));
+      pairsOf("out", b.outLayers), total(OUT, b.outLayers));
     }
   }
   return outbound;
@@ -535,39 +637,37 @@ function nodeFindings(results: ResultRecord[], held: HeldTotals, meshIdx: number
 /** Nodes whose inbound median RTT, and links whose RTT, are outliers against the cluster's median.
  * RTTs come from the records and from the set's held icmp cells (25 million at 5,000 nodes: the
  * cluster's median from a histogram, each node's from its own column). */
-function latencyFindings(results: ResultRecord[], set: ResultSet, meshIdx: number[], nodeName: (c: string, n: string) => string): Finding[] {
+function latencyFindings(a: Analysis): void {
+  const { results, set, meshIdx, nodeId } = a;
   const timed = meshIdx.filter((k) => results[k]!.status === "Succeeded" && results[k]!.rttMs !== undefined);
   const histogram = new RttHistogram();
   for (const k of timed) histogram.add(results[k]!.rttMs!);
   set.forEachRtt((_s, _t, rtt) => histogram.add(rtt));
-  if (histogram.count < 4) return [];
+  if (histogram.count < 4) return;
   const all = histogram.median();
   const slow = (rtt: number) => rtt >= SLOW_FACTOR * all && rtt - all > SLOW_MARGIN_MS;
-  const out: Finding[] = [];
-  const slowNodes = new Set<string>();
-  const recordsTo = groupBy(timed, (k) => nodeKey(results[k]!.target));
+  const slowNodes = new Set<number>();
+  const recordsTo = groupBy(timed, (k) => nodeId(results[k]!.target));
   // Each node's RTTs: its records', and its column of held cells (read a block of columns at a time).
-  const rttsTo = new Map<string, number[]>([...recordsTo].map(([node, idx]) => [node, idx.map((k) => results[k]!.rttMs!)]));
-  const medians = new Map<string, number>();
-  const settle = (node: string, rtts: ArrayLike<number>) => rtts.length >= 2 && medians.set(node, median(rtts));
+  const rttsTo = new Map<number, number[]>([...recordsTo].map(([node, idx]) => [node, idx.map((k) => results[k]!.rttMs!)]));
+  const medians = new Map<number, number>();
+  const settle = (node: number, rtts: ArrayLike<number>) => rtts.length >= 2 && medians.set(node, median(rtts));
   set.rttsByTarget((t, held) => {
-    const node = nodeKey(set.nodes[t]!);
-    const records = rttsTo.get(node);
-    rttsTo.delete(node);
-    settle(node, records ? [...held, ...records] : held);
+    const records = rttsTo.get(t);
+    rttsTo.delete(t);
+    settle(t, records ? [...held, ...records] : held);
   });
   for (const [node, rtts] of rttsTo) settle(node, rtts);
-  for (const node of [...new Set([...set.nodes.map(nodeKey), ...recordsTo.keys()])]) {
-    const m = medians.get(node);
+  for (let t = 0; t < set.nodes.length; t++) {
+    const m = medians.get(t);
     if (m === undefined || !slow(m)) continue;
-    const [cluster, name] = splitKey(node);
-    const t = set.find({ cluster, node: name });
-    const pairs = (recordsTo.get(node)?.length ?? 0) + (t === undefined ? 0 : set.heldTo(t, Infinity).length);
-    slowNodes.add(node);
-    const examples = (recordsTo.get(node) ?? []).slice(0, EXAMPLES).map((k) => pairText(results[k]!));
-    if (t !== undefined && examples.length < EXAMPLES) examples.push(...set.heldTo(t, EXAMPLES - examples.length).map(pairText));
-    out.push({ kind: "latency-node", severity: "warning", subject: { cluster, node: name },
-      explanation: `node ${nodeName(cluster, name)} answers slowly: median RTT ${m.toFixed(1)} ms against ${all.toFixed(1)} ms for the cluster`,
+    const { cluster, node } = set.nodes[t]!;
+    const pairs = (recordsTo.get(t)?.length ?? 0) + set.heldTo(t, Infinity).length;
+    slowNodes.add(t);
+    const examples = (recordsTo.get(t) ?? []).slice(0, EXAMPLES).map((k) => a.example(results[k]!));
+    if (examples.length < EXAMPLES) examples.push(...set.heldTo(t, EXAMPLES - examples.length).map(a.example));
+    a.findings.push({ kind: "latency-node", severity: "warning", subject: { cluster, node },
+      explanation: `node ${a.name({ cluster, node })} answers slowly: median RTT ${m.toFixed(1)} ms against ${all.toFixed(1)} ms for the cluster`,
       evidence: { pairs, of: histogram.count, examples } });
   }
   // A link is slow when it is slow both ways: one ping's RTT alone is too easily a busy moment.
@@ -577,23 +677,21 @@ function latencyFindings(results: ResultRecord[], set: ResultSet, meshIdx: numbe
   // are enough RTTs for that percentile to mean something.
   const tail = histogram.count >= TAIL_SAMPLES ? histogram.quantile(0.99) : 0;
   const slowLink = (rtt: number) => slow(rtt) && rtt > tail;
-  const fast = (r: { source: { cluster: string; node: string }; target: { cluster: string; node: string } }) => !slowNodes.has(nodeKey(r.target)) && !slowNodes.has(nodeKey(r.source));
-  const slowPairs: { record: () => ResultRecord; source: string; link: string; rtt: number }[] = [];
-  const note = (record: () => ResultRecord, source: { cluster: string; node: string }, target: { cluster: string; node: string }, rtt: number) => {
-    if (fast({ source, target })) slowPairs.push({ record, source: nodeKey(source), link: linkKey({ source, target }), rtt });
+  const slowPairs: { record: () => ResultRecord; source: number; link: string; rtt: number }[] = [];
+  const note = (record: () => ResultRecord, source: number, target: number, rtt: number) => {
+    if (!slowNodes.has(source) && !slowNodes.has(target)) slowPairs.push({ record, source, link: linkKey(source, target), rtt });
   };
-  for (const k of timed) if (slowLink(results[k]!.rttMs!)) note(() => results[k]!, results[k]!.source, results[k]!.target, results[k]!.rttMs!);
-  set.forEachRtt((s, t, rtt, l) => slowLink(rtt) && note(() => set.cell(l, s, t), set.nodes[s]!, set.nodes[t]!, rtt));
+  for (const k of timed) if (slowLink(results[k]!.rttMs!)) note(() => results[k]!, nodeId(results[k]!.source), nodeId(results[k]!.target), results[k]!.rttMs!);
+  set.forEachRtt((s, t, rtt, l) => slowLink(rtt) && note(() => set.cell(l, s, t), s, t, rtt));
   for (const pairs of groupBy(slowPairs, (p) => p.link).values()) {
     if (!pairs.some((p) => p.source !== pairs[0]!.source)) continue;
     const r = pairs[0]!.record();
     const rtt = Math.max(...pairs.map((p) => p.rtt));
-    const [x, y] = [nodeName(r.source.cluster, r.source.node), nodeName(r.target.cluster, r.target.node)];
-    out.push({ kind: "latency-link", severity: "warning", subject: { from: x, to: y, bothWays: true },
+    const [x, y] = [a.name(r.source), a.name(r.target)];
+    a.findings.push({ kind: "latency-link", severity: "warning", subject: { from: x, to: y, bothWays: true },
       explanation: `the link between ${x} and ${y} is slow: RTT up to ${rtt.toFixed(1)} ms against a median of ${all.toFixed(1)} ms`,
-      evidence: { pairs: pairs.length, of: histogram.count, examples: pairs.slice(0, EXAMPLES).map((p) => pairText(p.record())) } });
+      evidence: { pairs: pairs.length, of: histogram.count, examples: pairs.slice(0, EXAMPLES).map((p) => a.example(p.record())) } });
   }
-  return out;
 }
 
 /** The median, by selection (a node has up to 2N RTTs; sorting each was the analysis' cost).
@@ -680,14 +778,8 @@ function largestPassing(reason: string): string {
   return m ? `; the largest that passes is about ${m[1]} bytes` : "";
 }
 
-/** The same for both directions of a link. */
-function linkKey(r: { source: { cluster: string; node: string }; target: { cluster: string; node: string } }): string {
-  const [x, y] = [nodeKey(r.source), nodeKey(r.target)];
-  return x < y ? `${x}\u0000${y}` : `${y}\u0000${x}`;
-}
-
-function splitKey(key: string): [string, string] {
-  const cut = key.indexOf("/");
-  return [key.slice(0, cut), key.slice(cut + 1)];
+/** The same for both directions of a link, from its nodes' indices in the set. */
+function linkKey(x: number, y: number): string {
+  return x < y ? `${x} ${y}` : `${y} ${x}`;
 }
 

@@ -9,6 +9,7 @@ import { problemsFound, type ResultRecord, type ResultsDocument } from "../resul
 import type { Sink } from "../results/write.ts";
 import clientScript from "./matrix.client.js" with { type: "text" };
 import { plural } from "../words.ts";
+import { addressText, nodeText, targetText } from "../names.ts";
 
 /** The page forbids every fetch: images only as data: URLs, scripts and styles only inline. */
 export const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
@@ -47,15 +48,9 @@ export function embeddedData(m: MatrixData): unknown {
   };
 }
 
-
-function endpointText(e: { cluster: string; node: string }, showCluster: boolean): string {
-  return showCluster ? `${e.cluster}/${e.node}` : e.node;
-}
-
-function targetText(r: ResultRecord, showCluster: boolean): string {
-  if (r.protocol === "dns") return `${r.target.name ?? ""} @${r.target.ip || "resolver"}`;
-  const at = r.target.port ? `${r.target.ip}:${r.target.port}` : r.target.ip;
-  return r.target.node ? `${endpointText(r.target, showCluster)} (${at})` : at;
+/** A pair's target in the failing list: its node and the address probed there, or what it probes. */
+function targetCell(r: ResultRecord, showCluster: boolean): string {
+  return r.target.node ? `${nodeText(r.target, showCluster)} (${addressText(r.target)})` : targetText(r);
 }
 
 function summarySection(doc: ResultsDocument): string {
@@ -90,7 +85,7 @@ function findingsSection(doc: ResultsDocument): string {
 function skippedSection(doc: ResultsDocument, showCluster: boolean): string {
   const late = doc.late ?? [];
   const rows = (nodes: { cluster: string; node: string; reason: string; readyAfterMs?: number }[]) =>
-    nodes.map((k) => `<tr><td>${escapeHtml(endpointText(k, showCluster))}</td>${k.readyAfterMs !== undefined ? `<td>${(k.readyAfterMs / 1000).toFixed(1)}s</td>` : ""}<td>${escapeHtml(k.reason)}</td></tr>`).join("\n");
+    nodes.map((k) => `<tr><td>${escapeHtml(nodeText(k, showCluster))}</td>${k.readyAfterMs !== undefined ? `<td>${(k.readyAfterMs / 1000).toFixed(1)}s</td>` : ""}<td>${escapeHtml(k.reason)}</td></tr>`).join("\n");
   return [
     doc.skipped.length ? `<section id="skipped"><h2>${plural(doc.skipped.length, "node")} skipped</h2><table><thead><tr><th>node</th><th>why (its floater never became ready)</th></tr></thead><tbody>\n${rows(doc.skipped)}\n</tbody></table></section>` : "",
     late.length ? `<section id="late"><h2>${plural(late.length, "node")} came late <small>probed after the others began</small></h2><table><thead><tr><th>node</th><th>ready after</th><th>what held it when probing began</th></tr></thead><tbody>\n${rows(late)}\n</tbody></table></section>` : "",
@@ -119,9 +114,10 @@ function failingSection(doc: ResultsDocument, showCluster: boolean): string {
   if (failing.length === 0) return "";
   const rows = failing.slice(0, MAX_PAIRS_LISTED).map((r) => {
     const panel = `${r.custom ? "target " : ""}${r.protocol}/${r.family}`;
-    const target = r.target.node ? endpointText(r.target, showCluster) : targetText(r, showCluster);
-    return `<tr class="${r.status}" data-panel="${escapeHtml(panel)}" data-src="${escapeHtml(endpointText(r.source, showCluster))}" data-dst="${escapeHtml(target)}">` +
-      `<td>${escapeHtml(endpointText(r.source, showCluster))} (${escapeHtml(r.source.ip)})</td><td>${escapeHtml(targetText(r, showCluster))}</td><td>${escapeHtml(panel)}</td>` +
+    // As the matrices label the target's column: the page finds the cell from it.
+    const target = r.target.node ? nodeText(r.target, showCluster) : targetText(r);
+    return `<tr class="${r.status}" data-panel="${escapeHtml(panel)}" data-src="${escapeHtml(nodeText(r.source, showCluster))}" data-dst="${escapeHtml(target)}">` +
+      `<td>${escapeHtml(nodeText(r.source, showCluster))} (${escapeHtml(r.source.ip)})</td><td>${escapeHtml(targetCell(r, showCluster))}</td><td>${escapeHtml(panel)}</td>` +
       `<td class="verdict">${r.status}</td><td>${escapeHtml(r.reasonCode ?? "")}</td><td>${escapeHtml(r.reason)}</td></tr>`;
   }).join("\n");
   const more = failing.length - MAX_PAIRS_LISTED;

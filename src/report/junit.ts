@@ -4,6 +4,7 @@
 // at 500 nodes). Pure.
 import type { ResultRecord, ResultsDocument } from "../results/document.ts";
 import type { Sink } from "../results/write.ts";
+import { nodeText, pairText } from "../names.ts";
 
 const XML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
 
@@ -15,25 +16,13 @@ export function xmlEscape(s: string): string {
 /** Seconds as JUnit wants them; a pair's time is its RTT, to the microsecond. */
 const seconds = (ms: number, digits = 3) => (ms / 1000).toFixed(digits);
 
-function endpoint(e: { cluster: string; node: string }, showCluster: boolean): string {
-  return showCluster ? `${e.cluster}/${e.node}` : e.node;
-}
-
-/** The testcase's name: the pair as a reader finds it in the table. */
-function caseName(r: ResultRecord, showCluster: boolean): string {
-  const from = endpoint(r.source, showCluster);
-  if (r.protocol === "dns") return `${from} -> ${r.target.name ?? ""}${r.target.ip ? ` @${r.target.ip}` : ""}`;
-  if (!r.target.node) return `${from} -> ${r.target.ip}${r.target.port ? `:${r.target.port}` : ""}`;
-  return `${from} -> ${endpoint(r.target, showCluster)}`;
-}
-
 /** The suite a record belongs to: its protocol and family, custom targets apart from the mesh. */
 function suiteOf(r: ResultRecord): string {
   return `${r.custom ? "target " : ""}${r.protocol}/${r.family}`;
 }
 
 function testcase(r: ResultRecord, classname: string, showCluster: boolean): string {
-  const head = `    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(caseName(r, showCluster))}" time="${seconds(r.rttMs ?? 0, 6)}"`;
+  const head = `    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(pairText(r, showCluster))}" time="${seconds(r.rttMs ?? 0, 6)}"`;
   if (r.status === "Succeeded") return `${head}/>\n`;
   const tag = r.status === "Failed" ? "failure" : "error";
   const message = xmlEscape(r.reason || r.status);
@@ -76,7 +65,7 @@ export function writeJUnit(doc: ResultsDocument, sink: Sink): void {
     sink.write(`  <testsuite name="floaters" tests="${doc.skipped.length}" failures="0" errors="${doc.skipped.length}" skipped="0" time="0.000"${timestamp}>\n`);
     for (const k of doc.skipped) {
       const message = xmlEscape(`floater never became ready: ${k.reason}`);
-      sink.write(`    <testcase classname="floaters" name="${xmlEscape(endpoint(k, showCluster))}" time="0.000">\n      <error message="${message}" type="node-not-ready">${message}</error>\n    </testcase>\n`);
+      sink.write(`    <testcase classname="floaters" name="${xmlEscape(nodeText(k, showCluster))}" time="0.000">\n      <error message="${message}" type="node-not-ready">${message}</error>\n    </testcase>\n`);
     }
     sink.write("  </testsuite>\n");
   }

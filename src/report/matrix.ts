@@ -6,6 +6,7 @@ import { NODE_ORDER } from "../node-order.ts";
 import { REASON_CODES } from "../probe/reasons.ts";
 import { clusterName, type ResultRecord, type ResultsDocument } from "../results/document.ts";
 import { groupBy } from "../group.ts";
+import { addressText, targetText } from "../names.ts";
 import { isHeld, MESH_PROTOCOLS, NO_RTT as NO_HELD_RTT, rttMsOf } from "../results/set.ts";
 
 export const STATUS_CODES = { Succeeded: 1, Failed: 2, Error: 3 } as const;
@@ -54,15 +55,6 @@ function panelId(r: ResultRecord): string {
   return `${r.custom ? "target " : ""}${r.protocol}/${r.family}`;
 }
 
-function targetLabel(r: ResultRecord): string {
-  if (r.protocol === "dns") return `${r.target.name ?? ""} @${r.target.ip || "resolver"}`;
-  return address(r.target);
-}
-
-function address(e: { ip: string; port?: number }): string {
-  if (!e.port) return e.ip;
-  return `${e.ip.includes(":") ? `[${e.ip}]` : e.ip}:${e.port}`;
-}
 
 /** Mesh panels first (icmp, tcp; IPv4 before IPv6), then DNS, then --target panels. */
 function panelRank(id: string): string {
@@ -111,7 +103,7 @@ export function buildMatrices(doc: Pick<ResultsDocument, "clusters" | "results" 
   const panels = [...ids].sort((a, b) => (panelRank(a) < panelRank(b) ? -1 : 1)).map((id) => {
     const [kind, family] = id.replace(/^target /, "").split("/") as [string, string];
     const mesh = !id.startsWith("target ") && (MESH_PROTOCOLS as readonly string[]).includes(kind);
-    const targets = mesh ? undefined : [...new Set((keptByPanel.get(id) ?? []).map(targetLabel))].sort(NODE_ORDER.compare);
+    const targets = mesh ? undefined : [...new Set((keptByPanel.get(id) ?? []).map(targetText))].sort(NODE_ORDER.compare);
     const cols = targets ? targets.length : nodes.length;
     return {
       panel: {
@@ -130,7 +122,7 @@ export function buildMatrices(doc: Pick<ResultsDocument, "clusters" | "results" 
     const p = byId.get(panelId(r))!;
     const cols = p.panel.targets ? p.panel.targets.length : nodes.length;
     const s = rowOf(r.source);
-    const t = p.column ? p.column.get(targetLabel(r))! : rowOf(r.target);
+    const t = p.column ? p.column.get(targetText(r))! : rowOf(r.target);
     const k = s * cols + t;
     p.panel.cells[k] = (STATUS_CODES[r.status] << 5) | (r.reasonCode === undefined ? ABSENT_CODE : codeIndex.get(r.reasonCode)!);
     if (r.rttMs !== undefined) p.panel.rtt[k] = Math.min(RTT_CAP, Math.round(r.rttMs / RTT_UNIT_MS));
@@ -139,7 +131,7 @@ export function buildMatrices(doc: Pick<ResultsDocument, "clusters" | "results" 
       p.anyReason = true;
     }
     p.panel.sourceAddresses[s] ||= r.source.ip;
-    p.panel.targetAddresses[t] ||= r.protocol === "dns" ? r.target.ip : address(r.target);
+    p.panel.targetAddresses[t] ||= r.protocol === "dns" ? r.target.ip : addressText(r.target);
   };
   // Held cells straight from the set's matrices; the rest from its records.
   const set = doc.results;
@@ -157,7 +149,7 @@ export function buildMatrices(doc: Pick<ResultsDocument, "clusters" | "results" 
         const rtt = layer.rtt?.[s * set.side + t];
         if (rtt !== undefined && rtt !== NO_HELD_RTT) p.panel.rtt[k] = Math.min(RTT_CAP, Math.round(rttMsOf(rtt) / RTT_UNIT_MS));
         p.panel.sourceAddresses[rows[s]!] ||= set.sourceOf(s, layer.family).ip;
-        p.panel.targetAddresses[rows[t]!] ||= address(layer.targets[t]!);
+        p.panel.targetAddresses[rows[t]!] ||= addressText(layer.targets[t]!);
       }
     }
   }

@@ -3,6 +3,7 @@
 import { table, type TableUserConfig } from "table";
 import type { ResultRecord, ResultsDocument } from "../results/document.ts";
 import type { ResultSet } from "../results/set.ts";
+import { nodeText, targetText } from "../names.ts";
 
 export interface RenderOptions {
   wide: boolean;
@@ -16,16 +17,6 @@ export function statusText(status: ResultRecord["status"], color: boolean): stri
   return status === "Succeeded" ? paint(color, 32, status) : status === "Failed" ? paint(color, 31, status) : paint(color, 33, status);
 }
 
-function targetText(r: ResultRecord): string {
-  if (r.protocol === "dns") return `${r.target.name ?? ""}${r.target.ip ? ` @${r.target.ip}` : ""}`;
-  if (r.protocol === "svc") return `${r.target.name ?? "service"} ${r.target.ip.includes(":") ? `[${r.target.ip}]` : r.target.ip}:${r.target.port ?? ""}`;
-  return r.target.port ? `${r.target.ip.includes(":") ? `[${r.target.ip}]` : r.target.ip}:${r.target.port}` : r.target.ip;
-}
-
-function nodeText(n: { cluster: string; node: string }, showCluster: boolean): string {
-  if (!n.node) return "-";
-  return showCluster ? `${n.cluster}/${n.node}` : n.node;
-}
 
 export function renderSummary(doc: ResultsDocument): string {
   const s = doc.summary;
@@ -55,7 +46,7 @@ export function renderTable(results: ResultSet, o: RenderOptions, showCluster: b
   const rows = shown.map((r, k) => [
     String(k + 1),
     nodeText(r.source, showCluster),
-    nodeText(r.target, showCluster),
+    r.target.node ? nodeText(r.target, showCluster) : "-",
     targetText(r),
     r.protocol + (r.family === "ipv6" ? "/v6" : ""),
     statusText(r.status, o.color),

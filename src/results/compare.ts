@@ -4,15 +4,16 @@
 import { NODE_ORDER } from "../node-order.ts";
 import type { ResultRecord, ResultsDocument } from "./document.ts";
 import type { ResultSet } from "./set.ts";
+import { addressText, nodeText, targetText } from "../names.ts";
 
 /** A pair's identity across runs. */
 export function pairKey(p: Pick<ResultRecord, "source" | "target" | "protocol" | "family" | "custom">): string {
-  const from = `${p.source.cluster}/${p.source.node}`;
-  if (p.protocol === "dns") return `${from} dns ${p.target.name ?? ""}@${p.target.ip}`;
+  const from = nodeText(p.source, true);
+  if (p.protocol === "dns") return `${from} dns ${targetText(p)}`;
   // A run's Services are new each run: known by their kind, not their ClusterIP.
   if (p.protocol === "svc") return `${from} svc ${p.target.name ?? ""}/${p.family}`;
-  if (p.custom) return `${from} -> ${p.target.ip}:${p.target.port ?? ""} ${p.protocol}`;
-  return `${from} -> ${p.target.cluster}/${p.target.node} ${p.protocol}/${p.family}`;
+  if (p.custom) return `${from} -> ${addressText(p.target)} ${p.protocol}`;
+  return `${from} -> ${nodeText(p.target, true)} ${p.protocol}/${p.family}`;
 }
 
 export interface PairChange {
@@ -69,7 +70,7 @@ export function compareRuns(older: ResultsDocument, newer: ResultsDocument): Run
 
 /** Every node a run knew: the ends of its pairs and the nodes it had to skip. */
 function nodesOf(doc: ResultsDocument): Set<string> {
-  const out = new Set(doc.skipped.map((s) => `${s.cluster}/${s.node}`));
-  for (const n of doc.results.nodes) out.add(`${n.cluster}/${n.node}`);
+  const out = new Set(doc.skipped.map((s) => nodeText(s, true)));
+  for (const n of doc.results.nodes) out.add(nodeText(n, true));
   return out;
 }

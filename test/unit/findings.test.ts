@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { analyze, type Finding } from "../../src/analysis/findings.ts";
-import type { ResultRecord, ResultsDocument } from "../../src/results/document.ts";
+import { analyze, type Analyzed, type Finding } from "../../src/analysis/findings.ts";
+import type { ResultRecord } from "../../src/results/document.ts";
 import { ResultSet } from "../../src/results/set.ts";
 import type { ReasonCode } from "../../src/probe/reasons.ts";
 
@@ -8,9 +8,9 @@ type Fault = (r: ResultRecord) => { reasonCode: ReasonCode; status?: ResultRecor
 
 /** A full mesh of n nodes (cluster "a", or two clusters), every pair per protocol/family, with
  * the faults deciding which pairs fail. */
-function mesh(n: number, o: { protocols?: ("icmp" | "tcp")[]; families?: ("ipv4" | "ipv6")[]; clusters?: string[]; faults?: Fault[]; rtt?: (r: ResultRecord) => number } = {}): ResultRecord[] {
+function mesh(n: number, o: { protocols?: ("icmp" | "tcp")[]; families?: ("ipv4" | "ipv6")[]; clusters?: string[]; faults?: Fault[]; rtt?: (r: ResultRecord) => number; node?: (cluster: string, k: number) => string } = {}): ResultRecord[] {
   const clusters = o.clusters ?? ["a"];
-  const nodes = clusters.flatMap((c) => Array.from({ length: n }, (_, k) => ({ cluster: c, node: `${c}${k + 1}` })));
+  const nodes = clusters.flatMap((c) => Array.from({ length: n }, (_, k) => ({ cluster: c, node: o.node ? o.node(c, k) : `${c}${k + 1}` })));
   const out: ResultRecord[] = [];
   for (const s of nodes) for (const t of nodes) {
     if (s === t) continue;
@@ -24,7 +24,7 @@ function mesh(n: number, o: { protocols?: ("icmp" | "tcp")[]; families?: ("ipv4"
   }
   return out;
 }
-const doc = (results: ResultRecord[], o: Partial<Omit<ResultsDocument, "results">> = {}) => ({ results: ResultSet.fromRecords(results), skipped: [], clusters: { source: { context: "a", server: "" } }, ...o });
+const doc = (results: ResultRecord[], o: Partial<Omit<Analyzed, "results">> = {}) => ({ results: ResultSet.fromRecords(results), skipped: [], clusters: { source: { context: "a", server: "" } }, ...o });
 const brief = (fs: Finding[]) => fs.map((f) => `${f.kind} ${JSON.stringify(f.subject)} ${f.evidence.pairs}/${f.evidence.of}`);
 const failing = (rs: ResultRecord[]) => rs.filter((r) => r.status !== "Succeeded").length;
 const timeout = { reasonCode: "timeout" as const };
@@ -149,6 +149,86 @@ describe("findings", () => {
   }, 60_000);
 });
 
+describe("findings claim only what was tested", () => {
+  const a1a2 = (r: ResultRecord) => r.source.node === "a1" && r.target.node === "a2";
+  const pairIs = (x: string, y: string) => (r: ResultRecord) => r.source.node === x && r.target.node === y;
+  test("a one-way link in a full mesh: the reverse was probed and passed, both nodes met every peer", () => {
+    const f = analyze(doc(mesh(4, { faults: [(r) => (a1a2(r) ? timeout : undefined)] })));
+    expect(f.map((x) => x.explanation)).toEqual(["the link from a1 to a2 is broken one way (icmp/ipv4, tcp/ipv4: timeout); a2 -> a1 works, and both nodes work with every other node"]);
+  });
+  test("sampled: the reverse never probed is not said to work, nor the peers never met", () => {
+    // The sample left out a2 -> a1 and a1 -> a3 (and a3 -> a1).
+    const left = (r: ResultRecord) => pairIs("a2", "a1")(r) || [r.source.node, r.target.node].sort().join() === "a1,a3";
+    const rs = mesh(5, { faults: [(r) => (a1a2(r) ? timeout : undefined)] }).filter((r) => !left(r));
+    const f = analyze(doc(rs, { sampled: { targetsPerSource: 3, seed: "s", fullMesh: 40 } }));
+    expect(brief(f)).toEqual([`link {"from":"a1","to":"a2","bothWays":false,"protocols":["icmp/ipv4","tcp/ipv4"]} 2/2`, `sampled {} ${rs.length}/40`]);
+    expect(f[0]!.explanation).toBe("the link from a1 to a2 is broken (icmp/ipv4, tcp/ipv4: timeout); the reverse was not tested, and both nodes work with the other nodes they were tested with");
+  });
+  test("a link broken both ways in a sampled mesh: the peers never met are not vouched for", () => {
+    const rs = mesh(5, { faults: [(r) => ([r.source.node, r.target.node].sort().join() === "a1,a2" ? timeout : undefined)] }).filter((r) => !pairIs("a1", "a4")(r));
+    expect(analyze(doc(rs))[0]!.explanation).toBe("the link between a1 and a2 is broken both ways (icmp/ipv4, tcp/ipv4: timeout); both nodes work with the other nodes they were tested with");
+  });
+  test("the reverse failing, explained by another finding, is not said to work", () => {
+    // a2 -> every peer over tcp (an egress firewall on a2), and a1 -> a2 over tcp.
+    const rs = mesh(5, { faults: [(r) => (r.protocol === "tcp" && (r.source.node === "a2" || a1a2(r)) ? { reasonCode: "refused" } : undefined)] });
+    const f = analyze(doc(rs));
+    expect(f.map((x) => x.kind)).toEqual(["protocol-from-node", "link"]);
+    expect(f[1]!.explanation).toBe("the link from a1 to a2 is broken (tcp/ipv4: refused); a2 -> a1 fails too, in another finding, and both nodes work with every other node");
+  });
+  test("--direction a-to-b: an interconnect failing one way does not claim the other works", () => {
+    const two = { clusters: { source: { context: "a", server: "" }, destination: { context: "b", server: "" } } };
+    const aToB = mesh(2, { clusters: ["a", "b"], faults: [() => timeout] }).filter((r) => r.source.cluster === "a" && r.target.cluster === "b");
+    const f = analyze(doc(aToB, two));
+    expect(brief(f)).toEqual([`interconnect {"from":"a","to":"b","bothWays":false} 8/8`]);
+    expect(f[0]!.explanation).toBe("traffic from a to b fails (8 of 8 pairs) (inside each cluster was not checked); the other direction was not tested");
+  });
+  test("a DNS server only one node asked: not said to work for the others", () => {
+    const dns: ResultRecord = { source: { cluster: "a", node: "a1", ip: "x" }, target: { cluster: "a", node: "", ip: "10.96.0.10", name: "kubernetes.default" }, protocol: "dns", family: "ipv4", status: "Failed", reason: "timed out", reasonCode: "dns-timeout" };
+    expect(analyze(doc([dns]))[0]!.explanation).toBe("node a1 cannot use DNS server 10.96.0.10 (no other node asked it): timed out");
+  });
+});
+
+describe("findings name nodes of any context name", () => {
+  // Context names hold "/", ":", "@" and more; node names (DNS subdomains) never hold "/".
+  const EKS = "arn:aws:eks:us-east-1:123456789012:cluster/prod-1";
+  const OPENSHIFT = "ns/api-host:6443/user";
+  const UNICODE = "équipe/ß@集群:1";
+  const node = (_: string, k: number) => `node-a${k + 1}`;
+  const single = (context: string, results: ResultRecord[]) => doc(results, { clusters: { source: { context, server: "" } } });
+  const two = (a: string, b: string, results: ResultRecord[]) => doc(results, { clusters: { source: { context: a, server: "" }, destination: { context: b, server: "" } } });
+  for (const context of [EKS, OPENSHIFT, UNICODE]) {
+    test(`one cluster named ${context}: subjects and words name the node, not a piece of the context`, () => {
+      const at = (name: string) => (r: ResultRecord) => r.target.node === name;
+      const listener = analyze(single(context, mesh(4, { clusters: [context], node, faults: [(r) => (at("node-a3")(r) && r.protocol === "tcp" ? { reasonCode: "refused" } : undefined)] })));
+      expect(brief(listener)).toEqual([`protocol-to-node ${JSON.stringify({ cluster: context, node: "node-a3", protocols: ["tcp/ipv4"] })} 3/3`]);
+      expect(listener[0]!.explanation).toBe("tcp/ipv4 to node node-a3 fails from (nearly) every peer while its other probes pass: a listener or firewall on node-a3");
+      const isolated = analyze(single(context, mesh(5, { clusters: [context], node, faults: [(r) => (r.source.node === "node-a2" || at("node-a2")(r) ? timeout : undefined)] })));
+      expect(brief(isolated)).toEqual([`node-isolated ${JSON.stringify({ cluster: context, node: "node-a2" })} 16/16`]);
+      const exec = analyze(single(context, mesh(4, { clusters: [context], node, faults: [(r) => (r.source.node === "node-a4" ? { reasonCode: "exec-failed", status: "Error", reason: "could not test: HTTP 502" } : undefined)] })));
+      expect(brief(exec)).toEqual([`node-exec-failed ${JSON.stringify({ cluster: context, node: "node-a4" })} 6/6`]);
+      const link = analyze(single(context, mesh(4, { clusters: [context], node, faults: [(r) => (r.source.node === "node-a1" && at("node-a2")(r) ? timeout : undefined)] })));
+      expect(link.map((f) => f.subject)).toEqual([{ from: "node-a1", to: "node-a2", bothWays: false, protocols: ["icmp/ipv4", "tcp/ipv4"] }]);
+      const slow = analyze(single(context, mesh(6, { clusters: [context], node, rtt: (r) => (at("node-a5")(r) ? 40 : 0.4) })));
+      expect(slow.map((f) => [f.kind, f.subject])).toEqual([["latency-node", { cluster: context, node: "node-a5" }]]);
+      expect(slow[0]!.explanation).toStartWith("node node-a5 answers slowly");
+    });
+  }
+  test("two clusters with such names: each node named with its own whole context", () => {
+    const inB = (r: ResultRecord, name: string) => r.target.cluster === OPENSHIFT && r.target.node === name;
+    const listener = analyze(two(EKS, OPENSHIFT, mesh(3, { clusters: [EKS, OPENSHIFT], node, faults: [(r) => (inB(r, "node-a3") && r.protocol === "tcp" ? { reasonCode: "refused" } : undefined)] })));
+    expect(brief(listener)).toEqual([`protocol-to-node ${JSON.stringify({ cluster: OPENSHIFT, node: "node-a3", protocols: ["tcp/ipv4"] })} 5/5`]);
+    expect(listener[0]!.explanation).toBe(`tcp/ipv4 to node ${OPENSHIFT}/node-a3 fails from (nearly) every peer while its other probes pass: a listener or firewall on ${OPENSHIFT}/node-a3`);
+    const link = analyze(two(EKS, UNICODE, mesh(3, { clusters: [EKS, UNICODE], node, faults: [(r) => (r.source.cluster === EKS && r.source.node === "node-a1" && r.target.cluster === UNICODE && r.target.node === "node-a2" ? timeout : undefined)] })));
+    expect(link.map((f) => f.subject)).toEqual([{ from: `${EKS}/node-a1`, to: `${UNICODE}/node-a2`, bothWays: false, protocols: ["icmp/ipv4", "tcp/ipv4"] }]);
+  });
+  test("kube-proxy down on a node of a context with \"/\": the Service finding names it", () => {
+    const svc = (n: string, ok: boolean): ResultRecord =>
+      ({ source: { cluster: EKS, node: n, ip: "x" }, target: { cluster: "", node: "", ip: "10.96.0.5", port: 8889, name: "service" }, protocol: "svc", family: "ipv4", status: ok ? "Succeeded" : "Failed", reason: ok ? "" : "timeout", reasonCode: ok ? "ok" : "timeout" });
+    const rs = [...mesh(4, { clusters: [EKS], node }), ...["node-a1", "node-a2", "node-a3", "node-a4"].map((n) => svc(n, n !== "node-a2"))];
+    expect(brief(analyze(single(EKS, rs)))).toEqual([`service-node ${JSON.stringify({ cluster: EKS, node: "node-a2", protocols: ["svc"] })} 1/1`]);
+  });
+});
+
 describe("findings on the Service path and MTU", () => {
   const svc = (node: string, name: string, status: ResultRecord["status"], reasonCode: ReasonCode = status === "Succeeded" ? "ok" : "timeout"): ResultRecord =>
     ({ source: { cluster: "a", node, ip: "x" }, target: { cluster: "", node: "", ip: "10.96.0.5", port: 8889, name }, protocol: "svc", family: "ipv4", status, reason: reasonCode, reasonCode });
@@ -163,6 +243,11 @@ describe("findings on the Service path and MTU", () => {
     const f = analyze(doc([...mesh4, ...nodeports, ...svcs, ...dns]));
     expect(brief(f)).toEqual([`service-node {"cluster":"a","node":"a3","protocols":["svc","nodeport"]} 6/6`]);
     expect(f[0]!.explanation).toContain("Services fail from node a3 and its NodePort does not answer its peers, while its pod network works");
+  });
+  test("Services failing from one node of a run without pod network probes: its pod network is not said to work", () => {
+    const f = analyze(doc(nodes.map((n) => svc(n, "service", n === "a3" ? "Failed" : "Succeeded"))));
+    expect(brief(f)).toEqual([`service-node {"cluster":"a","node":"a3","protocols":["svc"]} 1/1`]);
+    expect(f[0]!.explanation).toBe("Services fail from node a3 (its pod network was not tested): the Service rules on a3 (kube-proxy or its replacement) are broken (timeout)");
   });
   test("the Service failing from every node: one cluster-wide finding", () => {
     const f = analyze(doc([...mesh(4), ...nodes.flatMap((n) => [svc(n, "service", "Failed", "refused"), svc(n, "service-local", "Failed", "refused")])]));
