@@ -27,6 +27,11 @@ describe("plan", () => {
     ]);
     expect(probes[0]!.target.name).toBe("kubernetes.default.svc.cluster.local");
   });
+  test("a DNS server with a port is asked as given, from its address's family", () => {
+    const dnsProbe = (dnsServer: string) => planProbes({ ...opts, protocols: ["dns"], ipFamily: "dual", dnsServer }, floaters, floaters)[0]!.probes()[0]!;
+    expect([dnsProbe("10.96.0.10:5353").family, dnsProbe("10.96.0.10:5353").target.ip]).toEqual(["ipv4", "10.96.0.10:5353"]);
+    expect([dnsProbe("[fd00::10]:53").family, dnsProbe("fd00::10").family]).toEqual(["ipv6", "ipv6"]);
+  });
   test("ip family filters target addresses; dual probes both", () => {
     const dual = [floater("n1", "10.0.1.1"), floater("n2", "10.0.2.1")];
     dual[1]!.ips.push("fd00::2");
