@@ -216,8 +216,8 @@ describe("a run that later waves join", () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const run = runProbes(queue, async (pod, command) => {
-      // The script's probe calls: "i ID HOST" (a lane runs them in a subshell, ";"-separated).
-      const calls = [...command[2]!.matchAll(/[(;]i (\d+) ([^;)]+)(?=[;)])/g)];
+      // The script's probe calls: "i ID 'HOST'" (a lane runs them in a subshell, ";"-separated).
+      const calls = [...command[2]!.matchAll(/[(;]i (\d+) '([^']*)'(?=[;)])/g)];
       const ids = calls.map((m) => Number(m[1]));
       const targets = calls.map((m) => m[2]!);
       execs.push({ pod: pod.name, ids, targets });
