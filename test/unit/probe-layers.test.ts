@@ -52,7 +52,9 @@ describe("script", () => {
   test("the MTU is read only when mtu is probed; mtu counts as a ping for the lanes", () => {
     expect(probeScript(probes.filter((p) => p.protocol !== "mtu"), { timeout: 2, pingCount: 1, lanes: 4 })).not.toContain("/sys/class/net");
     const lanes = lanesOf(probes, 32);
-    expect(lanes.filter((l) => l.some((p) => p.protocol === "mtu")).every((l) => l.every((p) => p.protocol === "mtu"))).toBe(true);
+    const mtuLanes = lanes.filter((l) => l.some((p) => p.protocol === "mtu"));
+    expect(mtuLanes.length).toBeGreaterThan(0);
+    expect(mtuLanes.flat().filter((p) => p.protocol !== "mtu")).toEqual([]);
     expect(scriptDeadlineMs([probes.find((p) => p.protocol === "mtu")!], { timeout: 2, pingCount: 1, lanes: 1 })).toBe((10 * 3 + 15) * 1000);
   });
 });
