@@ -61,7 +61,7 @@ const exec: ExecFn = async (_pod, command) => {
   const started = process.cpuUsage();
   const script = command[2]!;
   n = 0;
-  // Calls are "(i 12 10.0.0.5;" or ";t 13 10.0.0.5 8889": scanned, not matched.
+  // Calls are "(i 12 '10.0.0.5';" or ";t 13 '10.0.0.5' 8889": scanned, not matched.
   for (let at = script.indexOf("\n(") + 1; at > 0 && at < script.length; at++) {
     const c = script.charCodeAt(at);
     if (c !== 40 && c !== 59) continue; // "(" or ";"

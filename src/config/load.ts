@@ -6,8 +6,7 @@ import { load, YAMLException } from "js-yaml";
 import { UsageError } from "../errors.ts";
 import { NETCTL_KEYS, isNetctlOnlyKey, translateNetctl } from "./netctl.ts";
 import { defaultSettings, SETTING_KEYS, specOf, type SettingKey, type Settings } from "./settings.ts";
-import { closest, coerce, sourceLabel } from "./validate.ts";
-import { validateTargets } from "./targets.ts";
+import { checkValue, closest, coerce, sourceLabel } from "./validate.ts";
 
 export type RawSettings = Partial<Record<SettingKey, unknown>>;
 
@@ -88,6 +87,6 @@ function applyRaw(settings: Settings, raw: RawSettings, label: (key: SettingKey)
   for (const [key, value] of Object.entries(raw) as [SettingKey, unknown][]) {
     if (value === undefined) continue;
     target[key] = coerce(specOf(key), value, label(key));
-    if (key === "targets") validateTargets(target[key] as string[], label(key));
+    checkValue(key, target[key], label(key));
   }
 }

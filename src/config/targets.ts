@@ -1,6 +1,6 @@
-// Custom targets (--target, netctl's customized lists): "IP", "IP:PORT" or "[IPv6]:PORT".
+// Custom targets (--target, netctl's customized lists) and DNS servers (--dns-server: busybox
+// nslookup takes a port too): "IP", "IP:PORT" or "[IPv6]:PORT".
 import { isIP } from "node:net";
-import { UsageError } from "../errors.ts";
 
 export interface TargetSpec {
   ip: string;
@@ -14,10 +14,4 @@ export function parseTarget(spec: string): TargetSpec | undefined {
   if (port === undefined) return { ip };
   const n = Number(port);
   return Number.isInteger(n) && n >= 1 && n <= 65535 ? { ip, port: n } : undefined;
-}
-
-export function validateTargets(targets: string[], source: string): void {
-  for (const t of targets) {
-    if (!parseTarget(t)) throw new UsageError(`${source}: '${t}' is not IP, IP:PORT or [IPv6]:PORT with a port of 1-65535`);
-  }
 }

@@ -1,7 +1,8 @@
 // Turns raw values (from a file or a flag) into typed settings, or a UsageError that names the
 // setting, where it came from and what is allowed.
 import { UsageError } from "../errors.ts";
-import { flagName, type SettingSpec } from "./settings.ts";
+import { flagName, type SettingKey, type SettingSpec } from "./settings.ts";
+import { parseTarget } from "./targets.ts";
 
 /** Where a value came from, for messages: "flag --port" or "setting 'port' in ./netdoctor.yaml". */
 export function sourceLabel(key: string, file?: string): string {
@@ -54,6 +55,32 @@ export function coerce(spec: SettingSpec, raw: unknown, source: string): unknown
   }
 }
 
+/** Checks beyond a setting's type, for the values that reach a floater's probe script. */
+export function checkValue(key: SettingKey, value: unknown, source: string): void {
+  const bad = (v: string, why: string) => new UsageError(`${source}: ${describe(v)} ${why}`);
+  switch (key) {
+    case "targets":
+      for (const t of value as string[]) if (!parseTarget(t)) throw bad(t, "is not IP, IP:PORT or [IPv6]:PORT with a port of 1-65535");
+      break;
+    case "dnsName":
+      if (value !== "" && !isDnsName(value as string)) throw bad(value as string, "is not a DNS name (dot-separated labels of 1-63 letters, digits, '-' or '_', not starting or ending with '-'; 253 characters at most)");
+      break;
+    case "dnsServer":
+      if (value !== "" && !parseTarget(value as string)) throw bad(value as string, "is not a DNS server: IP, IP:PORT or [IPv6]:PORT with a port of 1-65535");
+      break;
+  }
+}
+
+// RFC 1123 labels, and '_' too: the probe resolves DNS names, not only host names, and DNS allows
+// any label (RFC 2181 section 11), e.g. SRV-style _service._tcp names. '_' means nothing to a shell.
+const LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
+
+/** A DNS name: labels as above, an optional trailing dot, 253 characters at most without it. */
+function isDnsName(name: string): boolean {
+  const bare = name.endsWith(".") ? name.slice(0, -1) : name;
+  return bare.length > 0 && bare.length <= 253 && bare.split(".").every((label) => LABEL.test(label));
+}
+
 function toList(raw: unknown): string[] | undefined {
   const parts = Array.isArray(raw) ? raw : typeof raw === "string" ? [raw] : undefined;
   if (!parts || parts.some((p) => typeof p !== "string" && typeof p !== "number")) return undefined;
@@ -79,7 +106,8 @@ export function parseSeconds(raw: unknown): number | undefined {
 }
 
 function describe(raw: unknown): string {
-  if (typeof raw === "string") return `'${raw}'`;
+  // Control characters escaped: a message stays on one line whatever the value holds.
+  if (typeof raw === "string") return `'${raw.replace(/[\x00-\x1f]/g, (c) => JSON.stringify(c).slice(1, -1))}'`;
   if (raw === null) return "null";
   if (Array.isArray(raw)) return "a list";
   if (typeof raw === "object") return "a mapping";

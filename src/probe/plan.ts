@@ -14,6 +14,7 @@ export interface PlanOptions {
   /** IP or IP:PORT, [v6]:PORT for IPv6 with a port. */
   targets: string[];
   dnsName: string;
+  /** IP, IP:PORT or [v6]:PORT, as nslookup takes it; "": the pod's resolver. */
   dnsServer: string;
   /** Less than a full mesh (--sample): which targets each source probes; `among`: the nodes
    * ("cluster/node") the sample is drawn over, when not just the floaters planned. */
@@ -138,7 +139,7 @@ export function planProbes(opts: PlanOptions, sources: Floater[], targets: Float
       }
       for (const svc of serviceEndpoints) out.push({ id: id++, protocol: "svc", family: svc.family, source: from(svc.family), target: svc.endpoint });
       if (opts.protocols.includes("dns")) {
-        const family = opts.dnsServer ? familyOf(opts.dnsServer) : families[0]!;
+        const family = opts.dnsServer ? familyOf(parseTarget(opts.dnsServer)!.ip) : families[0]!;
         out.push({ id: id++, protocol: "dns", family, source: from(family), target: { cluster: "", node: "", ip: opts.dnsServer, name: dnsName } });
       }
       for (const t of customTargets) {

@@ -210,6 +210,7 @@ describe("down", () => {
     expect((await plugin("check", "--keep", "-p", "icmp")).code).toBe(0);
     expect(tasks().length).toBe(2);
     const pids = Object.values(readState()!.nodes[real.name]!);
+    expect(pids.length).toBeGreaterThan(0);
     await teardown();
     expect(leftovers()).toEqual([]);
     expect(realNodeLeftovers()).toEqual([]);

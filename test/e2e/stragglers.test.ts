@@ -8,8 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { injectFault } from "../../scripts/cluster/faults.ts";
 import { adminApi } from "../../scripts/cluster/harness.ts";
+import { LEASE_STALE_MS } from "../../src/floater/wait.ts";
 import { ensureCluster, heal } from "../helpers/cluster.ts";
 import { json, runPlugin } from "../helpers/plugin.ts";
+import { until } from "../helpers/until.ts";
 
 let kubeconfig = "";
 const dir = mkdtempSync(join(tmpdir(), "nd-straggler-"));
@@ -24,9 +26,14 @@ afterEach(async () => {
 const check = (name: string, ...extra: string[]) => runPlugin(["check", "--kubeconfig", kubeconfig, "-o", "json", "--no-progress", "-p", "icmp", "--results", join(dir, name), ...extra]);
 // Each run starts as the first of the day: the last run's namespace finishes terminating on its
 // own, and a run in it waits for that (not a straggler's cost).
-const namespaceGone = async () => {
-  while ((await adminApi("a").request("GET", "/api/v1/namespaces/netdoctor")).status !== 404) await Bun.sleep(250);
-};
+const namespaceGone = () =>
+  until("namespace netdoctor to be gone", async () => (await adminApi("a").request("GET", "/api/v1/namespaces/netdoctor")).status === 404, 120_000, 250);
+/** Its kubelet has missed a lease renewal, as netdoctor judges it (LEASE_STALE_MS; no lease: stale). */
+const leaseStale = (node: string) =>
+  until(`the lease of ${node} to go stale`, async () => {
+    const lease = await adminApi("a").request("GET", `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${node}`);
+    return lease.status === 404 || Date.now() - new Date(lease.json.spec?.renewTime ?? 0).getTime() > LEASE_STALE_MS;
+  }, 60_000, 250);
 
 describe("stragglers", () => {
   test("a node whose link is down costs seconds, not the 120 s wait: skipped with its reason", async () => {
@@ -36,7 +43,7 @@ describe("stragglers", () => {
     await namespaceGone();
     await injectFault({ kind: "link-down", node: "node-a4" });
     // A node that is down, not one going down this second: its kubelet has missed a lease renewal.
-    await Bun.sleep(16_000);
+    await leaseStale("node-a4");
     const r = await check("down.json");
     expect(r.code).toBe(1);
     expect(json(r).skipped).toEqual([{ cluster: "netdoctor-a", node: "node-a4", reason: expect.stringContaining("never acknowledged the pod") }]);

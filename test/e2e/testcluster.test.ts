@@ -91,6 +91,7 @@ describe("test cluster", () => {
     if (deployment) await removeDeployment(deployment);
     deployment = undefined;
     const pids = Object.values(readState()!.daemons);
+    expect(pids.length).toBeGreaterThan(0);
     await teardown();
     expect(leftovers()).toEqual([]);
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();

@@ -116,13 +116,13 @@ export function fakeCluster(o: FakeOptions): FakeCluster {
       return replaced ? replaced(...args) : (fn as (...a: never[]) => unknown)(...args);
     };
   }
-  // The probe script's calls are "(i 12 10.0.0.5" or ";t 13 10.0.0.5 8889": answered in turn.
+  // The probe script's calls are "(i 12 '10.0.0.5'" or ";t 13 '10.0.0.5' 8889": answered in turn.
   const exec: ExecFn = async (target, command) => {
     execs.push(target.name);
     const source = target.name.replace(/^floater-/, "");
     const script = command[2]!;
     let stdout = "";
-    for (const m of script.slice(script.indexOf("\n(")).matchAll(/[(;]([it]) (\d+) ([0-9a-f.:]+)/g)) {
+    for (const m of script.slice(script.indexOf("\n(")).matchAll(/[(;]([it]) (\d+) '?([0-9a-f.:]+)/g)) {
       const kind = m[1] as "i" | "t";
       const failing = !nodeOfIp.has(m[3]!) ? false : !!o.fails?.(source, m[3]!, kind);
       stdout += `@@ ${m[2]} ${failing ? ANSWERS[kind].fail : ANSWERS[kind].ok}\n`;

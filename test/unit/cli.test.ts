@@ -6,6 +6,8 @@ import { runCli } from "../../src/cli/index.ts";
 import { commandName, type Io } from "../../src/runtime/io.ts";
 import { complete, completionScript } from "../../src/cli/completion.ts";
 import { ExitCode, NetdoctorError } from "../../src/errors.ts";
+import { HOSTILE } from "../helpers/hostile.ts";
+import { runPlugin } from "../helpers/plugin.ts";
 
 function io(cwd = mkdtempSync(join(tmpdir(), "nd-cli-")), env: NodeJS.ProcessEnv = {}) {
   const out: string[] = [];
@@ -13,6 +15,9 @@ function io(cwd = mkdtempSync(join(tmpdir(), "nd-cli-")), env: NodeJS.ProcessEnv
   const value: Io = { out: (t) => void out.push(typeof t === "string" ? t : new TextDecoder().decode(t)), err: (t) => void err.push(t), env, cwd, stdoutIsTTY: false, stderrIsTTY: false, columns: 100 };
   return { io: value, out, err, cwd };
 }
+
+/** A kubeconfig whose only server cannot be reached. */
+const UNREACHABLE = "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: dev, context: {cluster: c, user: u}}]\ncurrent-context: dev\n";
 
 async function exitOf(argv: string[], ctx = io()): Promise<number> {
   try {
@@ -39,6 +44,20 @@ describe("cli", () => {
   test("a bad setting flag: usage error (2)", async () => {
     expect(await exitOf(["check", "--port", "0"])).toBe(ExitCode.Usage);
   });
+  test("a hostile --dns-name or --dns-server: usage error (2), before the cluster is asked anything", async () => {
+    const ctx = io();
+    // A server that cannot answer: a value checked only after connecting would fail with 3.
+    const kc = join(ctx.cwd, "kubeconfig");
+    writeFileSync(kc, UNREACHABLE);
+    for (const value of HOSTILE) {
+      for (const flag of ["--dns-name", "--dns-server"]) expect(await exitOf(["check", "-p", "dns", "--kubeconfig", kc, flag, value], ctx)).toBe(ExitCode.Usage);
+    }
+  });
+  test("the binary refuses issue 24's --dns-name with exit 2 and one line naming flag and value", async () => {
+    const run = await runPlugin(["check", "-p", "dns", "--dns-name", "a'b$(id)"], { env: { KUBECONFIG: "/nonexistent" } });
+    expect(run.code).toBe(ExitCode.Usage);
+    expect(run.stderr.trim().split("\n")).toEqual([expect.stringContaining("--dns-name: 'a'b$(id)' is not a DNS name")]);
+  });
   test("an unknown context: usage error (2) naming context and file", async () => {
     const ctx = io();
     const kc = join(ctx.cwd, "kubeconfig");
@@ -55,7 +74,7 @@ describe("cli", () => {
   test("an unreachable server: cluster error (3) naming context and server", async () => {
     const ctx = io();
     const kc = join(ctx.cwd, "kubeconfig");
-    writeFileSync(kc, "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: dev, context: {cluster: c, user: u}}]\ncurrent-context: dev\n");
+    writeFileSync(kc, UNREACHABLE);
     try {
       await runCli(["check", "--kubeconfig", kc], ctx.io);
       throw new Error("expected a ClusterError");

@@ -37,14 +37,13 @@ describe("errors: a bug is a bug, a cluster's answer is a cluster error", () => 
     const verdicts: string[] = [];
     await runProbes([plan], async () => { throw new ExecTransportError("pod gone", false); }, options, (v) => verdicts.push(...v.map((x) => `${x.status}: ${x.reason}`)));
     expect(verdicts).toEqual(["Error: could not test: pod gone"]);
-    expect(runProbes([plan], async () => { throw new TypeError("x is undefined"); }, options, () => {})).rejects.toThrow(TypeError);
+    await expect(runProbes([plan], async () => { throw new TypeError("x is undefined"); }, options, () => {})).rejects.toThrow(TypeError);
   });
   test("a bug in classifying leaves as a bug, not an Error verdict", async () => {
     const broken = { ...plan, probes: () => [{ ...plan.probes()[0]!, target: undefined as never }] };
     const got: unknown[] = [];
     const run = runProbes([broken], async () => ({ exitCode: 0, stdout: "@@ 0 1 Connection refused\n", stderr: "" }), options, (v) => got.push(...v));
-    expect(run).rejects.toThrow();
-    await run.catch(() => {});
+    await expect(run).rejects.toThrow();
     expect(got).toEqual([]);
   });
   test("removal names what it could not remove, and what a hung removal left once its budget passed", async () => {

@@ -44,15 +44,17 @@ describe("script", () => {
   const probes = planProbes(opts(["mtu", "svc", "nodeport"]), floaters, floaters, services)[0]!.probes();
   const script = probeScript(probes, { timeout: 2, pingCount: 1, lanes: 32, token: "t" });
   test("svc and nodeport expect the floater's answer; mtu pings at the interface's MTU less the headers", () => {
-    expect(script).toContain("(t 5 10.96.0.20 8889)&");
-    expect(script).toContain("(t 2 192.168.0.2 30123)&");
-    expect(script).toContain("(m 1 10.0.2.1 28)&");
+    expect(script).toContain("(t 5 '10.96.0.20' 8889)&");
+    expect(script).toContain("(t 2 '192.168.0.2' 30123)&");
+    expect(script).toContain("(m 1 '10.0.2.1' 28)&");
     expect(script).toContain("read U <$f");
   });
   test("the MTU is read only when mtu is probed; mtu counts as a ping for the lanes", () => {
     expect(probeScript(probes.filter((p) => p.protocol !== "mtu"), { timeout: 2, pingCount: 1, lanes: 4 })).not.toContain("/sys/class/net");
     const lanes = lanesOf(probes, 32);
-    expect(lanes.filter((l) => l.some((p) => p.protocol === "mtu")).every((l) => l.every((p) => p.protocol === "mtu"))).toBe(true);
+    const mtuLanes = lanes.filter((l) => l.some((p) => p.protocol === "mtu"));
+    expect(mtuLanes.length).toBeGreaterThan(0);
+    expect(mtuLanes.flat().filter((p) => p.protocol !== "mtu")).toEqual([]);
     expect(scriptDeadlineMs([probes.find((p) => p.protocol === "mtu")!], { timeout: 2, pingCount: 1, lanes: 1 })).toBe((10 * 3 + 15) * 1000);
   });
 });

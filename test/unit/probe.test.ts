@@ -27,6 +27,11 @@ describe("plan", () => {
     ]);
     expect(probes[0]!.target.name).toBe("kubernetes.default.svc.cluster.local");
   });
+  test("a DNS server with a port is asked as given, from its address's family", () => {
+    const dnsProbe = (dnsServer: string) => planProbes({ ...opts, protocols: ["dns"], ipFamily: "dual", dnsServer }, floaters, floaters)[0]!.probes()[0]!;
+    expect([dnsProbe("10.96.0.10:5353").family, dnsProbe("10.96.0.10:5353").target.ip]).toEqual(["ipv4", "10.96.0.10:5353"]);
+    expect([dnsProbe("[fd00::10]:53").family, dnsProbe("fd00::10").family]).toEqual(["ipv6", "ipv6"]);
+  });
   test("ip family filters target addresses; dual probes both", () => {
     const dual = [floater("n1", "10.0.1.1"), floater("n2", "10.0.2.1")];
     dual[1]!.ips.push("fd00::2");
@@ -53,23 +58,23 @@ describe("script", () => {
   const probes = planProbes({ ...opts, protocols: ["icmp", "tcp", "dns"], targets: ["10.9.9.9:443"], dnsServer: "10.96.0.10" }, floaters, floaters)[0]!.probes();
   const script = probeScript(probes, { timeout: 2, pingCount: 3, lanes: 2 });
   test("one call per probe, in lanes run in the background, then wait", () => {
-    expect(script).toContain("i 1 10.0.2.1");
-    expect(script).toContain("t 2 10.0.2.1 8889");
-    expect(script).toContain("d 5 kubernetes.default.svc.cluster.local 10.96.0.10");
-    expect(script).toContain("c 6 10.9.9.9 443");
+    expect(script).toContain("i 1 '10.0.2.1'");
+    expect(script).toContain("t 2 '10.0.2.1' 8889");
+    expect(script).toContain("d 5 'kubernetes.default.svc.cluster.local' '10.96.0.10'");
+    expect(script).toContain("c 6 '10.9.9.9' 443");
     expect(script.match(/\)&$/gm)).toHaveLength(2);
-    expect(script).toMatch(/\nwait\nrm -f \$R\n$/);
+    expect(script).toMatch(/\nwait\nrm -f "\$R"\n$/);
   });
   test("only the common busybox subset of flags", () => {
     expect(script).not.toContain("nc -z");
     expect(script).not.toContain("nc -u");
-    expect(script).toContain("ping -q -c $2 -i 0.05 -W $3 -w $3");
-    expect(script).toContain('i(){ p $2 3 ${3:-2}; case "$r$o" in 0*" 0% packet loss"*"/avg/"*" = "*) o="RTT ${o##*= }"; o=${o% ms};; *" 0% packet loss"*) ;; *"packet loss"*) [ "$3" ] || { f=$o; p $2 3 2; o="$f $o"; };; esac;');
-    expect(probeScript(probes, { timeout: 2, pingCount: 1, lanes: 2 })).toContain("p $2 1 ${3:-2}; case");
+    expect(script).toContain('ping -q -c $2 -i 0.05 -W $3 -w $3 "$1"');
+    expect(script).toContain('i(){ p "$2" 3 ${3:-2}; case "$r$o" in 0*" 0% packet loss"*"/avg/"*" = "*) o="RTT ${o##*= }"; o=${o% ms};; *" 0% packet loss"*) ;; *"packet loss"*) [ "$3" ] || { f=$o; p "$2" 3 2; o="$f $o"; };; esac;');
+    expect(probeScript(probes, { timeout: 2, pingCount: 1, lanes: 2 })).toContain('p "$2" 1 ${3:-2}; case');
   });
   test("nc is asked once per script whether it has -v; every connect uses the answer", () => {
     expect(script.match(/nc --help/g)).toHaveLength(1);
-    expect(script.match(/nc \$V -w (?:2|\$\{4:-2\}) \$2 \$3/g)).toHaveLength(3);
+    expect(script.match(/nc \$V -w (?:2|\$\{4:-2\}) "\$2" "\$3"/g)).toHaveLength(3);
     expect(script).not.toMatch(/nc -w/);
   });
   const many = (protocol: "icmp" | "tcp", n: number) =>

@@ -6,6 +6,7 @@ import { load } from "js-yaml";
 import { resolveSettings } from "../../src/config/load.ts";
 import { defaultSettings, SETTING_KEYS } from "../../src/config/settings.ts";
 import { settingsTemplate } from "../../src/config/template.ts";
+import { HOSTILE } from "../helpers/hostile.ts";
 import { usageErrorOf } from "../helpers/usage.ts";
 
 const dir = () => mkdtempSync(join(tmpdir(), "nd-settings-"));
@@ -115,6 +116,39 @@ describe("validation", () => {
   test("invalid targets are refused", () => {
     expect(fails(() => resolveSettings({ targets: "10.0.0.1:99999" }, { cwd: dir() }))).toContain("99999");
     expect(fails(() => resolveSettings({ targets: "not-an-ip" }, { cwd: dir() }))).toContain("not-an-ip");
+  });
+  test("DNS names: RFC 1123 labels, '_', a trailing dot, 253 characters at most", () => {
+    const label = "a".repeat(63);
+    const longest = [label, label, label, "a".repeat(61)].join("."); // 253
+    for (const name of ["kubernetes.default.svc.cluster.local", "example.com.", "_sip._tcp.example.com", "1.2.3.4", "x", longest, `${longest}.`]) {
+      expect(resolveSettings({ dnsName: name }, { cwd: dir() }).settings.dnsName).toBe(name);
+    }
+    for (const name of [`${longest}a`, "a".repeat(64), "a..b", ".", "-a.b", "a-.b", "ex ample.com", "é.com"]) {
+      expect(fails(() => resolveSettings({ dnsName: name }, { cwd: dir() }))).toStartWith("flag --dns-name: ");
+    }
+  });
+  test("DNS servers: an IP, with a port as IP:PORT or [IPv6]:PORT", () => {
+    for (const server of ["10.96.0.10", "10.96.0.10:5353", "fd00::10", "[fd00::10]:53"]) {
+      expect(resolveSettings({ dnsServer: server }, { cwd: dir() }).settings.dnsServer).toBe(server);
+    }
+    for (const server of ["dns.local", "10.96.0.10:0", "10.96.0.10:65536", "fd00::10:53:x", "[fd00::10]53"]) {
+      expect(fails(() => resolveSettings({ dnsServer: server }, { cwd: dir() }))).toStartWith("flag --dns-server: ");
+    }
+  });
+  test("hostile DNS names and servers are refused, on one line naming the flag or setting and the value", () => {
+    for (const value of HOSTILE) {
+      const shown = `'${value.replace("\n", "\\n")}'`;
+      for (const [key, flag] of [["dnsName", "--dns-name"], ["dnsServer", "--dns-server"]] as const) {
+        const message = fails(() => resolveSettings({ [key]: value }, { cwd: dir() }));
+        expect(message).toStartWith(`flag ${flag}: ${shown} is not a DNS `);
+        expect(message).not.toContain("\n");
+      }
+      // The config files too, in either vocabulary.
+      const yaml = withFile("netdoctor.yaml", `dnsName: ${JSON.stringify(value)}\n`);
+      expect(fails(() => resolveSettings({}, { cwd: yaml }))).toStartWith(`setting 'dnsName' in ${join(yaml, "netdoctor.yaml")}: ${shown}`);
+      const json = withFile("config.json", JSON.stringify({ targetDNSServer: value }));
+      expect(fails(() => resolveSettings({}, { cwd: json }))).toStartWith(`setting 'targetDNSServer' in ${join(json, "config.json")}: ${shown}`);
+    }
   });
 });
 

@@ -39,9 +39,9 @@ describe("silent targets", () => {
   });
   test("the script waits a second for a corroborated probe and does not try it again", () => {
     const script = probeScript([{ ...icmp(1), corroboratedBy: 3 }, { ...tcp(1), corroboratedBy: 3 }, { ...icmp(1), id: 3, target: { ...dead, node: "b", ip: "10.0.9.2" } }], { timeout: 3, pingCount: 1, lanes: 1 });
-    expect(script).toContain("i 1 10.0.9.1 1;");
-    expect(script).toContain("t 2 10.0.9.1 8889 1;");
-    expect(script).toContain("i 3 10.0.9.2)");
+    expect(script).toContain("i 1 '10.0.9.1' 1;");
+    expect(script).toContain("t 2 '10.0.9.1' 8889 1;");
+    expect(script).toContain("i 3 '10.0.9.2')");
   });
   test("its timeout says why it was not tried again; an answer is an answer", () => {
     const p = { ...icmp(1), corroboratedBy: 4 };

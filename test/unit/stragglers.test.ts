@@ -8,6 +8,7 @@ import { watchFloaters } from "../../src/floater/wait.ts";
 import type { KubeApi } from "../../src/kube/client.ts";
 import { planLegs, type PlanOptions } from "../../src/probe/plan.ts";
 import type { Floater, Probe } from "../../src/probe/types.ts";
+import { until } from "../helpers/until.ts";
 
 const floater = (node: string, k: number, network: "pod" | "host" = "pod"): Floater =>
   ({ cluster: "c", node, pod: `p-${node}-${network}`, namespace: "ns", network, ips: [network === "pod" ? `10.0.${k}.1` : `192.168.0.${k}`], hostIps: [`192.168.0.${k}`] });
@@ -180,14 +181,16 @@ describe("a run that later waves join", () => {
     const queue = new ProbeQueue("fanout");
     queue.add(["a1", "a2", "a3", "a4"].map(plan));
     const order: string[] = [];
+    let verdicts = 0;
     const run = runProbes(queue, async (pod) => {
       order.push(pod.name);
       return ok();
-    }, options, () => {});
-    await Bun.sleep(8);
+    }, options, (v) => (verdicts += v.length));
+    await until("the first exec", () => order.length === 1);
     queue.add([plan("late")], true);
-    await Bun.sleep(60);
-    // All ran; still open, the run goes on.
+    await until("every verdict of both waves", () => verdicts === 5);
+    // All ran; still open, the run goes on. (An end that does not come cannot be waited for:
+    // the run is given a moment in which it would have ended.)
     expect(order.length).toBe(5);
     let ended = false;
     void run.then(() => (ended = true));
@@ -216,16 +219,16 @@ describe("a run that later waves join", () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const run = runProbes(queue, async (pod, command) => {
-      // The script's probe calls: "i ID HOST" (a lane runs them in a subshell, ";"-separated).
-      const calls = [...command[2]!.matchAll(/[(;]i (\d+) ([^;)]+)(?=[;)])/g)];
+      // The script's probe calls: "i ID 'HOST'" (a lane runs them in a subshell, ";"-separated).
+      const calls = [...command[2]!.matchAll(/[(;]i (\d+) '([^']*)'(?=[;)])/g)];
       const ids = calls.map((m) => Number(m[1]));
       const targets = calls.map((m) => m[2]!);
       execs.push({ pod: pod.name, ids, targets });
       if (execs.length === 1) await gate;
       return { exitCode: 0, stdout: ids.map((id) => `@@ ${id} 0 OK`).join("\n") + "\n", stderr: "" };
     }, options, () => {});
-    await Bun.sleep(5);
     // a1's exec has started (held at the gate); a2's and a3's wait.
+    await until("a1's exec", () => execs.length === 1);
     queue.join([planOf("a1", "late"), planOf("a2", "late"), planOf("a3", "late")]);
     queue.join([planOf("a1", "later")]);
     release();
