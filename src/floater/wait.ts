@@ -165,7 +165,7 @@ export async function watchFloaters(api: KubeApi, o: WaitOptions): Promise<Float
   });
   if (!first.state) {
     // Not one list of the pods answered: nothing is known of any floater.
-    if (!o.signal?.aborted) throw new ClusterError(`${timeoutMessage(`the floaters of run ${o.runId}`, o.timeoutMs, "no answer to listing its pods")} in context '${cluster}' (${api.target.server})`);
+    if (!o.signal?.aborted) throw new ClusterError(`${timeoutMessage(`the floaters of run ${o.runId}`, o.timeoutMs, "no answer to listing its pods")} in context '${api.target.contextName}' (${api.target.server})`);
     return ended([], o.nodes.map((node) => ({ cluster, node, reason: "not seen: the run was cancelled before the API server answered" })));
   }
   const byKey = first.state.byKey;

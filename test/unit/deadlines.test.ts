@@ -50,7 +50,7 @@ describe("a look that never answers", () => {
 });
 
 describe("the run's waits, with an API server that stops answering", () => {
-  const wait = { cluster: "c", namespace: "ns", runId: "r1", nodes: ["n1", "n2"], networks: ["pod" as const], pollMs: 10 };
+  const wait = { cluster: "prod", namespace: "ns", runId: "r1", nodes: ["n1", "n2"], networks: ["pod" as const], pollMs: 10 };
   const api = (o: Partial<KubeApi> = {}) => ({ target: { contextName: "prod", server: "https://prod:6443" }, listPods: never, listEndpointSlices: never, ...o }) as unknown as KubeApi;
 
   test("waiting for the floaters: not one list answered by the deadline is a ClusterError naming the run and the cluster", async () => {
