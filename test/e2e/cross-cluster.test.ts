@@ -1,7 +1,8 @@
 // Cross-cluster checks on the test cluster's two-cluster mode: both directions, each through its
 // own cluster's API server.
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { dump, load } from "js-yaml";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { injectFault } from "../../scripts/cluster/faults.ts";
@@ -104,5 +105,72 @@ describe("cross-cluster check", () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toContain("netdoctor-b-limited");
     expect(await empty()).toEqual([]);
+  });
+});
+
+describe("two kubeconfig files that name everything alike (one installer, two clusters)", () => {
+  const twins = mkdtempSync(join(tmpdir(), "nd-twins-"));
+  const [fileA, fileB] = [join(twins, "a.kubeconfig"), join(twins, "b.kubeconfig")];
+  const args = () => ["--kubeconfig", fileA, "--dst-kubeconfig", fileB, "--no-progress"];
+  const [nameA, nameB] = ["admin (10.200.0.1:6443)", "admin (10.200.0.1:6444)"];
+
+  beforeAll(() => {
+    // Each file: one context "admin", cluster "kubernetes", user "admin", as kubeadm writes them.
+    const all = load(readFileSync(kubeconfig, "utf8")) as any;
+    for (const [file, context] of [[fileA, "netdoctor-a"], [fileB, "netdoctor-b"]] as const) {
+      const ctx = all.contexts.find((c: any) => c.name === context).context;
+      const cluster = all.clusters.find((c: any) => c.name === ctx.cluster).cluster;
+      const user = all.users.find((u: any) => u.name === ctx.user).user;
+      writeFileSync(file, dump({
+        apiVersion: "v1", kind: "Config", "current-context": "admin",
+        clusters: [{ name: "kubernetes", cluster }], users: [{ name: "admin", user }],
+        contexts: [{ name: "admin", context: { cluster: "kubernetes", user: "admin" } }],
+      }));
+    }
+  });
+  afterEach(async () => {
+    await runPlugin(["clean", ...args()]);
+  });
+
+  test("check, report, resume and clean each reach both clusters; a one-way fault is found exactly", async () => {
+    const healthy = await runPlugin(["check", ...args(), "-o", "json"]);
+    expect(healthy.code).toBe(0);
+    const doc = json(healthy);
+    expect(doc.summary).toMatchObject({ pairs: 16, succeeded: 16, errors: 0 });
+    expect(doc.summary.directions.map((d: any) => `${d.from} -> ${d.to}: ${d.succeeded}/${d.pairs}`)).toEqual([`${nameA} -> ${nameB}: 8/8`, `${nameB} -> ${nameA}: 8/8`]);
+    // The default results file names both clusters by context and server: predictable, distinct.
+    const file = join(twins, "netdoctor", "admin@10.200.0.1_6443--admin@10.200.0.1_6444.json");
+    expect(healthy.stderr).toContain(`results saved to ${file}`);
+
+    await injectFault({ kind: "drop", from: "node-a1", to: "node-b2" });
+    const broken = await runPlugin(["check", ...args(), "-o", "json"]);
+    expect(broken.code).toBe(1);
+    const found = json(broken);
+    expect(pairs(found, "Failed")).toEqual([`${nameA}/node-a1->${nameB}/node-b2 icmp`, `${nameA}/node-a1->${nameB}/node-b2 tcp`]);
+    expect(pairs(found, "Error")).toEqual([]);
+    expect(found.findings.map((f: any) => `${f.kind} ${f.subject.from} -> ${f.subject.to}`)).toEqual([`link ${nameA}/node-a1 -> ${nameB}/node-b2`]);
+
+    // report finds the same file without being told.
+    const report = await runPlugin(["report", ...args()]);
+    expect(report.code).toBe(1);
+    expect(report.stdout).toContain(`${nameA}/node-a1`);
+
+    await heal();
+    const resumed = await runPlugin(["resume", ...args(), "-o", "json"]);
+    expect(resumed.code).toBe(0);
+    expect(json(resumed).resume).toMatchObject({ pairs: 2, stillFailing: [], newlyFailing: [] });
+    expect(json(resumed).resume.fixed).toHaveLength(2);
+
+    expect((await runPlugin(["check", ...args(), "--keep", "-p", "icmp", "--results", join(twins, "kept.json")])).code).toBe(0);
+    const clean = await runPlugin(["clean", ...args()]);
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).toContain("namespace netdoctor");
+    expect(await empty()).toEqual([]);
+  });
+
+  test("the same API server on both sides is refused, whatever the contexts are called", async () => {
+    const r = await runPlugin(["check", "--kubeconfig", fileA, "--dst-kubeconfig", fileA]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("error: the destination is the source cluster (context 'admin', both https://10.200.0.1:6443): name another --dst-context or --dst-kubeconfig\n");
   });
 });

@@ -1,7 +1,7 @@
 // Findings on the local test cluster: each injected fault yields exactly one finding that names
 // the right subject and explains every failing pair; a healthy cluster yields none.
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { injectFault } from "../../scripts/cluster/faults.ts";
@@ -70,6 +70,23 @@ describe("findings", () => {
     const { kinds, found, failing } = errors((await check()).doc);
     expect(kinds).toEqual([`protocol-to-node {"cluster":"netdoctor-a","node":"node-a4","protocols":["tcp/ipv4"]}`]);
     expect(found[0].evidence.pairs).toBe(failing);
+  });
+
+  test("an EKS-style context name (with '/' and ':'): the finding names the node alone; results saved and found again", async () => {
+    const eks = "arn:aws:eks:us-east-1:123456789012:cluster/prod-1";
+    const own = mkdtempSync(join(tmpdir(), "nd-eks-"));
+    const file = join(own, "kubeconfig");
+    writeFileSync(file, readFileSync(kubeconfig, "utf8").replaceAll("netdoctor-a", eks));
+    await injectFault({ kind: "listener-down", node: "node-a4" });
+    const r = await runPlugin(["check", "--kubeconfig", file, "--context", eks, "-o", "json", "--no-progress"]);
+    expect(r.code).toBe(1);
+    const { kinds, found } = errors(json(r));
+    expect(kinds).toEqual([`protocol-to-node {"cluster":"${eks}","node":"node-a4","protocols":["tcp/ipv4"]}`]);
+    expect(found[0].explanation).toStartWith("tcp/ipv4 to node node-a4 fails from");
+    expect(r.stderr).toContain(`results saved to ${join(own, "netdoctor", "arn_aws_eks_us-east-1_123456789012_cluster_prod-1@10.200.0.1_6443.json")}`);
+    const report = await runPlugin(["report", "--kubeconfig", file, "--context", eks]);
+    expect(report.code).toBe(1);
+    expect(report.stdout).toContain("to node node-a4 fails from");
   });
 
   test("replies dropped: one link finding explaining every failing pair", async () => {
