@@ -12,6 +12,7 @@ import type { ExecFn } from "../src/kube/exec.ts";
 import { planLegs } from "../src/probe/plan.ts";
 import { runProbes } from "../src/probe/run.ts";
 import { SilentTargets } from "../src/probe/silence.ts";
+import { GarbagePacer } from "../src/runtime/memory.ts";
 import type { Floater } from "../src/probe/types.ts";
 import { analyzed, buildDocument } from "../src/engine/document.ts";
 import type { RunCluster } from "../src/engine/clusters.ts";
@@ -103,7 +104,7 @@ const started = performance.now();
 
 const legs = planLegs(settings, "both", { cluster: "replay", floaters });
 const results = new ResultSet(floaters);
-const stats = await runProbes(legs[0]!.plans, exec, { concurrency: 10, strategy: "fanout", script: { timeout: 3, pingCount: 1, lanes: 32 }, retries: 0, silence: new SilentTargets((p) => results.answeredTo(p)) },
+const stats = await runProbes(legs[0]!.plans, exec, { concurrency: 10, strategy: "fanout", script: { timeout: 3, pingCount: 1, lanes: 32 }, retries: 0, silence: new SilentTargets((p) => results.answeredTo(p)), memory: new GarbagePacer() },
   (verdicts) => {
     for (const v of verdicts) results.add(v);
   });

@@ -14,6 +14,7 @@ import type { RunConfig } from "./config.ts";
 import type { RunEvents } from "./events.ts";
 import { floaterSpec, upNodes, type ClusterPlan } from "./plan.ts";
 import type { Teardown } from "./teardown.ts";
+import type { MemoryPolicy } from "../runtime/memory.ts";
 
 /** A cluster's floaters in a run. */
 export interface RunFloaters {
@@ -48,6 +49,7 @@ export interface Context {
   signal: AbortSignal;
   teardown: Teardown;
   waits: Waits;
+  memory?: MemoryPolicy;
 }
 
 /** Deploy the planned floaters of the k-th cluster, register their removal, and wait for them

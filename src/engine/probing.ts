@@ -56,6 +56,7 @@ export async function probeAll(planWave: PlanWave, up: RunFloaters[], c: Context
     signal: stop.signal,
     // Whether anyone reached a target: the verdicts of every leg so far.
     silence: new SilentTargets((p) => results.answeredTo(p)),
+    ...(c.memory ? { memory: c.memory } : {}),
   };
   // One queue of execs per cluster for the whole run, keyed by the run's name of the cluster
   // (never by context name: two kubeconfigs may share those). A wave of stragglers joins it: their

@@ -11,6 +11,7 @@ import type { Floater } from "../probe/types.ts";
 import type { ResultsDocument, StoredResults } from "../results/document.ts";
 import { compare, isDue, merge, type Recheck, type RecheckOutcome } from "../results/resume.ts";
 import type { RunConfig } from "./config.ts";
+import type { MemoryPolicy } from "../runtime/memory.ts";
 import { analyzed, buildDocument } from "./document.ts";
 import type { RunEvents } from "./events.ts";
 import { bringUp, reuseKept, WAITS, type Context, type RunFloaters, type Waits } from "./floaters.ts";
@@ -30,6 +31,8 @@ export interface RunInput {
   events: RunEvents;
   removalBudgetMs?: number;
   waits?: Waits;
+  /** The process's garbage policy while verdicts pour in (the CLI's runtime/memory.ts). */
+  memory?: MemoryPolicy;
 }
 
 export interface RunOutcome {
@@ -91,7 +94,7 @@ interface RunSteps {
 async function run(input: RunInput, steps: RunSteps): Promise<RunOutcome> {
   assertPermitted(input.plans);
   const teardown = new Teardown();
-  const c: Context = { config: input.config, events: input.events, signal: input.signal, teardown, waits: input.waits ?? WAITS };
+  const c: Context = { config: input.config, events: input.events, signal: input.signal, teardown, waits: input.waits ?? WAITS, ...(input.memory ? { memory: input.memory } : {}) };
   let document: RunOutcome["document"];
   let error: unknown;
   try {

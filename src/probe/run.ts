@@ -6,8 +6,8 @@ import type { Strategy } from "../config/settings.ts";
 import { execFailureReason, ExecTransportError, shouldRetry, type ExecFn } from "../kube/exec.ts";
 import { classify, execFailed } from "./classify.ts";
 import { CAP, Pacer } from "./pace.ts";
-import { GarbagePacer } from "../runtime/memory.ts";
 import { parseOutput } from "./parse.ts";
+import type { MemoryPolicy } from "../runtime/memory.ts";
 import { scriptOf, type ScriptOptions } from "./script.ts";
 import type { SilentTargets } from "./silence.ts";
 import type { Floater, Probe, SourcePlan, Verdict } from "./types.ts";
@@ -26,7 +26,11 @@ export interface RunOptions {
   /** Targets found silent (silence.ts): each exec's probes are marked by it before they run, and
    * its verdicts are told to it once handed over. */
   silence?: SilentTargets;
+  /** Told how many verdicts were handled, and when the run ends: the process's garbage policy
+   * (runtime/memory.ts), which is the caller's to choose. */
+  memory?: MemoryPolicy;
 }
+
 
 export interface RunStats {
   execs: number;
@@ -140,7 +144,7 @@ export async function runProbes(work: SourcePlan[] | ProbeQueue, exec: ExecFn, o
   opts.signal?.addEventListener("abort", () => queue.close(), { once: true });
   const pacer = opts.concurrency > 0 ? undefined : new Pacer();
   const stats: RunStats = { execs: 0, retries: 0, confirmations: 0 };
-  const garbage = new GarbagePacer();
+  const garbage = opts.memory ?? { handled: () => {}, collect: () => {} };
   const backoff = opts.backoffMs ?? ((n) => 500 * 2 ** (n - 1));
 
   // Verdicts in plan (id) order, whatever order the probes ran and were re-run in. Ids count a

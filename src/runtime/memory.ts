@@ -7,6 +7,12 @@
 // with 24 MB (and a 240 MB budget) the 5,000-node replay peaked at 298-304 MB, with 8 MB at
 // 251-261 MB, at the same 1.6-1.7 million pairs per CPU-second.
 
+/** What a long computation tells about the garbage it makes; the process decides what to do. */
+export interface MemoryPolicy {
+  handled(verdicts: number): void;
+  collect(): void;
+}
+
 /** Past this resident size, collections begin. */
 export const RSS_BUDGET = 200 * 2 ** 20;
 /** Room for garbage above what a collection left. */
@@ -14,7 +20,7 @@ const ROOM = 8 * 2 ** 20;
 /** Pairs between two looks at the resident size (a look costs microseconds). */
 const LOOK_EVERY = 10_000;
 
-export class GarbagePacer {
+export class GarbagePacer implements MemoryPolicy {
   private since = 0;
   private limit = RSS_BUDGET;
 

@@ -11,6 +11,7 @@ import { assertWritable } from "../../report/render.ts";
 import { assertResultsWritable, defaultResultsPath } from "../../results/store.ts";
 import type { Io } from "../../runtime/io.ts";
 import { interruptible } from "../../runtime/signals.ts";
+import { GarbagePacer } from "../../runtime/memory.ts";
 import type { Args } from "../index.ts";
 import { showDryRun } from "../dry-run.ts";
 import { reportFilesFrom } from "../flags.ts";
@@ -29,6 +30,6 @@ export default async function check(args: Args, io: Io): Promise<ExitCode> {
   assertResultsWritable(resultsFile);
 
   const ended = await interruptible(io, (signal) =>
-    runCheck({ plans, config, settings, runId, signal, events: createProgress(io, settings.progress) }));
+    runCheck({ plans, config, settings, runId, signal, events: createProgress(io, settings.progress), memory: new GarbagePacer() }));
   return finishRun(ended, { resultsFile, output: settings.output, files }, io);
 }

@@ -14,6 +14,7 @@ import { isEmpty, whatToRecheck } from "../../results/resume.ts";
 import { assertResultsWritable, defaultResultsPath, lastResultsFile, loadPrevious } from "../../results/store.ts";
 import type { Io } from "../../runtime/io.ts";
 import { interruptible } from "../../runtime/signals.ts";
+import { GarbagePacer } from "../../runtime/memory.ts";
 import { plural } from "../../words.ts";
 import type { Args } from "../index.ts";
 import { showDryRun } from "../dry-run.ts";
@@ -57,7 +58,7 @@ export default async function resume(args: Args, io: Io): Promise<ExitCode> {
   assertResultsWritable(resultsFile);
 
   const ended = await interruptible(io, (signal) =>
-    runResume({ plans, config, settings, runId, signal, events: createProgress(io, settings.progress), previous: previous.doc, recheck, missingNodes }));
+    runResume({ plans, config, settings, runId, signal, events: createProgress(io, settings.progress), memory: new GarbagePacer(), previous: previous.doc, recheck, missingNodes }));
   return finishRun(ended, { resultsFile, output: settings.output, files, extra: (doc) => (doc.resume ? renderRecheck(doc.resume) : "") }, io);
 }
 
