@@ -141,7 +141,7 @@ interface Analysis {
 
 function begin(doc: Analyzed): Analysis {
   const set = doc.results;
-  const results = set.kept();
+  const results = set.records();
   const claimed = new Uint8Array(results.length);
   const findings: Finding[] = [];
   const crossCluster = !!doc.clusters.destination;

@@ -82,9 +82,9 @@ export function buildMatrices(doc: Pick<ResultsDocument, "clusters" | "results" 
 
   // The panels, from what the set holds and the pairs it keeps as records (DNS and --target
   // pairs are always records): no pair of the healthy mass is made for this.
-  const kept = doc.results.kept();
+  const records = doc.results.records();
   const ids = new Set<string>(doc.results.layers.flatMap((l) => (l?.count ? [`${l.protocol}/${l.family}`] : [])));
-  for (const r of kept) ids.add(panelId(r));
+  for (const r of records) ids.add(panelId(r));
   const reasons = [""];
   const reasonIndex = new Map([["", 0]]);
   const reasonOf = (text: string) => {
@@ -99,11 +99,11 @@ export function buildMatrices(doc: Pick<ResultsDocument, "clusters" | "results" 
   };
   const codeIndex = new Map<string, number>(REASON_CODES.map((c, k) => [c, k]));
 
-  const keptByPanel = groupBy(kept, panelId);
+  const recordsByPanel = groupBy(records, panelId);
   const panels = [...ids].sort((a, b) => (panelRank(a) < panelRank(b) ? -1 : 1)).map((id) => {
     const [kind, family] = id.replace(/^target /, "").split("/") as [string, string];
     const mesh = !id.startsWith("target ") && (MESH_PROTOCOLS as readonly string[]).includes(kind);
-    const targets = mesh ? undefined : [...new Set((keptByPanel.get(id) ?? []).map(targetText))].sort(NODE_ORDER.compare);
+    const targets = mesh ? undefined : [...new Set((recordsByPanel.get(id) ?? []).map(targetText))].sort(NODE_ORDER.compare);
     const cols = targets ? targets.length : nodes.length;
     return {
       panel: {
@@ -117,7 +117,7 @@ export function buildMatrices(doc: Pick<ResultsDocument, "clusters" | "results" 
     };
   });
   const byId = new Map(panels.map((p) => [p.panel.id, p]));
-  // A pair kept as a record, into its panel.
+  // A pair held as a record, into its panel.
   const fill = (r: ResultRecord) => {
     const p = byId.get(panelId(r))!;
     const cols = p.panel.targets ? p.panel.targets.length : nodes.length;
@@ -153,6 +153,6 @@ export function buildMatrices(doc: Pick<ResultsDocument, "clusters" | "results" 
       }
     }
   }
-  for (const r of kept) fill(r);
+  for (const r of records) fill(r);
   return { clusters, nodes, panels: panels.map((p) => ({ ...p.panel, ...(p.anyReason ? { reasons: p.reasonCells } : {}) })), reasons };
 }

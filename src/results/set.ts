@@ -93,7 +93,7 @@ export class ResultSet {
   /** A source's verdicts come together: its index is remembered. */
   private lastSource?: NodeRef;
   private lastSourceIndex = -1;
-  private records: ResultRecord[] = [];
+  private recordList: ResultRecord[] = [];
   private sorted = true;
   private held = 0;
 
@@ -117,7 +117,7 @@ export class ResultSet {
 
   /** Pairs in the set. */
   get size(): number {
-    return this.held + this.records.length;
+    return this.held + this.recordList.length;
   }
 
   /** The node's index, added when new (beyond the matrices: its pairs are records). */
@@ -148,18 +148,18 @@ export class ResultSet {
   add(v: Verdict): void {
     const p = v.probe;
     if (v.status === "Succeeded" && v.reasonCode === "ok" && !v.reason && !p.custom && this.hold(p.protocol, p.family, p.source, p.target, v.rttMs, v.lossPct, true)) return;
-    this.keep(recordOf(v));
+    this.addAsRecord(recordOf(v));
   }
 
   addRecord(r: ResultRecord): void {
     if (r.status === "Succeeded" && (r.reasonCode === "ok" || r.reasonCode === undefined) && !r.reason && !r.custom && this.hold(r.protocol, r.family, r.source, r.target, r.rttMs, r.lossPct, false)) return;
-    this.keep(r);
+    this.addAsRecord(r);
   }
 
-  private keep(r: ResultRecord): void {
+  private addAsRecord(r: ResultRecord): void {
     this.nodeOf(r.source);
     if (r.target.node) this.nodeOf(r.target);
-    this.records.push(r);
+    this.recordList.push(r);
     this.sorted = false;
     this.byKey = undefined;
   }
@@ -225,21 +225,21 @@ export class ResultSet {
   }
 
   /** Pairs held as records (every pair that did not plainly succeed, and the rest), in report order. */
-  kept(): ResultRecord[] {
+  records(): ResultRecord[] {
     if (!this.sorted) {
       // Ranks looked up once per record, not per comparison (a v1 file has every pair a record).
       const order = this.order();
-      const keyed = this.records.map((r) => ({ r, s: order[this.find(r.source)!]!, t: r.target.node ? order[this.find(r.target)!]! : -1 }));
+      const keyed = this.recordList.map((r) => ({ r, s: order[this.find(r.source)!]!, t: r.target.node ? order[this.find(r.target)!]! : -1 }));
       keyed.sort((a, b) => a.s - b.s || a.t - b.t || compareSamePair(a.r, b.r));
-      this.records = keyed.map((k) => k.r);
+      this.recordList = keyed.map((k) => k.r);
       this.sorted = true;
     }
-    return this.records;
+    return this.recordList;
   }
 
   /** Pairs that failed or could not be tested, in report order. */
   notSucceeded(): ResultRecord[] {
-    return this.kept().filter((r) => r.status !== "Succeeded");
+    return this.records().filter((r) => r.status !== "Succeeded");
   }
 
   /** Each node's place in report order (nodes appended after the matrices sort in too). */
@@ -271,7 +271,7 @@ export class ResultSet {
   /** Every pair, in report order: per source node, its records without a target node, then per
    * target node its cells and records by protocol and family. */
   *[Symbol.iterator](): Generator<ResultRecord> {
-    const records = this.kept();
+    const records = this.records();
     const order = this.order();
     const byRank = new Int32Array(this.nodes.length);
     order.forEach((rank, node) => (byRank[rank] = node));
@@ -318,7 +318,7 @@ export class ResultSet {
       const layer = this.layers[l];
       if (layer && s !== undefined && t !== undefined && s < this.side && t < this.side && isHeld(layer, s * this.side + t)) return this.cell(l, s, t);
     }
-    this.byKey ??= new Map(this.kept().map((r) => [keyOf(r), r]));
+    this.byKey ??= new Map(this.records().map((r) => [keyOf(r), r]));
     return this.byKey.get(keyOf(p));
   }
   private byKey?: Map<string, ResultRecord>;
@@ -338,7 +338,7 @@ export class ResultSet {
       else if (status === "Failed") c.failed++;
       else c.errors++;
     };
-    for (const r of this.records) {
+    for (const r of this.recordList) {
       tally(total, r.status);
       if (!r.target.cluster || r.target.cluster === r.source.cluster) continue;
       const d = direction(r.source.cluster, r.target.cluster);
@@ -431,12 +431,12 @@ export class ResultSet {
     const l = layerIndex(p.protocol, p.family);
     const t = this.find(p.target);
     if (l >= 0 && t !== undefined && t < this.side && (this.layers[l]?.inCount[t] ?? 0) > 0) return true;
-    return this.records.some((r) => r.status === "Succeeded" && r.protocol === p.protocol && r.family === p.family && r.target.ip === p.target.ip && r.target.port === p.target.port);
+    return this.recordList.some((r) => r.status === "Succeeded" && r.protocol === p.protocol && r.family === p.family && r.target.ip === p.target.ip && r.target.port === p.target.port);
   }
 
   /** Replaces the records (a resume's merge): `keep` maps each to its replacement, or drops it. */
   replaceRecords(keep: (r: ResultRecord) => ResultRecord | undefined): void {
-    this.records = this.records.flatMap((r) => keep(r) ?? []);
+    this.recordList = this.recordList.flatMap((r) => keep(r) ?? []);
     this.sorted = false;
     this.byKey = undefined;
   }

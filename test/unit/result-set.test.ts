@@ -44,7 +44,7 @@ describe("the result set", () => {
     const set = ResultSet.fromRecords(records);
     expect(set.size).toBe(records.length);
     // Held: every plain success of a node-to-node layer; kept: the failure, the loss, the DNS probe.
-    expect(set.kept().map((r) => `${r.source.node}>${r.target.node || r.target.name} ${r.protocol}`)).toEqual(["n1>kubernetes.default dns", "n1>n2 tcp", "n10>n1 icmp"]);
+    expect(set.records().map((r) => `${r.source.node}>${r.target.node || r.target.name} ${r.protocol}`)).toEqual(["n1>kubernetes.default dns", "n1>n2 tcp", "n10>n1 icmp"]);
     const order = [...set].map((r) => `${r.source.node}>${r.target.node || r.target.name} ${r.protocol}/${r.family}`);
     expect(order).toEqual([
       "n1>kubernetes.default dns/ipv4", "n1>n2 icmp/ipv4", "n1>n2 icmp/ipv6", "n1>n2 tcp/ipv4", "n1>n10 icmp/ipv4",
@@ -60,7 +60,7 @@ describe("the result set", () => {
     const rtts = [0.001, 32.767, 32.8, 45.1, 45.123, 3276.5, 3276.6, 5000];
     const set = ResultSet.fromRecords(rtts.map((rttMs, k) => ok("n1", `n${k + 2}`, "icmp", { rttMs })));
     expect([...set].map((r) => r.rttMs)).toEqual(rtts);
-    expect(set.kept().map((r) => r.rttMs)).toEqual([45.123, 3276.6, 5000]);
+    expect(set.records().map((r) => r.rttMs)).toEqual([45.123, 3276.6, 5000]);
   });
 
   test("a source's Services in plan order, whatever their ClusterIPs", () => {
@@ -72,7 +72,7 @@ describe("the result set", () => {
   test("the same pair twice, or a second address of a node: a record, never lost", () => {
     const set = ResultSet.fromRecords([ok("n1", "n2", "icmp"), ok("n1", "n2", "icmp"), ok("n3", "n2", "icmp", { target: { cluster: "c", node: "n2", ip: "10.9.9.9" } })]);
     expect(set.size).toBe(3);
-    expect(set.kept()).toHaveLength(2);
+    expect(set.records()).toHaveLength(2);
   });
 
   test("the results file: matrices in gzip+base64 chunks beside the records; loads back pair for pair", () => {
