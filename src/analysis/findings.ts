@@ -11,61 +11,7 @@ import { pairKey } from "../results/compare.ts";
 import { groupBy } from "../group.ts";
 import { plural } from "../words.ts";
 import { addressText, nodeText, pairText } from "../names.ts";
-
-export type FindingKind =
-  | "node-not-ready"
-  | "not-rechecked"
-  | "node-exec-failed"
-  | "probe-error"
-  | "family-broken"
-  | "interconnect"
-  | "node-isolated"
-  | "node-unreachable"
-  | "node-cannot-reach"
-  | "protocol-to-node"
-  | "protocol-from-node"
-  | "service-cluster"
-  | "service-node"
-  | "link"
-  | "dns-server"
-  | "dns-name"
-  | "dns-from-node"
-  | "target-unreachable"
-  | "latency-node"
-  | "latency-link"
-  | "unexplained"
-  | "sampled";
-
-export type Severity = "error" | "warning" | "info";
-
-export interface FindingSubject {
-  cluster?: string;
-  node?: string;
-  /** A link, or a cluster-to-cluster direction: from -> to (both ways when `bothWays`). */
-  from?: string;
-  to?: string;
-  bothWays?: boolean;
-  protocols?: string[];
-  family?: string;
-  dnsServer?: string;
-  dnsName?: string;
-  target?: string;
-}
-
-export interface Finding {
-  kind: FindingKind;
-  severity: Severity;
-  subject: FindingSubject;
-  /** One line, plain words. */
-  explanation: string;
-  evidence: {
-    /** Failing (or slow) pairs this finding explains... */
-    pairs: number;
-    /** ...out of the pairs its rule looked at. */
-    of: number;
-    examples: string[];
-  };
-}
+import type { Finding, Severity } from "../results/finding.ts";
 
 /** "Nearly all": a node, family or interconnect is blamed when at least this share of its pairs
  * fail (a pair or two passing by chance must not hide a dead node), and the rest is called

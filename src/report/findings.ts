@@ -1,5 +1,5 @@
 // The first lines of the human report: what is broken, most important first. Pure.
-import type { Finding } from "../analysis/findings.ts";
+import type { Finding } from "../results/finding.ts";
 
 /** More would bury the first ones; the rest are in -o json and the results file. */
 export const MAX_FINDINGS_SHOWN = 10;

@@ -4,7 +4,7 @@ import type { Settings } from "../config/settings.ts";
 import type { Family, LateNode, ProbeProtocol, SkippedNode, Status } from "../probe/types.ts";
 import type { ResultSet } from "./set.ts";
 import type { ReasonCode } from "../probe/reasons.ts";
-import type { Finding } from "../analysis/findings.ts";
+import type { Finding } from "./finding.ts";
 
 /** Every pair as a record: -o json|yaml, and results files before the compact form. */
 export const RESULTS_API_VERSION = "netdoctor.io/v1";

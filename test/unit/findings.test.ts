@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { analyze, type Analyzed, type Finding } from "../../src/analysis/findings.ts";
+import { analyze, type Analyzed } from "../../src/analysis/findings.ts";
+import type { Finding } from "../../src/results/finding.ts";
 import type { ResultRecord } from "../../src/results/document.ts";
 import { ResultSet } from "../../src/results/set.ts";
 import type { ReasonCode } from "../../src/probe/reasons.ts";
