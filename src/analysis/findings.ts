@@ -9,7 +9,7 @@ import type { ReasonCode } from "../probe/reasons.ts";
 import type { NodeRef, ResultSet } from "../results/set.ts";
 import { pairKey } from "../results/compare.ts";
 import { groupBy } from "../group.ts";
-import { plural } from "../words.ts";
+import { millis, plural } from "../words.ts";
 import { addressText, nodeText, pairText } from "../names.ts";
 import type { Finding, Severity } from "../results/finding.ts";
 
@@ -613,7 +613,7 @@ function latencyFindings(a: Analysis): void {
     const examples = (recordsTo.get(t) ?? []).slice(0, EXAMPLES).map((k) => a.example(results[k]!));
     if (examples.length < EXAMPLES) examples.push(...set.heldTo(t, EXAMPLES - examples.length).map(a.example));
     a.findings.push({ kind: "latency-node", severity: "warning", subject: { cluster, node },
-      explanation: `node ${a.name({ cluster, node })} answers slowly: median RTT ${m.toFixed(1)} ms against ${all.toFixed(1)} ms for the cluster`,
+      explanation: `node ${a.name({ cluster, node })} answers slowly: median RTT ${millis(m)} against ${millis(all)} for the cluster`,
       evidence: { pairs, of: histogram.count, examples } });
   }
   // A link is slow when it is slow both ways: one ping's RTT alone is too easily a busy moment.
@@ -635,7 +635,7 @@ function latencyFindings(a: Analysis): void {
     const rtt = Math.max(...pairs.map((p) => p.rtt));
     const [x, y] = [a.name(r.source), a.name(r.target)];
     a.findings.push({ kind: "latency-link", severity: "warning", subject: { from: x, to: y, bothWays: true },
-      explanation: `the link between ${x} and ${y} is slow: RTT up to ${rtt.toFixed(1)} ms against a median of ${all.toFixed(1)} ms`,
+      explanation: `the link between ${x} and ${y} is slow: RTT up to ${millis(rtt)} against a median of ${millis(all)}`,
       evidence: { pairs: pairs.length, of: histogram.count, examples: pairs.slice(0, EXAMPLES).map((p) => a.example(p.record())) } });
   }
 }

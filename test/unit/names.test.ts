@@ -52,3 +52,10 @@ describe("one shape for a node, an address, a target", () => {
     }
   });
 });
+
+describe("a round trip's text", () => {
+  test("with the precision it needs", async () => {
+    const { millis } = await import("../../src/words.ts");
+    expect([0, 0.0421, 0.05, 0.8, 1.234, 12.345, 130.7].map(millis)).toEqual(["0 ms", "0.042 ms", "0.05 ms", "0.8 ms", "1.23 ms", "12.3 ms", "130.7 ms"]);
+  });
+});
