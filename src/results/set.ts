@@ -71,6 +71,7 @@ const layerIndex = (protocol: string, family: string): number => {
 };
 const familyIndex = (family: string) => (family === "ipv6" ? 1 : 0);
 const nodeKey = (cluster: string, node: string) => `${cluster}\u0000${node}`;
+const answerKey = (r: Pick<ResultRecord, "protocol" | "family" | "target">) => `${r.protocol}\u0000${r.family}\u0000${r.target.ip}\u0000${r.target.port ?? ""}`;
 
 /** Report order of records: source node, target node (none first), then this: protocol, family,
  * target name (a run's Services, "service" before "service-local", whatever their ClusterIPs)
@@ -94,6 +95,9 @@ export class ResultSet {
   private lastSource?: NodeRef;
   private lastSourceIndex = -1;
   private recordList: ResultRecord[] = [];
+  /** Successes held as records, per protocol, family and target address: whether a target was
+   * answered is a lookup, not a scan of every record (a failing mesh has millions). */
+  private answered = new Set<string>();
   private sorted = true;
   private held = 0;
 
@@ -160,6 +164,7 @@ export class ResultSet {
     this.nodeOf(r.source);
     if (r.target.node) this.nodeOf(r.target);
     this.recordList.push(r);
+    if (r.status === "Succeeded") this.answered.add(answerKey(r));
     this.sorted = false;
     this.byKey = undefined;
   }
@@ -431,12 +436,13 @@ export class ResultSet {
     const l = layerIndex(p.protocol, p.family);
     const t = this.find(p.target);
     if (l >= 0 && t !== undefined && t < this.side && (this.layers[l]?.inCount[t] ?? 0) > 0) return true;
-    return this.recordList.some((r) => r.status === "Succeeded" && r.protocol === p.protocol && r.family === p.family && r.target.ip === p.target.ip && r.target.port === p.target.port);
+    return this.answered.has(answerKey(p));
   }
 
   /** Replaces the records (a resume's merge): `keep` maps each to its replacement, or drops it. */
   replaceRecords(keep: (r: ResultRecord) => ResultRecord | undefined): void {
     this.recordList = this.recordList.flatMap((r) => keep(r) ?? []);
+    this.answered = new Set(this.recordList.filter((r) => r.status === "Succeeded").map(answerKey));
     this.sorted = false;
     this.byKey = undefined;
   }

@@ -68,3 +68,30 @@ describe("silent targets", () => {
     expect(scripts.map((s) => / 1\)&/.test(s))).toEqual([false, false, false, true, true, true]);
   });
 });
+
+describe("the silence decision's cost", () => {
+  test("does not scan the results: flat from 100 to 10,000 recorded failures", async () => {
+    const { ResultSet } = await import("../../src/results/set.ts");
+    const cost = (failures: number) => {
+      const nodes = Array.from({ length: 101 }, (_, k) => ({ cluster: "c", node: `n${k}` }));
+      const set = new ResultSet(nodes);
+      // Failures as records, all to targets other than the one asked about.
+      for (let k = 0; k < failures; k++) {
+        set.addRecord({ source: { cluster: "c", node: `n${k % 100}`, ip: `10.0.0.${k % 100}` }, target: { cluster: "c", node: `n${(k + 1) % 100}`, ip: `10.1.${k >> 8}.${k & 255}`, port: 8889 }, protocol: "tcp", family: "ipv4", status: "Failed", reason: "timeout", reasonCode: "timeout" });
+      }
+      const silence = new SilentTargets((p) => set.answeredTo(p));
+      const target = { cluster: "c", node: "n100", ip: "10.9.9.9", port: 8889 };
+      const probe = (k: number): Probe => ({ id: 1, protocol: "tcp", family: "ipv4", source: from(k), target });
+      for (let k = 1; k <= CORROBORATING; k++) silence.record([timedOut(probe(k))]);
+      // The decision asks answeredTo each time until some source reached the target.
+      const asks = 20_000;
+      const started = performance.now();
+      for (let k = 0; k < asks; k++) silence.corroborating(probe(k));
+      return (performance.now() - started) / asks;
+    };
+    cost(10_000); // warm
+    const [few, many] = [Math.min(cost(100), cost(100)), Math.min(cost(10_000), cost(10_000))];
+    // A scan would make 100x the records cost ~100x; a lookup costs the same (within noise).
+    expect(many).toBeLessThan(few * 3 + 0.001);
+  });
+});
