@@ -169,7 +169,7 @@ describe("check", () => {
   test("results are saved next to the kubeconfig by default", async () => {
     const r = await runPlugin(["check", "--kubeconfig", kubeconfig, "--no-progress", "-p", "icmp"]);
     expect(r.code).toBe(0);
-    const path = join(kubeconfig, "..", "netdoctor", "netdoctor-a.json");
+    const path = join(kubeconfig, "..", "netdoctor", "netdoctor-a@10.200.0.1_6443.json");
     expect(existsSync(path)).toBe(true);
     expect(JSON.parse(readFileSync(path, "utf8")).settings.protocols).toEqual(["icmp"]);
   });

@@ -68,11 +68,11 @@ describe("cross-cluster check", () => {
       .toEqual([`interconnect {"from":"netdoctor-a","to":"netdoctor-b","bothWays":true} 16/16`]);
   });
 
-  test("--direction a-to-b probes one way; the default results name the context pair", async () => {
+  test("--direction a-to-b probes one way; the default results name the two clusters by context and server", async () => {
     const r = await runPlugin(["check", ...both(), "--direction", "a-to-b", "-p", "icmp", "-o", "json"]);
     expect(r.code).toBe(0);
     expect(json(r).summary.pairs).toBe(4);
-    expect(r.stderr).toContain(join(kubeconfig, "..", "netdoctor", "netdoctor-a--netdoctor-b.json"));
+    expect(r.stderr).toContain(join(kubeconfig, "..", "netdoctor", "netdoctor-a@10.200.0.1_6443--netdoctor-b@10.200.0.1_6444.json"));
   });
 
   test("clean removes what netdoctor made in both clusters", async () => {
@@ -151,7 +151,7 @@ describe("two kubeconfig files that name everything alike (one installer, two cl
     expect(found.findings.map((f: any) => `${f.kind} ${f.subject.from} -> ${f.subject.to}`)).toEqual([`link ${nameA}/node-a1 -> ${nameB}/node-b2`]);
 
     // report finds the same file without being told.
-    const report = await runPlugin(["report", ...args()]);
+    const report = await runPlugin(["report", "--kubeconfig", fileA, "--dst-kubeconfig", fileB]);
     expect(report.code).toBe(1);
     expect(report.stdout).toContain(`${nameA}/node-a1`);
 
