@@ -6,7 +6,7 @@
 // second.
 import { clusterName, type ResultRecord, type ResultsDocument, type Sampled } from "../results/document.ts";
 import type { ReasonCode } from "../probe/reasons.ts";
-import type { NodeRef, ResultSet } from "../results/set.ts";
+import type { Layer, NodeRef, ResultSet } from "../results/set.ts";
 import { pairKey } from "../results/compare.ts";
 import { groupBy } from "../group.ts";
 import { millis, plural } from "../words.ts";
@@ -40,6 +40,7 @@ export type Analyzed = Pick<ResultsDocument, "results" | "skipped" | "clusters">
  * it left unexplained. */
 export function analyze(doc: Analyzed): Finding[] {
   const a = begin(doc);
+  layerWide(a);
   nodesNotReady(a);
   notRechecked(a);
   nodesExecFailed(a);
@@ -62,9 +63,12 @@ export function analyze(doc: Analyzed): Finding[] {
 interface Analysis {
   doc: Analyzed;
   set: ResultSet;
-  /** The pairs held as records (every failure is one); plain successes held in the set's
-   * matrices count only in the totals, from its per-node counts. */
+  /** The pairs held as records, and the failure cells as records but for those a layer-wide
+   * finding explains by its counts alone; plain successes held in the set's matrices count only
+   * in the totals, from its per-node counts. */
   results: ResultRecord[];
+  /** Layers failing between (nearly) every pair, found from the counts before anything else. */
+  wide: LayerWide;
   held: HeldTotals;
   /** Indices of the node-to-node records. */
   meshIdx: number[];
@@ -87,7 +91,10 @@ interface Analysis {
 
 function begin(doc: Analyzed): Analysis {
   const set = doc.results;
-  const results = set.records();
+  const wide = layersFailingEverywhere(doc);
+  // A layer failing everywhere is said in one finding from its counts: its millions of cells
+  // are never made into records (a CNI outage at 5,000 nodes is 25 million failures a layer).
+  const results = [...set.records(), ...set.failureRecords((layer, o) => !(wide.layers.includes(layer) && o.status === "Failed"))];
   const claimed = new Uint8Array(results.length);
   const findings: Finding[] = [];
   const crossCluster = !!doc.clusters.destination;
@@ -101,7 +108,7 @@ function begin(doc: Analyzed): Analysis {
   const nodeId = (e: NodeRef) => set.find(e)!;
   const example = (r: ResultRecord) => `${pairText(r, crossCluster)} ${layerOf(r)}`;
   return {
-    doc, set, results, held, meshIdx, probed: probedPairs(set, held, results, meshIdx, nodeId), claimed, findings, where, nodeId,
+    doc, set, results, wide, held, meshIdx, probed: probedPairs(set, held, results, meshIdx, nodeId), claimed, findings, where, nodeId,
     name: (e) => nodeText(e, crossCluster),
     example,
     add(f, explained, of) {
@@ -111,6 +118,76 @@ function begin(doc: Analyzed): Analysis {
       return finding;
     },
   };
+}
+
+interface LayerWide {
+  layers: Layer[];
+  /** Their failed cells, and all their pairs (cells and records). */
+  failed: number;
+  of: number;
+}
+
+/** The single-cluster mesh layers whose cells failed for (nearly) every pair of every node, both
+ * ways, where the other address family (if probed) does not work: a family broken alone is
+ * familyBroken's, two isolated nodes of four are two node findings. */
+function layersFailingEverywhere(doc: Analyzed): LayerWide {
+  const set = doc.results;
+  const out: LayerWide = { layers: [], failed: 0, of: 0 };
+  if (doc.clusters.destination) return out;
+  const isFailed = [false, ...set.outcomes.map((o) => o.status === "Failed")];
+  const failedIn = (layer: Layer) => {
+    let n = 0;
+    if (!layer.failed) return 0;
+    for (let k = 0; k < layer.failed.length; k++) if (isFailed[layer.failed[k]!]) n++;
+    return n;
+  };
+  const records = new Map<Layer, number>();
+  for (const r of set.records()) {
+    const layer = set.layers.find((l) => l?.protocol === r.protocol && l.family === r.family);
+    if (layer && isMesh(r)) records.set(layer, (records.get(layer) ?? 0) + 1);
+  }
+  const pairsOf = (layer: Layer) => layer.count + layer.failCount + (records.get(layer) ?? 0);
+  const everyNode = (layer: Layer) => {
+    let nodes = 0;
+    for (let k = 0; k < set.side; k++) {
+      const [out, inn] = [layer.outCount[k]! + layer.failOut![k]!, layer.inCount[k]! + layer.failIn![k]!];
+      if (!out && !inn) continue;
+      nodes++;
+      if (layer.failOut![k]! < MOST * out || layer.failIn![k]! < MOST * inn) return false;
+    }
+    // Three nodes at least: between two, one link is all there is.
+    return nodes >= 3;
+  };
+  const candidates = set.layers.flatMap((layer) => {
+    if (!layer?.failCount || !everyNode(layer)) return [];
+    const failed = failedIn(layer);
+    return failed >= MOST * pairsOf(layer) ? [{ layer, failed }] : [];
+  });
+  for (const { layer, failed } of candidates) {
+    if (set.layers.some((l) => l && l.family !== layer.family && l.count > (1 - MOST) * pairsOf(l))) continue;
+    out.layers.push(layer);
+    out.failed += failed;
+    out.of += pairsOf(layer);
+  }
+  return out;
+}
+
+/** Layers failing between (nearly) every pair of nodes: one cause everywhere (the network or a
+ * policy on every node), said once rather than as a finding for every node. */
+function layerWide(a: Analysis): void {
+  const { layers, failed, of } = a.wide;
+  if (!layers.length) return;
+  const names = layers.map((l) => `${l.protocol}/${l.family}`);
+  const working = a.set.layers.filter((l): l is Layer => !!l && !layers.includes(l) && l.count > 0).map((l) => `${l.protocol}/${l.family}`);
+  const examples = a.set.failureRecords((layer, o) => layers.includes(layer) && o.status === "Failed", EXAMPLES);
+  const words = working.length
+    ? `while ${working.join(", ")} work${working.length === 1 ? "s" : ""}: every node refuses or filters ${names.join(", ")} (a NetworkPolicy or firewall on every node, or no listener anywhere)`
+    : ": the network between the nodes is down cluster-wide (the CNI, a policy denying all traffic, the nodes' routes)";
+  a.findings.push({
+    kind: "cluster-wide", severity: "error", subject: { protocols: names },
+    explanation: `${names.join(", ")} fail${names.length === 1 ? "s" : ""} between (nearly) every pair of nodes (${failed} of ${of} pairs; ${examples[0]?.reason ?? "no reason"}) ${words}`.replace(" :", ":"),
+    evidence: { pairs: failed, of, examples: examples.map((r) => a.example(r)) },
+  });
 }
 
 /** Errors first, then warnings, then notes; within each, what explains the most pairs. */

@@ -110,9 +110,11 @@ function matricesSection(m: MatrixData): string {
 }
 
 function failingSection(doc: ResultsDocument, showCluster: boolean): string {
-  const failing = doc.results.notSucceeded();
-  if (failing.length === 0) return "";
-  const rows = failing.slice(0, MAX_PAIRS_LISTED).map((r) => {
+  const count = doc.results.failingCount;
+  if (count === 0) return "";
+  const listed: ResultRecord[] = [];
+  for (const r of doc.results.failing()) if (listed.push(r) >= MAX_PAIRS_LISTED) break;
+  const rows = listed.map((r) => {
     const panel = `${r.custom ? "target " : ""}${r.protocol}/${r.family}`;
     // As the matrices label the target's column: the page finds the cell from it.
     const target = r.target.node ? nodeText(r.target, showCluster) : targetText(r);
@@ -120,8 +122,8 @@ function failingSection(doc: ResultsDocument, showCluster: boolean): string {
       `<td>${escapeHtml(nodeText(r.source, showCluster))} (${escapeHtml(r.source.ip)})</td><td>${escapeHtml(targetCell(r, showCluster))}</td><td>${escapeHtml(panel)}</td>` +
       `<td class="verdict">${r.status}</td><td>${escapeHtml(r.reasonCode ?? "")}</td><td>${escapeHtml(r.reason)}</td></tr>`;
   }).join("\n");
-  const more = failing.length - MAX_PAIRS_LISTED;
-  return `<section id="failing"><h2>${plural(failing.length, "pair")} failed or could not be tested</h2>
+  const more = count - MAX_PAIRS_LISTED;
+  return `<section id="failing"><h2>${plural(count, "pair")} failed or could not be tested</h2>
 <table><thead><tr><th>source</th><th>target</th><th>protocol</th><th>verdict</th><th>code</th><th>reason</th></tr></thead><tbody>
 ${rows}
 </tbody></table>${more > 0 ? `<p>... and ${more} more: they are in the matrices and the results file.</p>` : ""}</section>`;

@@ -7,7 +7,7 @@ import { REASON_CODES } from "../probe/reasons.ts";
 import { clusterName, type ResultRecord, type ResultsDocument } from "../results/document.ts";
 import { groupBy } from "../group.ts";
 import { addressText, targetText } from "../names.ts";
-import { isHeld, MESH_PROTOCOLS, NO_RTT as NO_HELD_RTT, rttMsOf } from "../results/set.ts";
+import { failureAt, isHeld, MESH_PROTOCOLS, NO_RTT as NO_HELD_RTT, rttMsOf } from "../results/set.ts";
 
 export const STATUS_CODES = { Succeeded: 1, Failed: 2, Error: 3 } as const;
 /** A cell's byte: 0 = not tested, else status << 5 | index of its reasonCode in REASON_CODES
@@ -83,7 +83,7 @@ export function buildMatrices(doc: Pick<ResultsDocument, "clusters" | "results" 
   // The panels, from what the set holds and the pairs it keeps as records (DNS and --target
   // pairs are always records): no pair of the healthy mass is made for this.
   const records = doc.results.records();
-  const ids = new Set<string>(doc.results.layers.flatMap((l) => (l?.count ? [`${l.protocol}/${l.family}`] : [])));
+  const ids = new Set<string>(doc.results.layers.flatMap((l) => (l && (l.count || l.failCount) ? [`${l.protocol}/${l.family}`] : [])));
   for (const r of records) ids.add(panelId(r));
   const reasons = [""];
   const reasonIndex = new Map([["", 0]]);
@@ -136,17 +136,25 @@ export function buildMatrices(doc: Pick<ResultsDocument, "clusters" | "results" 
   // Held cells straight from the set's matrices; the rest from its records.
   const set = doc.results;
   const okCode = (STATUS_CODES.Succeeded << 5) | codeIndex.get("ok")!;
+  // A failure cell's verdict and reason, by its outcome (its place + 1, as cells name it).
+  const outcomeCodes = [0, ...set.outcomes.map((o) => (STATUS_CODES[o.status] << 5) | codeIndex.get(o.reasonCode)!)];
+  const outcomeReasons = [0, ...set.outcomes.map((o) => (o.reason ? reasonOf(o.reason) : 0))];
   for (const layer of set.layers) {
-    if (!layer?.count) continue;
+    if (!layer || !(layer.count || layer.failCount)) continue;
     const p = byId.get(`${layer.protocol}/${layer.family}`)!;
     const rows = Int32Array.from(set.nodes.slice(0, set.side), (n) => rowOf(n));
     for (let s = 0; s < set.side; s++) {
-      if (!layer.outCount[s]) continue;
+      if (!layer.outCount[s] && !layer.failOut?.[s]) continue;
       for (let t = 0; t < set.side; t++) {
-        if (!isHeld(layer, s * set.side + t)) continue;
+        const failure = failureAt(layer, s * set.side + t);
+        if (!failure && !isHeld(layer, s * set.side + t)) continue;
         const k = rows[s]! * nodes.length + rows[t]!;
-        p.panel.cells[k] = okCode;
-        const rtt = layer.rtt?.[s * set.side + t];
+        p.panel.cells[k] = failure ? outcomeCodes[failure]! : okCode;
+        if (failure && outcomeReasons[failure]) {
+          p.reasonCells[k] = outcomeReasons[failure]!;
+          p.anyReason = true;
+        }
+        const rtt = failure ? undefined : layer.rtt?.[s * set.side + t];
         if (rtt !== undefined && rtt !== NO_HELD_RTT) p.panel.rtt[k] = Math.min(RTT_CAP, Math.round(rttMsOf(rtt) / RTT_UNIT_MS));
         p.panel.sourceAddresses[rows[s]!] ||= set.sourceOf(s, layer.family).ip;
         p.panel.targetAddresses[rows[t]!] ||= addressText(layer.targets[t]!);

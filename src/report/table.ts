@@ -39,7 +39,7 @@ export const MAX_TABLE_ROWS = 500;
 
 export function renderTable(results: ResultSet, o: RenderOptions, showCluster: boolean): string {
   // Wide: the first rows of every pair, never all of them expanded.
-  const [shown, total] = o.wide ? [firstOf(results, MAX_TABLE_ROWS), results.size] : [results.notSucceeded().slice(0, MAX_TABLE_ROWS), results.notSucceeded().length];
+  const [shown, total] = o.wide ? [firstOf(results, MAX_TABLE_ROWS), results.size] : [firstOf(results.failing(), MAX_TABLE_ROWS), results.failingCount];
   if (total === 0) return "";
   const more = total - shown.length;
   const header = ["S/N", "SRC NODE NAME", "DST NODE NAME", "TARGET IP", "PROTOCOL", "RESULT", ...(o.wide ? ["RTT"] : []), "REASON"];

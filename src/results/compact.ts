@@ -1,9 +1,11 @@
-// The results file's compact form (netdoctor.io/v2): a set's matrices as JSON, each matrix in
-// chunks of rows, gzip-compressed and base64-encoded; the pairs held as records stay records
-// beside it. 25 million healthy pairs take tens of MB, not GB. Written chunk by chunk (never the
+// The results file's compact form (netdoctor.io/v3; v2 before failures were cells): a set's
+// matrices as JSON, each matrix in chunks of rows, gzip-compressed and base64-encoded; the pairs
+// held as records stay records beside it. 25 million pairs take tens of MB, not GB, healthy or
+// failing. Written chunk by chunk (never the
 // whole file in memory) and read back checked: a bad field is named, never a TypeError later.
 import { gunzipSync, gzipSync } from "node:zlib";
-import { FAMILIES, isHeld, MESH_PROTOCOLS, NO_RTT, NOT_HELD, ResultSet, rttMsOf, type NodeRef } from "./set.ts";
+import { FAMILIES, isHeld, MAX_OUTCOMES, MESH_PROTOCOLS, NO_RTT, NOT_HELD, ResultSet, rttMsOf, type NodeRef, type Outcome } from "./set.ts";
+import { REASON_CODES } from "../probe/reasons.ts";
 import type { ResultRecord } from "./document.ts";
 import { GarbagePacer } from "../runtime/memory.ts";
 
@@ -20,6 +22,9 @@ export interface MeshLayerJson {
    * little-endian; all ones for none. */
   rttUs?: string[];
   rttBytes?: 2 | 4;
+  /** Per chunk: one byte per cell, 1 + the index of its failure in `outcomes`, 0 for none (v3;
+   * absent when the layer has no failure cell). */
+  failed?: string[];
 }
 
 export interface MeshJson {
@@ -30,6 +35,8 @@ export interface MeshJson {
   sources: Record<(typeof FAMILIES)[number], string[]>;
   rowsPerChunk: number;
   layers: MeshLayerJson[];
+  /** The distinct failures the cells name (v3; absent or empty when none failed). */
+  outcomes?: Outcome[];
 }
 
 /** About a million cells per chunk: large enough to compress well, small enough to hold. */
@@ -42,14 +49,14 @@ export function writeMesh(set: ResultSet, write: (text: string) => void): void {
   const rowsPerChunk = Math.max(1, Math.floor(CELLS_PER_CHUNK / Math.max(1, n)));
   const nodes = set.nodes.slice(0, n);
   const sources = Object.fromEntries(FAMILIES.map((f) => [f, nodes.map((_, s) => set.sourceOf(s, f).ip)]));
-  write(`{"encoding":"gzip+base64","nodes":${JSON.stringify(nodes)},"sources":${JSON.stringify(sources)},"rowsPerChunk":${rowsPerChunk},"layers":[`);
+  write(`{"encoding":"gzip+base64","nodes":${JSON.stringify(nodes)},"sources":${JSON.stringify(sources)},"rowsPerChunk":${rowsPerChunk},"outcomes":${JSON.stringify(set.outcomes)},"layers":[`);
   // One buffer for every chunk's flags, one for its RTTs: chunks are made one after another.
   // Each chunk's compressed bytes and text are garbage once written.
   const cells = Math.min(n, rowsPerChunk) * n;
   const heldBytes = Buffer.alloc(cells);
   const rttBytes = Buffer.alloc(cells * 4);
   const garbage = new GarbagePacer();
-  set.layers.filter((l) => l?.count).forEach((layer, k) => {
+  set.layers.filter((l) => l && (l.count || l.failCount)).forEach((layer, k) => {
     const { protocol, family, targets, rtt } = layer!;
     const ports = protocol === "tcp" || protocol === "nodeport" ? nodes.map((_, t) => targets[t]?.port ?? 0) : undefined;
     const chunks = (each: (from: number, to: number) => Uint8Array) => {
@@ -84,6 +91,11 @@ export function writeMesh(set: ResultSet, write: (text: string) => void): void {
       });
       write("]");
     }
+    if (layer!.failed) {
+      write(`,"failed":[`);
+      chunks((from, to) => layer!.failed!.subarray(from, to));
+      write("]");
+    }
     write("}");
   });
   write("]}");
@@ -110,6 +122,13 @@ export function readMesh(raw: unknown, records: ResultRecord[], bad: Bad): Resul
   if (typeof rowsPerChunk !== "number" || !Number.isInteger(rowsPerChunk) || rowsPerChunk < 1) throw bad("mesh.rowsPerChunk", "is not a positive integer");
   if (!Array.isArray(mesh.layers)) throw bad("mesh.layers", "is not a list");
   const set = new ResultSet(nodes);
+  const outcomes = mesh.outcomes ?? [];
+  if (!Array.isArray(outcomes) || outcomes.length > MAX_OUTCOMES) throw bad("mesh.outcomes", `is not a list of at most ${MAX_OUTCOMES} outcomes`);
+  outcomes.forEach((o, k) => {
+    const ok = (o?.status === "Failed" || o?.status === "Error") && REASON_CODES.includes(o.reasonCode) && typeof o.reason === "string" && (o.lossPct === undefined || typeof o.lossPct === "number");
+    if (!ok) throw bad(`mesh.outcomes[${k}]`, "is not {status: Failed|Error, reasonCode, reason, lossPct?}");
+    set.restoreOutcome({ status: o.status, reasonCode: o.reasonCode, reason: o.reason, ...(o.lossPct !== undefined ? { lossPct: o.lossPct } : {}) });
+  });
   // Endpoints made once per node, shared by its cells as a run's probes share them.
   const sourceEnds = FAMILIES.map((_, f) => nodes.map((x, s) => ({ cluster: x.cluster, node: x.node, ip: sourceIps[f]![s]! })));
   const chunks = Math.ceil(n / rowsPerChunk);
@@ -135,9 +154,21 @@ export function readMesh(raw: unknown, records: ResultRecord[], bad: Bad): Resul
     const rtt = layer.protocol === "icmp" && layer.rttUs !== undefined;
     if (rtt && (!Array.isArray(layer.rttUs) || layer.rttUs.length !== chunks)) throw bad(`${field}.rttUs`, `is not a list of ${chunks} chunks`);
     if (rtt && layer.rttBytes !== 2 && layer.rttBytes !== 4) throw bad(`${field}.rttBytes`, "is not 2 or 4");
+    if (layer.failed !== undefined && (!Array.isArray(layer.failed) || layer.failed.length !== chunks)) throw bad(`${field}.failed`, `is not a list of ${chunks} chunks`);
     for (let c = 0; c < chunks; c++) {
       const [from, to] = [c * rowsPerChunk, Math.min(n, (c + 1) * rowsPerChunk)];
       const ok = decode(layer.succeeded[c], `${field}.succeeded[${c}]`, (to - from) * n);
+      const failed = layer.failed ? decode(layer.failed[c], `${field}.failed[${c}]`, (to - from) * n) : undefined;
+      if (failed) {
+        for (let k = 0; k < failed.length; k++) {
+          const outcome = failed[k]!;
+          if (!outcome) continue;
+          const [s, t] = [from + Math.floor(k / n), k % n];
+          if (outcome > outcomes.length) throw bad(`${field}.failed[${c}]`, `names outcome ${outcome}, past the ${outcomes.length} in mesh.outcomes`);
+          if (!targets[t]) throw bad(`${field}.targets[${t}]`, "is empty, but cells are held for it");
+          if (!set.restore(layer.protocol, layer.family, sourceEnd[s]!, targetEnds[t]!, undefined, outcome)) throw bad(`${field}.failed[${c}]`, `holds the pair ${s} -> ${t} twice`);
+        }
+      }
       const held = ok.reduce((sum, b) => sum + (b ? 1 : 0), 0);
       const rtts = rtt ? decode(layer.rttUs![c], `${field}.rttUs[${c}]`, held * layer.rttBytes!) : undefined;
       let next = 0;

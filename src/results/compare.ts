@@ -31,14 +31,14 @@ export interface PairChanges {
 }
 
 /** Every pair of `after` that fails, or succeeds after failing, against `before`. Only failures
- * are visited (the sets hold every one as a record): the mass of successes is never expanded. */
+ * are visited: the mass of successes is never expanded. */
 export function diffPairs(before: ResultSet, after: ResultSet): PairChanges {
   const out: PairChanges = { fixed: [], stillFailing: [], newlyFailing: [] };
-  for (const was of before.notSucceeded()) {
+  for (const was of before.failing()) {
     const now = after.lookup(was, pairKey);
     if (now?.status === "Succeeded") out.fixed.push({ pair: pairKey(was), before: was, after: now });
   }
-  for (const r of after.notSucceeded()) {
+  for (const r of after.failing()) {
     const pair = pairKey(r);
     const was = before.lookup(r, pairKey);
     const change = { pair, ...(was ? { before: was } : {}), after: r };

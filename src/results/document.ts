@@ -8,8 +8,11 @@ import type { Finding } from "./finding.ts";
 
 /** Every pair as a record: -o json|yaml, and results files before the compact form. */
 export const RESULTS_API_VERSION = "netdoctor.io/v1";
-/** The results file: plain successes as matrices, the rest as records (write.ts). */
-export const COMPACT_API_VERSION = "netdoctor.io/v2";
+/** The results file: plain successes and common failures as matrices, the rest as records
+ * (write.ts, compact.ts). */
+export const COMPACT_API_VERSION = "netdoctor.io/v3";
+/** The results file before failures were cells: read as v3 without them. */
+export const COMPACT_V2_API_VERSION = "netdoctor.io/v2";
 export const RESULTS_KIND = "CheckResults";
 
 export interface ResultRecord {

@@ -6,6 +6,7 @@ export type FindingKind =
   | "not-rechecked"
   | "node-exec-failed"
   | "probe-error"
+  | "cluster-wide"
   | "family-broken"
   | "interconnect"
   | "node-isolated"

@@ -20,7 +20,7 @@ export interface Recheck {
 const nodeKey = (n: NodeRef) => `${n.cluster}/${n.node}`;
 
 export function whatToRecheck(doc: StoredResults): Recheck {
-  const failing = doc.results.notSucceeded();
+  const failing = [...doc.results.failing()];
   const skippedNodes = new Set(doc.skipped.map(nodeKey));
   const nodes = new Map<string, NodeRef>(doc.skipped.map((s) => [nodeKey(s), { cluster: s.cluster, node: s.node }]));
   const add = (n: NodeRef) => nodes.set(nodeKey(n), { cluster: n.cluster, node: n.node });
@@ -80,9 +80,9 @@ export function merge(previous: StoredResults, rechecked: ResultSet, outcome: Pi
   const replaced = new Set([...rechecked].map(pairKey));
   const stale = new Set(outcome.notRechecked);
   const missing = new Set(outcome.missingNodes);
-  // Due pairs were failures: records, never held cells.
+  // Due pairs were failures (records or failure cells), never successes.
   const results = previous.results;
-  results.replaceRecords((r) => {
+  results.replaceFailures((r) => {
     const key = pairKey(r);
     if (replaced.has(key)) return undefined;
     return stale.has(key) && r.reasonCode !== "not-rechecked"

@@ -1,12 +1,15 @@
 // Every pair's verdict of a run, held compactly. The mass of a healthy mesh, the plain successes
 // of the node-to-node layers (icmp, mtu, nodeport, tcp; per address family), is one byte per cell
-// of a source x target matrix, and four more for an icmp RTT; every other pair (failed, lossy,
-// not tested, Services, DNS, custom targets, an address the matrix does not hold) is a full
-// record. 25 million pairs of a 5,000-node icmp mesh take 125 MB rather than several GB.
-// Iterated, the set gives every pair as a record again, in report order.
+// of a source x target matrix, and four more for an icmp RTT. So is the mass of a failing one: a
+// failure whose outcome (verdict, reason code, reason, loss) is one of the run's few distinct
+// outcomes is a byte per cell naming it. Every other pair (lossy, an outcome past the 255th,
+// Services, DNS, custom targets, an address the matrix does not hold) is a full record. 25 million
+// pairs of a 5,000-node mesh take tens of MB rather than several GB, failing or not. Iterated,
+// the set gives every pair as a record again, in report order.
 import { NODE_ORDER } from "../node-order.ts";
 import type { Family, ProbeProtocol, Verdict } from "../probe/types.ts";
 import type { ResultRecord } from "./document.ts";
+import type { ReasonCode } from "../probe/reasons.ts";
 
 export interface NodeRef {
   cluster: string;
@@ -42,9 +45,27 @@ export function rttMsOf(packed: number): number {
   return packed < TENTHS ? packed / 1000 : (packed & (TENTHS - 1)) / 10;
 }
 
+/** A failure as a cell says it: the verdict's words, shared by every cell that failed alike. */
+export interface Outcome {
+  status: "Failed" | "Error";
+  reasonCode: ReasonCode;
+  reason: string;
+  lossPct?: number;
+}
+
+/** Distinct outcomes a set's cells can name: a byte per cell, 0 for none. */
+export const MAX_OUTCOMES = 255;
+
 export interface Layer {
   protocol: MeshProtocol;
   family: Family;
+  /** Per cell: 1 + the index of its failure's outcome (ResultSet.outcomes), 0 for none; made with
+   * the layer's first failure. */
+  failed?: Uint8Array;
+  /** Failure cells, per source node and per target node, and in all. */
+  failOut?: Uint32Array;
+  failIn?: Uint32Array;
+  failCount: number;
   /** Per target node: the endpoint its cells were probed at (the first one seen). */
   targets: (TargetEnd | undefined)[];
   /** Per cell (source * side + target): 1 when the pair plainly succeeded (not icmp). */
@@ -95,6 +116,10 @@ export class ResultSet {
   private lastSource?: NodeRef;
   private lastSourceIndex = -1;
   private recordList: ResultRecord[] = [];
+  /** The distinct failures cells name (Layer.failed), in the order first met. */
+  readonly outcomes: Outcome[] = [];
+  private readonly outcomeIndex = new Map<string, number>();
+  private failures = 0;
   /** Successes held as records, per protocol, family and target address: whether a target was
    * answered is a lookup, not a scan of every record (a failing mesh has millions). */
   private answered = new Set<string>();
@@ -121,7 +146,7 @@ export class ResultSet {
 
   /** Pairs in the set. */
   get size(): number {
-    return this.held + this.recordList.length;
+    return this.held + this.failures + this.recordList.length;
   }
 
   /** The node's index, added when new (beyond the matrices: its pairs are records). */
@@ -151,13 +176,35 @@ export class ResultSet {
 
   add(v: Verdict): void {
     const p = v.probe;
-    if (v.status === "Succeeded" && v.reasonCode === "ok" && !v.reason && !p.custom && this.hold(p.protocol, p.family, p.source, p.target, v.rttMs, v.lossPct, true)) return;
+    if (!p.custom && this.holds(v.status, v.reasonCode, v.reason, p.protocol, p.family, p.source, p.target, v.rttMs, v.lossPct, true)) return;
     this.addAsRecord(recordOf(v));
   }
 
   addRecord(r: ResultRecord): void {
-    if (r.status === "Succeeded" && (r.reasonCode === "ok" || r.reasonCode === undefined) && !r.reason && !r.custom && this.hold(r.protocol, r.family, r.source, r.target, r.rttMs, r.lossPct, false)) return;
+    if (!r.custom && this.holds(r.status, r.reasonCode, r.reason, r.protocol, r.family, r.source, r.target, r.rttMs, r.lossPct, false)) return;
     this.addAsRecord(r);
+  }
+
+  /** Into a matrix, as a plain success or as one of the run's outcomes of failure. */
+  private holds(status: ResultRecord["status"], reasonCode: ReasonCode | undefined, reason: string, protocol: ProbeProtocol, family: Family, source: SourceEnd, target: TargetEnd, rttMs: number | undefined, lossPct: number | undefined, shared: boolean): boolean {
+    // Results saved before reason codes: a success without one is plain, a failure keeps its record.
+    if (status === "Succeeded") return (reasonCode ?? "ok") === "ok" && !reason && this.hold(protocol, family, source, target, rttMs, lossPct, shared, 0);
+    // A failure's RTT (none but mtu's) is not a cell's to say.
+    if (!reasonCode || rttMs !== undefined || layerIndex(protocol, family) < 0) return false;
+    const outcome = this.outcomeOf({ status, reasonCode, reason, ...(lossPct !== undefined ? { lossPct } : {}) });
+    return outcome > 0 && this.hold(protocol, family, source, target, undefined, protocol === "icmp" ? 0 : undefined, shared, outcome);
+  }
+
+  /** 1 + the outcome's index, made when new; 0 when the set names MAX_OUTCOMES already. */
+  private outcomeOf(o: Outcome): number {
+    const key = `${o.status}\u0000${o.reasonCode}\u0000${o.lossPct ?? ""}\u0000${o.reason}`;
+    let k = this.outcomeIndex.get(key);
+    if (k === undefined) {
+      if (this.outcomes.length >= MAX_OUTCOMES) return 0;
+      k = this.outcomes.push(o);
+      this.outcomeIndex.set(key, k);
+    }
+    return k;
   }
 
   private addAsRecord(r: ResultRecord): void {
@@ -169,14 +216,21 @@ export class ResultSet {
     this.byKey = undefined;
   }
 
-  /** A held cell read back from a file (compact.ts); endpoints shared per node. False when the
-   * cell is held already. */
-  restore(protocol: MeshProtocol, family: Family, source: SourceEnd, target: TargetEnd, rttMs: number | undefined): boolean {
-    return this.hold(protocol, family, source, target, rttMs, protocol === "icmp" ? 0 : undefined, true);
+  /** A held cell read back from a file (compact.ts); endpoints shared per node. `outcome`: 0 for
+   * a success, else 1 + its index in the outcomes restored first (restoreOutcome). False when
+   * the cell is held already. */
+  restore(protocol: MeshProtocol, family: Family, source: SourceEnd, target: TargetEnd, rttMs: number | undefined, outcome = 0): boolean {
+    return this.hold(protocol, family, source, target, rttMs, protocol === "icmp" ? 0 : undefined, true, outcome);
   }
 
-  /** Into a matrix, when the pair is a plain success the cell can say all of. */
-  private hold(protocol: ProbeProtocol, family: Family, source: SourceEnd, target: TargetEnd, rttMs: number | undefined, lossPct: number | undefined, shared: boolean): boolean {
+  /** An outcome read back from a file, in its place: cells name it by that place. */
+  restoreOutcome(o: Outcome): number {
+    return this.outcomeOf(o);
+  }
+
+  /** Into a matrix, when the cell can say all of the pair: a plain success (outcome 0), or a
+   * failure of a known outcome. */
+  private hold(protocol: ProbeProtocol, family: Family, source: SourceEnd, target: TargetEnd, rttMs: number | undefined, lossPct: number | undefined, shared: boolean, outcome: number): boolean {
     const l = layerIndex(protocol, family);
     if (l < 0 || target.name !== undefined || !target.node) return false;
     // What the cell implies: an icmp success lost nothing (and may have an RTT), others have neither.
@@ -201,9 +255,18 @@ export class ResultSet {
     const held = layer.targets[t];
     if (held && (held.ip !== target.ip || held.port !== target.port)) return false;
     const k = s * n + t;
-    if (isHeld(layer, k)) return false; // the same pair twice: the second is a record
+    if (isHeld(layer, k) || failureAt(layer, k)) return false; // the same pair twice: the second is a record
     if (!src) this.sources[f] = source;
     if (!held) layer.targets[t] = target;
+    if (outcome) {
+      if (!layer.failed) [layer.failed, layer.failOut, layer.failIn] = [new Uint8Array(n * n), new Uint32Array(n), new Uint32Array(n)];
+      layer.failed[k] = outcome;
+      layer.failOut![s]!++;
+      layer.failIn![t]!++;
+      layer.failCount++;
+      this.failures++;
+      return true;
+    }
     if (layer.rtt) layer.rtt[k] = rtt;
     else layer.ok![k] = 1;
     layer.outCount[s]!++;
@@ -219,7 +282,7 @@ export class ResultSet {
     return {
       protocol, family: FAMILIES[l & 1]!, targets: new Array(n),
       ...(protocol === "icmp" ? { rtt: new Uint16Array(n * n).fill(NOT_HELD) } : { ok: new Uint8Array(n * n) }),
-      outCount: new Uint32Array(n), inCount: new Uint32Array(n), count: 0,
+      outCount: new Uint32Array(n), inCount: new Uint32Array(n), count: 0, failCount: 0,
     };
   }
 
@@ -242,11 +305,6 @@ export class ResultSet {
     return this.recordList;
   }
 
-  /** Pairs that failed or could not be tested, in report order. */
-  notSucceeded(): ResultRecord[] {
-    return this.records().filter((r) => r.status !== "Succeeded");
-  }
-
   /** Each node's place in report order (nodes appended after the matrices sort in too). */
   private order(): Int32Array {
     const byName = this.nodes.map((_, k) => k).sort((a, b) => {
@@ -261,8 +319,54 @@ export class ResultSet {
   /** A held cell as a record. */
   cell(l: number, s: number, t: number): ResultRecord {
     const layer = this.layers[l]!;
-    const rtt = layer.rtt?.[s * this.side + t];
+    const k = s * this.side + t;
+    const outcome = failureAt(layer, k);
+    if (outcome) return this.failureRecord(layer, s, t, outcome);
+    const rtt = layer.rtt?.[k];
     return this.cellRecord(layer.protocol, layer.family, this.sourceOf(s, layer.family), layer.targets[t]!, rtt !== undefined && rtt !== NO_RTT ? rttMsOf(rtt) : undefined);
+  }
+
+  private failureRecord(layer: Layer, s: number, t: number, outcome: number): ResultRecord {
+    const o = this.outcomes[outcome - 1]!;
+    return {
+      source: this.sourceOf(s, layer.family), target: layer.targets[t]!, protocol: layer.protocol, family: layer.family,
+      status: o.status, reason: o.reason, reasonCode: o.reasonCode, ...(o.lossPct !== undefined ? { lossPct: o.lossPct } : {}),
+    };
+  }
+
+  /** Pairs that failed or could not be tested, in report order, as records one at a time: a
+   * failing mesh has millions, never all made at once. */
+  *failing(): Generator<ResultRecord> {
+    if (!this.failures) {
+      for (const r of this.records()) if (r.status !== "Succeeded") yield r;
+      return;
+    }
+    for (const r of this) if (r.status !== "Succeeded") yield r;
+  }
+
+  /** How many pairs failed or could not be tested. */
+  get failingCount(): number {
+    let n = this.failures;
+    for (const r of this.recordList) if (r.status !== "Succeeded") n++;
+    return n;
+  }
+
+  /** The failure cells `wanted` keeps (by layer and outcome), as records, up to `max` (for an
+   * analysis of what is left once a rule explained whole layers by their counts). */
+  failureRecords(wanted: (layer: Layer, outcome: Outcome) => boolean = () => true, max = Infinity): ResultRecord[] {
+    const out: ResultRecord[] = [];
+    const n = this.side;
+    for (const layer of this.layers) {
+      if (!layer?.failed) continue;
+      const keep = [false, ...this.outcomes.map((o) => wanted(layer, o))];
+      if (!keep.includes(true)) continue;
+      const { failed } = layer;
+      for (let s = 0; s < n && out.length < max; s++) {
+        if (!layer.failOut![s]) continue;
+        for (let t = 0, k = s * n; t < n && out.length < max; t++, k++) if (keep[failed[k]!]) out.push(this.failureRecord(layer, s, t, failed[k]!));
+      }
+    }
+    return out;
   }
 
   /** The record a cell stands for. */
@@ -297,7 +401,7 @@ export class ResultSet {
             const layer = this.layers[l]!;
             // Records of this pair and protocol that sort before the cell (none, or another address).
             while (next < records.length && this.belongsBefore(records[next]!, sRank, tRank, layer, rankOf)) yield records[next++]!;
-            if (isHeld(layer, k)) yield this.cell(l, s, t);
+            if (isHeld(layer, k) || failureAt(layer, k)) yield this.cell(l, s, t);
           }
         }
       }
@@ -321,7 +425,7 @@ export class ResultSet {
       const s = this.find(p.source);
       const t = this.find(p.target);
       const layer = this.layers[l];
-      if (layer && s !== undefined && t !== undefined && s < this.side && t < this.side && isHeld(layer, s * this.side + t)) return this.cell(l, s, t);
+      if (layer && s !== undefined && t !== undefined && s < this.side && t < this.side && (isHeld(layer, s * this.side + t) || failureAt(layer, s * this.side + t))) return this.cell(l, s, t);
     }
     this.byKey ??= new Map(this.records().map((r) => [keyOf(r), r]));
     return this.byKey.get(keyOf(p));
@@ -330,7 +434,7 @@ export class ResultSet {
 
   /** The pairs by verdict: all, and per direction between two clusters (cluster-crossing pairs). */
   counts(): Counts & { directions: (Counts & { from: string; to: string })[] } {
-    const total: Counts = { pairs: this.size, succeeded: this.held, failed: 0, errors: 0 };
+    const total: Counts = { pairs: this.size, succeeded: 0, failed: 0, errors: 0 };
     const directions = new Map<string, Counts & { from: string; to: string }>();
     const direction = (from: string, to: string) => {
       const key = nodeKey(from, to);
@@ -350,37 +454,51 @@ export class ResultSet {
       d.pairs++;
       tally(d, r.status);
     }
-    for (const [key, held] of this.heldBetweenClusters()) {
+    for (const [key, cells] of this.cellsBetweenClusters()) {
+      for (const c of ["succeeded", "failed", "errors"] as const) total[c] += cells[c];
       const [from, to] = key.split("\u0000") as [string, string];
       if (from === to) continue;
       const d = direction(from, to);
-      d.pairs += held;
-      d.succeeded += held;
+      for (const c of ["pairs", "succeeded", "failed", "errors"] as const) d[c] += cells[c];
     }
     const ordered = [...directions.values()].sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0) || (a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
     return { ...total, directions: ordered };
   }
 
-  /** Held cells per (source cluster, target cluster), keyed "from\0to". */
+  /** Plain successes held in cells per (source cluster, target cluster), keyed "from\0to". */
   heldBetweenClusters(): Map<string, number> {
-    const out = new Map<string, number>();
+    return new Map([...this.cellsBetweenClusters()].flatMap(([key, c]) => (c.succeeded ? [[key, c.succeeded]] : [])));
+  }
+
+  /** Cells by verdict per (source cluster, target cluster), keyed "from\0to". */
+  cellsBetweenClusters(): Map<string, Counts> {
+    const out = new Map<string, Counts>();
     const n = this.side;
     const clusters = [...new Set(this.nodes.slice(0, n).map((x) => x.cluster))];
-    if (clusters.length <= 1) {
-      if (this.held) out.set(nodeKey(clusters[0]!, clusters[0]!), this.held);
-      return out;
-    }
+    // The failures' verdicts, by outcome (its place + 1, as cells name it).
+    const errorOutcome = Uint8Array.from([0, ...this.outcomes.map((o) => (o.status === "Error" ? 1 : 0))]);
+    const [succeeded, failed, errors] = [0, 1, 2].map(() => new Float64Array(Math.max(1, clusters.length) ** 2)) as [Float64Array, Float64Array, Float64Array];
+    if (clusters.length <= 1) succeeded[0] = this.held;
     const clusterOf = Int32Array.from(this.nodes.slice(0, n), (x) => clusters.indexOf(x.cluster));
-    const tally = new Float64Array(clusters.length * clusters.length);
     for (const layer of this.layers) {
       if (!layer) continue;
       for (let s = 0; s < n; s++) {
-        if (!layer.outCount[s]) continue;
         const row = clusterOf[s]! * clusters.length;
-        for (let t = 0, k = s * n; t < n; t++, k++) if (isHeld(layer, k)) tally[row + clusterOf[t]!]!++;
+        if (clusters.length > 1 && layer.outCount[s]) for (let t = 0, k = s * n; t < n; t++, k++) if (isHeld(layer, k)) succeeded[row + clusterOf[t]!]!++;
+        if (!layer.failOut?.[s]) continue;
+        const cells = layer.failed!;
+        for (let t = 0, k = s * n; t < n; t++, k++) {
+          if (!cells[k]) continue;
+          if (errorOutcome[cells[k]!]) errors[row + clusterOf[t]!]!++;
+          else failed[row + clusterOf[t]!]!++;
+        }
       }
     }
-    clusters.forEach((from, a) => clusters.forEach((to, b) => tally[a * clusters.length + b] && out.set(nodeKey(from, to), tally[a * clusters.length + b]!)));
+    clusters.forEach((from, a) => clusters.forEach((to, b) => {
+      const k = a * clusters.length + b;
+      const c = { succeeded: succeeded[k]!, failed: failed[k]!, errors: errors[k]! };
+      if (c.succeeded + c.failed + c.errors) out.set(nodeKey(from, to), { pairs: c.succeeded + c.failed + c.errors, ...c });
+    }));
     return out;
   }
 
@@ -439,18 +557,45 @@ export class ResultSet {
     return this.answered.has(answerKey(p));
   }
 
-  /** Replaces the records (a resume's merge): `keep` maps each to its replacement, or drops it. */
-  replaceRecords(keep: (r: ResultRecord) => ResultRecord | undefined): void {
-    this.recordList = this.recordList.flatMap((r) => keep(r) ?? []);
+  /** Replaces the pairs that did not plainly succeed (a resume's merge): `keep` maps each to its
+   * replacement (itself to keep it as it is), or drops it. */
+  replaceFailures(keep: (r: ResultRecord) => ResultRecord | undefined): void {
+    const n = this.side;
+    const replaced: ResultRecord[] = [];
+    for (const layer of this.layers) {
+      if (!layer?.failed) continue;
+      for (let s = 0; s < n; s++) {
+        if (!layer.failOut![s]) continue;
+        for (let t = 0, k = s * n; t < n; t++, k++) {
+          if (!layer.failed[k]) continue;
+          const was = this.failureRecord(layer, s, t, layer.failed[k]!);
+          const now = keep(was);
+          if (now === was) continue;
+          layer.failed[k] = 0;
+          layer.failOut![s]!--;
+          layer.failIn![t]!--;
+          layer.failCount--;
+          this.failures--;
+          if (now) replaced.push(now);
+        }
+      }
+    }
+    this.recordList = this.recordList.flatMap((r) => (r.status === "Succeeded" ? [r] : keep(r) ?? []));
     this.answered = new Set(this.recordList.filter((r) => r.status === "Succeeded").map(answerKey));
     this.sorted = false;
     this.byKey = undefined;
+    for (const r of replaced) this.addRecord(r);
   }
 }
 
-/** Whether a layer holds a pair in cell k. */
+/** Whether a layer holds a plain success in cell k. */
 export function isHeld(layer: Layer, k: number): boolean {
   return layer.rtt ? layer.rtt[k] !== NOT_HELD : layer.ok![k] === 1;
+}
+
+/** The failure a layer holds in cell k: 1 + its outcome's index, or 0. */
+export function failureAt(layer: Layer, k: number): number {
+  return layer.failed ? layer.failed[k]! : 0;
 }
 
 /** Endpoints are the probe's own (shared) objects: results are written, never mutated. */

@@ -5,7 +5,7 @@ import { PROTOCOLS, SETTING_KEYS, type SettingKey, type Settings } from "../conf
 import { settingsFrom } from "../config/load.ts";
 import { UsageError } from "../errors.ts";
 import { REASON_CODES } from "../probe/reasons.ts";
-import { COMPACT_API_VERSION, RESULTS_API_VERSION, RESULTS_KIND, type ResultRecord, type StoredResults, type Summary } from "./document.ts";
+import { COMPACT_API_VERSION, COMPACT_V2_API_VERSION, RESULTS_API_VERSION, RESULTS_KIND, type ResultRecord, type StoredResults, type Summary } from "./document.ts";
 import { readMesh } from "./compact.ts";
 import { ResultSet } from "./set.ts";
 
@@ -42,8 +42,9 @@ export function validateResults(raw: unknown, file: string): StoredResults {
   if (Array.isArray(raw)) throw new UsageError(`results file ${file} is a list but not netctl's resume.json (each row needs srcNodeName, dstNodeName and targetIP); run check again`);
   const doc = object(raw, "the document");
   // v1: every pair a record (-o json, and results files before v2); v2: the compact form.
-  if ((doc.apiVersion !== RESULTS_API_VERSION && doc.apiVersion !== COMPACT_API_VERSION) || doc.kind !== RESULTS_KIND) {
-    throw new UsageError(`results file ${file} is not a netdoctor ${RESULTS_KIND} file (apiVersion ${JSON.stringify(doc.apiVersion)}, kind ${JSON.stringify(doc.kind)}; ${RESULTS_API_VERSION} or ${COMPACT_API_VERSION} expected); run check again`);
+  const compact = doc.apiVersion === COMPACT_API_VERSION || doc.apiVersion === COMPACT_V2_API_VERSION;
+  if ((doc.apiVersion !== RESULTS_API_VERSION && !compact) || doc.kind !== RESULTS_KIND) {
+    throw new UsageError(`results file ${file} is not a netdoctor ${RESULTS_KIND} file (apiVersion ${JSON.stringify(doc.apiVersion)}, kind ${JSON.stringify(doc.kind)}; ${RESULTS_API_VERSION}, ${COMPACT_V2_API_VERSION} or ${COMPACT_API_VERSION} expected); run check again`);
   }
   const clusters = object(doc.clusters, "clusters");
   const cluster = (v: unknown, field: string) => {
@@ -92,7 +93,7 @@ export function validateResults(raw: unknown, file: string): StoredResults {
       readyAfterMs: number(s.readyAfterMs, `late[${k}].readyAfterMs`) ?? 0,
     };
   });
-  const results = doc.apiVersion === COMPACT_API_VERSION ? readMesh(doc.mesh, records, bad) : ResultSet.fromRecords(records);
+  const results = compact ? readMesh(doc.mesh, records, bad) : ResultSet.fromRecords(records);
   const counts = Object.fromEntries(COUNTS.map((c) => [c, number(summary[c], `summary.${c}`) ?? 0])) as Omit<Summary, "directions" | "sampled" | "confirmations">;
 
   const clustersOf = { source: cluster(clusters.source, "clusters.source"), ...(clusters.destination !== undefined ? { destination: cluster(clusters.destination, "clusters.destination") } : {}) };

@@ -96,7 +96,7 @@ export function writeJson(doc: ResultsDocument, sink: Sink): void {
   sink.write(`${tail}\n`);
 }
 
-/** The results file (netdoctor.io/v2): the pairs held as records, then the matrices (compact.ts). */
+/** The results file (netdoctor.io/v3): the pairs held as records, then the matrices (compact.ts). */
 export function writeResultsFile(doc: ResultsDocument, sink: Sink): void {
   const [head, tail] = JSON.stringify({ ...doc, apiVersion: COMPACT_API_VERSION, results: MARK }, null, 2).split(`"${MARK}"`) as [string, string];
   writeRecords(doc.results.records(), head, sink);

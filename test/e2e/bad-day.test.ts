@@ -132,11 +132,15 @@ describe("resume from results that do not fit", () => {
     await injectFault({ kind: "drop", from: "node-a1", to: "node-a2" });
     expect((await plugin(["check", "--kubeconfig", kubeconfig, "--results", file])).code).toBe(1);
     await heal();
-    // The results file (netdoctor.io/v2) holds what failed as records, the rest as matrices.
+    // The results file (netdoctor.io/v3) holds what failed alike as cells of matrices; a pair of a
+    // node the matrices do not have is a record.
     const doc = JSON.parse(readFileSync(file, "utf8"));
-    expect(doc.apiVersion).toBe("netdoctor.io/v2");
-    const failing = doc.results.find((r: any) => r.status === "Failed");
-    doc.results.push({ ...failing, source: { ...failing.source, node: "node-gone" }, reason: "timeout: old" });
+    expect(doc.apiVersion).toBe("netdoctor.io/v3");
+    expect(doc.mesh.outcomes.map((o: any) => o.reasonCode)).toContain("timeout");
+    doc.results.push({
+      source: { cluster: "netdoctor-a", node: "node-gone", ip: "10.244.9.1" }, target: { cluster: "netdoctor-a", node: "node-a2", ip: "10.244.2.1" },
+      protocol: "icmp", family: "ipv4", status: "Failed", reason: "timeout: old", reasonCode: "timeout", lossPct: 100,
+    });
     writeFileSync(file, JSON.stringify(doc));
     const r = await plugin(["resume", "--kubeconfig", kubeconfig, "--results", file]);
     expect(r.stderr).toContain("not in context 'netdoctor-a': node-gone; their pairs are not re-checked");

@@ -43,8 +43,11 @@ describe("the result set", () => {
     ];
     const set = ResultSet.fromRecords(records);
     expect(set.size).toBe(records.length);
-    // Held: every plain success of a node-to-node layer; kept: the failure, the loss, the DNS probe.
-    expect(set.records().map((r) => `${r.source.node}>${r.target.node || r.target.name} ${r.protocol}`)).toEqual(["n1>kubernetes.default dns", "n1>n2 tcp", "n10>n1 icmp"]);
+    // Held: every plain success of a node-to-node layer, and the failure as a cell naming its
+    // outcome; records: the loss, the DNS probe.
+    expect(set.records().map((r) => `${r.source.node}>${r.target.node || r.target.name} ${r.protocol}`)).toEqual(["n1>kubernetes.default dns", "n10>n1 icmp"]);
+    expect(set.outcomes).toEqual([{ status: "Failed", reasonCode: "timeout", reason: "timeout" }]);
+    expect([...set.failing()].map((r) => `${r.source.node}>${r.target.node} ${r.protocol} ${r.reason}`)).toEqual(["n1>n2 tcp timeout"]);
     const order = [...set].map((r) => `${r.source.node}>${r.target.node || r.target.name} ${r.protocol}/${r.family}`);
     expect(order).toEqual([
       "n1>kubernetes.default dns/ipv4", "n1>n2 icmp/ipv4", "n1>n2 icmp/ipv6", "n1>n2 tcp/ipv4", "n1>n10 icmp/ipv4",
@@ -80,8 +83,11 @@ describe("the result set", () => {
     const file = join(dir, "mesh.json");
     saveResults(file, doc);
     const raw = JSON.parse(readFileSync(file, "utf8"));
-    expect(raw.apiVersion).toBe("netdoctor.io/v2");
-    expect(raw.results).toHaveLength(1);
+    expect(raw.apiVersion).toBe("netdoctor.io/v3");
+    // The failure is a cell of the tcp matrix naming its outcome; no pair is a record.
+    expect(raw.results).toHaveLength(0);
+    expect(raw.mesh.outcomes).toEqual([{ status: "Failed", reasonCode: "refused", reason: "connection refused" }]);
+    expect(raw.mesh.layers.map((l: any) => !!l.failed)).toEqual([false, true]);
     expect(raw.mesh.layers.map((l: any) => `${l.protocol}/${l.family}`)).toEqual(["icmp/ipv4", "tcp/ipv4"]);
     // An RTT past 65.5 ms: four bytes each.
     expect(raw.mesh.layers[0].rttBytes).toBe(4);
