@@ -33,13 +33,15 @@ export function renderSummary(doc: ResultsDocument): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** A terminal table past this many rows helps nobody and costs memory (the table package builds
- * the whole text): the rest is in the results file and -o json. */
+/** -o wide: a terminal table past this many rows helps nobody and costs memory (the table package
+ * builds the whole text): the rest is in the results file and -o json. */
 export const MAX_TABLE_ROWS = 500;
+/** The default view: a screenful of what failed, under the findings that say what it means. */
+export const SCREEN_ROWS = 30;
 
 export function renderTable(results: ResultSet, o: RenderOptions, showCluster: boolean): string {
   // Wide: the first rows of every pair, never all of them expanded.
-  const [shown, total] = o.wide ? [firstOf(results, MAX_TABLE_ROWS), results.size] : [firstOf(results.failing(), MAX_TABLE_ROWS), results.failingCount];
+  const [shown, total] = o.wide ? [firstOf(results, MAX_TABLE_ROWS), results.size] : [firstOf(results.failing(), SCREEN_ROWS), results.failingCount];
   if (total === 0) return "";
   const more = total - shown.length;
   const header = ["S/N", "SRC NODE NAME", "DST NODE NAME", "TARGET IP", "PROTOCOL", "RESULT", ...(o.wide ? ["RTT"] : []), "REASON"];
@@ -62,7 +64,7 @@ export function renderTable(results: ResultSet, o: RenderOptions, showCluster: b
     drawHorizontalLine: (line, count) => line === 0 || line === 1 || line === count,
   };
   const text = table([header, ...rows], config);
-  return more > 0 ? `${text}... and ${more} more ${o.wide ? "pairs" : "failed or untested pairs"}: see the results file, or -o json\n` : text;
+  return more > 0 ? `${text}... and ${more} more ${o.wide ? "pairs: see the results file, or -o json" : `failed or untested pairs: -o wide shows ${MAX_TABLE_ROWS}, the results file and -o json every one`}\n` : text;
 }
 
 function firstOf<T>(items: Iterable<T>, max: number): T[] {

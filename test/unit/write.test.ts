@@ -51,11 +51,15 @@ describe("streamed results", () => {
 });
 
 describe("table", () => {
-  test("shows at most MAX_TABLE_ROWS rows and says how many more there are", async () => {
-    const { renderTable, MAX_TABLE_ROWS } = await import("../../src/report/table.ts");
+  test("shows a screenful of what failed (-o wide: MAX_TABLE_ROWS) and says how many more there are", async () => {
+    const { renderTable, MAX_TABLE_ROWS, SCREEN_ROWS } = await import("../../src/report/table.ts");
     const failed = Array.from({ length: MAX_TABLE_ROWS + 7 }, (_, k) => ({ ...rec(`n${k}`, "m", "icmp"), status: "Failed" as const, reason: "timeout" }));
-    const text = renderTable(ResultSet.fromRecords(failed), { wide: false, columns: 120, color: false }, false);
-    expect(text).toContain(`... and 7 more failed or untested pairs`);
-    expect(text.split("\n").filter((l) => l.includes("timeout"))).toHaveLength(MAX_TABLE_ROWS);
+    const set = ResultSet.fromRecords(failed);
+    const text = renderTable(set, { wide: false, columns: 120, color: false }, false);
+    expect(text).toContain(`... and ${MAX_TABLE_ROWS + 7 - SCREEN_ROWS} more failed or untested pairs: -o wide shows ${MAX_TABLE_ROWS}, the results file and -o json every one`);
+    expect(text.split("\n").filter((l) => l.includes("timeout"))).toHaveLength(SCREEN_ROWS);
+    const wide = renderTable(set, { wide: true, columns: 120, color: false }, false);
+    expect(wide).toContain("... and 7 more pairs");
+    expect(wide.split("\n").filter((l) => l.includes("timeout"))).toHaveLength(MAX_TABLE_ROWS);
   });
 });
