@@ -92,6 +92,24 @@ describe("faults in scale mode", () => {
     expect(r.errors[0].evidence.pairs).toBe(r.failing.length);
   }, 180_000);
 
+  test("an outage of every node's listener: one cluster-wide finding (not a finding per node), exit 1, every tcp pair failed", async () => {
+    // Every scale node's floater port refuses.
+    for (const node of layout.nodes) await injectFault({ kind: "listener-down", node: node.name });
+    const r = await check();
+    expect(r.code).toBe(1);
+    expect(r.kinds).toEqual([`cluster-wide {"protocols":["tcp/ipv4"]}`]);
+    expect(r.errors[0].explanation).toStartWith("tcp/ipv4 fails between (nearly) every pair of nodes");
+    expect(r.errors[0].explanation).toContain("while icmp/ipv4 works");
+    const tcp = r.doc.summary.pairs / 2;
+    expect(r.errors[0].evidence).toMatchObject({ pairs: tcp, of: tcp });
+    expect(r.failing.every((x: any) => x.protocol === "tcp" && x.reasonCode === "refused")).toBe(true);
+    expect(r.failing.length).toBe(tcp);
+    // The report leads with it, in one line, under a screenful of examples.
+    const table = await runPlugin(["check", "--kubeconfig", kubeconfig, "--no-progress", "-p", "icmp,tcp", "--results", join(dir, "outage-table.json")], { env: { COLUMNS: "200" } });
+    expect(table.stdout.split("\n")[0]).toBe("1 finding:");
+    expect(table.stdout).toContain(`... and ${tcp - 30} more failed or untested pairs`);
+  }, 180_000);
+
   test("faults that act on a whole namespace refuse a scale node; scale nodes are IPv4 only", async () => {
     await expect(injectFault({ kind: "mtu", node: "scale-001", mtu: 1000 })).rejects.toThrow("scale node scale-001 shares");
     await expect(injectFault({ kind: "drop", from: "scale-001", to: "scale-002", family: "ipv6" })).rejects.toThrow("IPv4 only");
