@@ -162,7 +162,7 @@ describe("resume from results that do not fit", () => {
     expect(r.stdout).toContain("re-checked 0 pairs");
     expect(r.stdout).toContain("not re-checked (node 'prod-1' is not in the cluster); last run: netctl: timeout");
     expect(readFileSync(join(cwd, "resume.json"), "utf8")).toBe(netctl);
-    expect(existsSync(join(dir, "netdoctor", "netdoctor-a.json"))).toBe(true);
+    expect(existsSync(join(dir, "netdoctor", "netdoctor-a@10.200.0.1_6443.json"))).toBe(true);
     expect(await netdoctorObjects()).toEqual([]);
   });
 
