@@ -3,7 +3,8 @@
 // with --strategy pair at equal concurrency, and the ratio. Needs root (it runs the test cluster).
 //   scripts/bench [--sizes 50,100,200,500] [--pair-sizes 20,50] [--concurrency 10] [--protocols icmp,tcp] [--sample K]
 //   --sample K: after each size's full mesh, the same check with --sample K (K targets per source), on the same cluster.
-//   scripts/bench --replay [--sizes 1000,2000,5000] [--protocols icmp]   the plugin alone, no cluster (replay.ts)
+//   scripts/bench --replay [--sizes 1000,2000,5000] [--protocols icmp] [--fail 0,0.01,1]   the plugin alone, no
+//   cluster (replay.ts); --fail: each size with each fraction of the pairs failing (0: healthy)
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,10 +19,11 @@ const { values } = parseArgs({
     protocols: { type: "string", default: "icmp,tcp" },
     replay: { type: "boolean", default: false },
     sample: { type: "string", default: "0" },
+    fail: { type: "string", default: "0" },
   },
 });
 if (values.replay) {
-  await replayTable(values.sizes!.split(",").map(Number), values.protocols!);
+  await replayTable(values.sizes!.split(",").map(Number), values.protocols!, values.fail!.split(","));
   process.exit(0);
 }
 const sizes = values.sizes!.split(",").map(Number);
@@ -89,14 +91,15 @@ try {
   await down({ quiet: true });
 }
 
-/** One replay per size, each in its own process (its peak RSS its own), stopped past 4 GB RSS or
- * 20 minutes: a size that cannot finish says so instead of taking the machine down. */
-async function replayTable(sizes: number[], protocols: string): Promise<void> {
+/** One replay per size and failing fraction, each in its own process (its peak RSS its own),
+ * stopped past 4 GB RSS or 20 minutes: a size that cannot finish says so instead of taking the
+ * machine down. */
+async function replayTable(sizes: number[], protocols: string, fails: string[]): Promise<void> {
   // pairs/s: per CPU-second of the plugin (the replay's own time left out).
-  console.log("| nodes | pairs | pairs/s | CPU s | wall s | peak RSS MB | results file MB |");
-  console.log("|---|---|---|---|---|---|---|");
-  for (const nodes of sizes) {
-    const proc = Bun.spawn([process.execPath, join(import.meta.dir, "replay.ts"), "--nodes", String(nodes), "--protocols", protocols], { stdout: "pipe", stderr: "pipe" });
+  console.log("| nodes | fail | pairs | not succeeded | pairs/s | CPU s | wall s | peak RSS MB | results file MB |");
+  console.log("|---|---|---|---|---|---|---|---|---|");
+  for (const nodes of sizes) for (const fail of fails) {
+    const proc = Bun.spawn([process.execPath, join(import.meta.dir, "replay.ts"), "--nodes", String(nodes), "--protocols", protocols, "--fail", fail], { stdout: "pipe", stderr: "pipe" });
     let stopped = "";
     const started = Date.now();
     const watch = setInterval(() => {
@@ -110,8 +113,8 @@ async function replayTable(sizes: number[], protocols: string): Promise<void> {
     clearInterval(watch);
     const r = out.trim() ? JSON.parse(out.trim().split("\n").at(-1)!) : undefined;
     console.log(r
-      ? `| ${nodes} | ${r.pairs} | ${Math.round(r.pairsPerCpuS)} | ${r.cpuS.toFixed(1)} | ${r.wallS.toFixed(1)} | ${r.peakRssMB.toFixed(0)} | ${r.fileMB.toFixed(1)} |`
-      : `| ${nodes} | ${nodes * (nodes - 1)} | - | - | - | ${stopped || `failed: ${(await new Response(proc.stderr).text()).split("\n")[0]}`} | |`);
+      ? `| ${nodes} | ${fail} | ${r.pairs} | ${r.notSucceeded} | ${Math.round(r.pairsPerCpuS)} | ${r.cpuS.toFixed(1)} | ${r.wallS.toFixed(1)} | ${r.peakRssMB.toFixed(0)} | ${r.fileMB.toFixed(1)} |`
+      : `| ${nodes} | ${fail} | ${nodes * (nodes - 1)} | | - | - | - | ${stopped || `failed: ${(await new Response(proc.stderr).text()).split("\n")[0]}`} | |`);
   }
 }
 

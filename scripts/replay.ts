@@ -1,8 +1,9 @@
 // The plugin's own cost at scale, without a cluster: synthetic floaters for N nodes, the same
 // planning, scripting, parsing, classifying, aggregating (summary, findings) and saving as a real
 // check, with the exec replaced by a replay of recorded probe output of real floaters (busybox
-// 1.37.0, test/fixtures). One size per process, so each peak RSS is its own:
-//   bun scripts/replay.ts --nodes 1000 [--protocols icmp]    prints one JSON line
+// 1.37.0, test/fixtures). --fail F: a fraction F of the pairs answered with recorded failures
+// instead (replay-answers.ts). One size per process, so each peak RSS is its own:
+//   bun scripts/replay.ts --nodes 1000 [--protocols icmp] [--fail 0.01]    prints one JSON line
 import { readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,10 +20,14 @@ import type { RunCluster } from "../src/engine/clusters.ts";
 import { ResultSet } from "../src/results/set.ts";
 import { saveResults } from "../src/results/store.ts";
 import { writeReport } from "../src/report/render.ts";
+import { failureAnswer, FailureChooser, recordedFailures, type CallKind } from "./replay-answers.ts";
 
-const { values } = parseArgs({ options: { nodes: { type: "string" }, protocols: { type: "string", default: "icmp" } } });
+const { values } = parseArgs({ options: { nodes: { type: "string" }, protocols: { type: "string", default: "icmp" }, fail: { type: "string", default: "0" } } });
 const nodes = Number(values.nodes);
 const protocols = values.protocols!.split(",") as Protocol[];
+const fail = Number(values.fail);
+if (!(fail >= 0 && fail <= 1)) throw new Error(`--fail ${values.fail}: a fraction from 0 to 1`);
+const failing = new FailureChooser(fail, recordedFailures());
 
 // What a healthy floater answers, per protocol, recorded from the image's busybox.
 const recorded = JSON.parse(readFileSync(join(import.meta.dir, "..", "test", "fixtures", "busybox-1.37.0", "probes.json"), "utf8")).outcomes;
@@ -36,8 +41,8 @@ const answer: Record<string, string> = {
 const [before, after] = answer.i!.split(/\d+\.\d+\/\d+\.\d+\/\d+\.\d+/) as [string, string];
 let seed = 12345;
 
-// The exec boundary: the script's calls ("i 12 10.0.0.5", "t 13 10.0.0.5 8889") answered as the
-// floater would. Its own CPU time is measured and left out of the plugin's. Its output is made as a
+// The exec boundary: the script's calls ("i 12 '10.0.0.5'", "t 13 '10.0.0.5' 8889", either with a
+// wait " 1" after) answered as the floater would. Its own CPU time is measured and left out of the plugin's. Its output is made as a
 // real exec's is, bytes decoded into one string: a string per line would be garbage collected on
 // the plugin's time.
 let replayMs = 0;
@@ -58,7 +63,17 @@ const putRtt = () => {
   out[n++] = 46;
   for (const d of [Math.floor(us / 100), Math.floor(us / 10) % 10, us % 10]) out[n++] = 48 + d;
 };
-const exec: ExecFn = async (_pod, command) => {
+/** The answer to the call whose arguments follow script[from] (the quoted address, a tcp call's
+ * port, then the wait of a corroborated one), if its pair fails. */
+const failedAnswer = (source: string, kind: CallKind, script: string, from: number): string | undefined => {
+  const semi = script.indexOf(";", from);
+  const paren = script.indexOf(")", from); // a lane's last call
+  const [quoted, ...rest] = script.slice(from + 1, semi < 0 || paren < semi ? paren : semi).split(" ");
+  const ip = quoted!.slice(1, -1);
+  const failure = failing.pick(source, kind, ip);
+  return failure && failureAnswer(failure, ip, kind === "t" ? rest[0]! : "", rest.length > (kind === "t" ? 1 : 0));
+};
+const exec: ExecFn = async (pod, command) => {
   const started = process.cpuUsage();
   const script = command[2]!;
   n = 0;
@@ -66,13 +81,16 @@ const exec: ExecFn = async (_pod, command) => {
   for (let at = script.indexOf("\n(") + 1; at > 0 && at < script.length; at++) {
     const c = script.charCodeAt(at);
     if (c !== 40 && c !== 59) continue; // "(" or ";"
-    const kind = script[at + 1];
+    const kind = script[at + 1] as CallKind;
     if ((kind !== "i" && kind !== "t") || script[at + 2] !== " ") continue;
     const end = script.indexOf(" ", at + 3);
     put("@@ ");
     n += out.write(script.slice(at + 3, end), n, "latin1");
     put(" ");
-    if (kind === "t" || after === undefined) put(answer[kind]!);
+    // Looked at only on a bad day: a healthy replay costs what it did.
+    const failed = fail > 0 ? failedAnswer(pod.name, kind, script, end) : undefined;
+    if (failed) put(failed);
+    else if (kind === "t" || after === undefined) put(answer[kind]!);
     else {
       put(before);
       putRtt();
@@ -118,7 +136,7 @@ const phases: Record<string, [number, number]> = { run: [rss(), cpuNow()] };
 const cluster = { name: "replay", api: { target: { contextName: "replay", server: "https://replay", files: [join(tmpdir(), "kubeconfig")] } }, exec } as unknown as RunCluster;
 const ended = { cluster, runId: "replay", nodesTotal: nodes, nodesSelected: floaters.map((f) => f.node), ready: floaters, notReady: [], late: [] };
 const doc = analyzed(buildDocument({ settings, startedAt: new Date(), partial: false, floaters: [ended], results, stats }));
-const file = join(tmpdir(), `netdoctor-replay-${nodes}.json`);
+const file = join(tmpdir(), `netdoctor-replay-${nodes}${fail ? `-fail${fail}` : ""}.json`);
 phases.document = [rss(), cpuNow()];
 saveResults(file, doc);
 phases.save = [rss(), cpuNow()];
