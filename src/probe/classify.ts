@@ -3,16 +3,17 @@
 import { shortRtt, type RawOutcome } from "./parse.ts";
 import type { ReasonCode } from "./reasons.ts";
 import { RTT_MARK } from "./script.ts";
-import { CORROBORATED_WAIT_S } from "./silence.ts";
+import { CORROBORATED_WAIT_S, CORROBORATING } from "./silence.ts";
 import type { Probe, Verdict } from "./types.ts";
 
 const TOOL_MISSING = /(?:^|\s)(\S+): not found|applet not found|can't execute/i;
 
 export function classify(probe: Probe, raw: RawOutcome | undefined, timeoutSec: number): Verdict {
-  const n = probe.corroboratedBy;
-  if (!n) return classifyOutcome(probe, raw, timeoutSec);
+  if (!probe.corroboratedBy) return classifyOutcome(probe, raw, timeoutSec);
   const v = classifyOutcome(probe, raw, CORROBORATED_WAIT_S);
-  return v.reasonCode === "timeout" ? { ...v, reason: `${v.reason} (${n} sources before found it silent: waited ${CORROBORATED_WAIT_S}s, not tried again)` } : v;
+  // Words that do not count the sources: every such pair of a silent target says the same, so a
+  // node that is down costs one outcome of the result set, not one per source (set.ts).
+  return v.reasonCode === "timeout" ? { ...v, reason: `${v.reason} (at least ${CORROBORATING} sources before found it silent: waited ${CORROBORATED_WAIT_S}s, not tried again)` } : v;
 }
 
 function classifyOutcome(probe: Probe, raw: RawOutcome | undefined, timeoutSec: number): Verdict {

@@ -47,10 +47,10 @@ describe("silent targets", () => {
     const p = { ...icmp(1), corroboratedBy: 4 };
     const lost = "1 packets transmitted, 0 packets received, 100% packet loss";
     expect(classify(p, { exitCode: 1, output: lost }, 3)).toMatchObject({
-      status: "Failed", reasonCode: "timeout", reason: "timeout: no reply to 1 ping (4 sources before found it silent: waited 1s, not tried again)",
+      status: "Failed", reasonCode: "timeout", reason: "timeout: no reply to 1 ping (at least 3 sources before found it silent: waited 1s, not tried again)",
     });
     const t = { ...tcp(1), corroboratedBy: 4 };
-    expect(classify(t, { exitCode: 1, output: "nc: timed out" }, 3).reason).toBe("timeout: no answer within 1s (4 sources before found it silent: waited 1s, not tried again)");
+    expect(classify(t, { exitCode: 1, output: "nc: timed out" }, 3).reason).toBe("timeout: no answer within 1s (at least 3 sources before found it silent: waited 1s, not tried again)");
     expect(classify(t, { exitCode: 0, output: "OK" }, 3)).toMatchObject({ status: "Succeeded", reason: "" });
   });
   test("a run marks the probes of sources that start after the target was found silent", async () => {
