@@ -17,6 +17,7 @@ export type FindingKind =
   | "service-cluster"
   | "service-node"
   | "link"
+  | "scattered"
   | "dns-server"
   | "dns-name"
   | "dns-from-node"

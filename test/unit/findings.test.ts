@@ -284,3 +284,34 @@ describe("findings in the report", () => {
     expect(renderFindings(many, false)).toContain("... and 3 more: see -o json or the results file");
   });
 });
+
+describe("findings on a bad day: the whole mesh, or failures scattered over it", () => {
+  const refused = { reasonCode: "refused" as const, reason: "connection refused on port 8889" };
+  test("every node's listener down: one cluster-wide finding from the counts, the failures never made records", () => {
+    const d = doc(mesh(12, { faults: [(r) => (r.protocol === "tcp" ? refused : undefined)] }));
+    expect(d.results.records()).toHaveLength(0);
+    const f = analyze(d);
+    expect(brief(f)).toEqual([`cluster-wide {"protocols":["tcp/ipv4"]} 132/132`]);
+    expect(f[0]!.explanation).toBe("tcp/ipv4 fails between (nearly) every pair of nodes (132 of 132 pairs; connection refused on port 8889) while icmp/ipv4 works: every node refuses or filters tcp/ipv4 (a NetworkPolicy or firewall on every node, or no listener anywhere)");
+    expect(f[0]!.evidence.examples).toHaveLength(3);
+  });
+  test("everything failing: the network between the nodes is down, one finding", () => {
+    const f = analyze(doc(mesh(8, { faults: [() => timeout] })));
+    expect(brief(f)).toEqual([`cluster-wide {"protocols":["icmp/ipv4","tcp/ipv4"]} 112/112`]);
+    expect(f[0]!.explanation).toEndWith("fail between (nearly) every pair of nodes (112 of 112 pairs; timeout): the network between the nodes is down cluster-wide (the CNI, a policy denying all traffic, the nodes' routes)");
+  });
+  test("two isolated nodes of four, or one link of two nodes, are not cluster-wide", () => {
+    const two = analyze(doc(mesh(4, { faults: [(r) => (["a1", "a2"].includes(r.source.node) || ["a1", "a2"].includes(r.target.node) ? timeout : undefined)] })));
+    expect(two.map((f) => `${f.kind} ${f.subject.node}`)).toEqual(["node-isolated a1", "node-isolated a2"]);
+    expect(analyze(doc(mesh(2, { faults: [() => timeout] }))).map((f) => f.kind)).toEqual(["link"]);
+  });
+  test("one pair in fifty failing at random: one scattered finding, not a finding a link", () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % 50) === 0;
+    const rs = mesh(60, { protocols: ["tcp"], faults: [() => (random() ? timeout : undefined)] });
+    const f = analyze(doc(rs));
+    expect(f.map((x) => x.kind)).toEqual(["scattered"]);
+    expect(f[0]!.evidence.pairs).toBe(failing(rs));
+    expect(f[0]!.explanation).toMatch(/^\d+ pairs fail scattered over \d+ links between \d+ nodes \(tcp\/ipv4: timeout\), none of them explained by a node/);
+  });
+});
