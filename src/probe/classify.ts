@@ -21,8 +21,9 @@ function classifyOutcome(probe: Probe, raw: RawOutcome | undefined, timeoutSec: 
   const healthy = healthyFastPath(probe, raw);
   if (healthy) return healthy;
   const text = raw.output;
-  const tool = TOOL_MISSING.exec(text);
-  if (tool && raw.exitCode === 127) return error(probe, "tool-missing", `tool missing in the floater image: ${tool[1] ?? text}`);
+  // A shell says 127 for a command it cannot run: only then is the output searched for why.
+  const tool = raw.exitCode === 127 ? TOOL_MISSING.exec(text) : null;
+  if (tool) return error(probe, "tool-missing", `tool missing in the floater image: ${tool[1] ?? text}`);
   switch (probe.protocol) {
     case "icmp":
       return classifyPing(probe, raw, timeoutSec);
