@@ -198,6 +198,16 @@ export class ResultSet {
   /** 1 + the outcome's index, made when new; 0 when the set names MAX_OUTCOMES already. Looked
    * up by its reason (no key string made per failure: 25 million at 5,000 nodes all failing). */
   private outcomeOf(o: Outcome): number {
+    // Failures come in runs of the same outcome (a source's exec, a silent target's sources).
+    const last = this.outcomes[this.lastOutcome - 1];
+    if (last && last.reason === o.reason && last.status === o.status && last.reasonCode === o.reasonCode && last.lossPct === o.lossPct) return this.lastOutcome;
+    this.lastOutcome = this.findOutcome(o);
+    return this.lastOutcome;
+  }
+
+  private lastOutcome = 0;
+
+  private findOutcome(o: Outcome): number {
     const alike = this.outcomeIndex.get(o.reason);
     if (alike) {
       for (const k of alike) {
