@@ -42,9 +42,9 @@ const [before, after] = answer.i!.split(/\d+\.\d+\/\d+\.\d+\/\d+\.\d+/) as [stri
 let seed = 12345;
 
 // The exec boundary: the script's calls ("i 12 '10.0.0.5'", "t 13 '10.0.0.5' 8889", either with a
-// wait " 1" after) answered as the floater would. Its own CPU time is measured and left out of the plugin's. Its output is made as a
-// real exec's is, bytes decoded into one string: a string per line would be garbage collected on
-// the plugin's time.
+// wait " 1" after) answered as the floater would. Its own CPU time, failing answers' included, is
+// measured and left out of the plugin's. Its output is made as a real exec's is, bytes decoded into
+// one string: a string per line would be garbage collected on the plugin's time.
 let replayMs = 0;
 let out = Buffer.alloc(1 << 20);
 let n = 0;
