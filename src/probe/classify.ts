@@ -13,7 +13,8 @@ export function classify(probe: Probe, raw: RawOutcome | undefined, timeoutSec: 
   const v = classifyOutcome(probe, raw, CORROBORATED_WAIT_S);
   // Words that do not count the sources: every such pair of a silent target says the same, so a
   // node that is down costs one outcome of the result set, not one per source (set.ts).
-  return v.reasonCode === "timeout" ? { ...v, reason: `${v.reason} (at least ${CORROBORATING} sources before found it silent: waited ${CORROBORATED_WAIT_S}s, not tried again)` } : v;
+  if (v.reasonCode === "timeout") v.reason = once(`${v.reason} (at least ${CORROBORATING} sources before found it silent: waited ${CORROBORATED_WAIT_S}s, not tried again)`);
+  return v;
 }
 
 function classifyOutcome(probe: Probe, raw: RawOutcome | undefined, timeoutSec: number): Verdict {
@@ -70,7 +71,17 @@ const pingOk = (probe: Probe, rttMs: number): Verdict =>
   Number.isFinite(rttMs) ? { probe, status: "Succeeded", reason: "", reasonCode: "ok", rttMs, lossPct: 0 } : { probe, status: "Succeeded", reason: "", reasonCode: "ok", lossPct: 0 };
 
 const ok = (probe: Probe, extra: Partial<Verdict> = {}): Verdict => ({ probe, status: "Succeeded", reason: "", reasonCode: "ok", ...extra });
-const fail = (probe: Probe, reasonCode: ReasonCode, reason: string, extra: Partial<Verdict> = {}): Verdict => ({ probe, status: "Failed", reason, reasonCode, ...extra });
+const fail = (probe: Probe, reasonCode: ReasonCode, reason: string, lossPct?: number): Verdict =>
+  lossPct === undefined ? { probe, status: "Failed", reason, reasonCode } : { probe, status: "Failed", reason, reasonCode, lossPct };
+
+/** The same words for the same failure, made once: a failing mesh has millions of verdicts, and
+ * one string shared by all of them is no garbage (and compares at once in the result set). */
+const words = new Map<string, string>();
+const once = (text: string): string => {
+  let known = words.get(text);
+  if (known === undefined) words.set(text, (known = text));
+  return known;
+};
 const error = (probe: Probe, reasonCode: ReasonCode, reason: string): Verdict => ({ probe, status: "Error", reason, reasonCode });
 
 interface Cause {
@@ -86,7 +97,7 @@ function commonNetworkFailure(text: string, timeoutSec: number): Cause | undefin
   if (/Permission denied|Operation not permitted/i.test(text) && !/are you root/i.test(text)) {
     return { code: "blocked", reason: "blocked on the source (permission denied: a prohibit route or a policy)" };
   }
-  if (/timed out|Timeout/i.test(text)) return { code: "timeout", reason: `timeout: no answer within ${timeoutSec}s` };
+  if (/timed out|Timeout/i.test(text)) return { code: "timeout", reason: once(`timeout: no answer within ${timeoutSec}s`) };
   return undefined;
 }
 
@@ -114,8 +125,8 @@ function classifyPing(probe: Probe, raw: RawOutcome, timeoutSec: number): Verdic
     return ok(probe, { reasonCode: lossy ? "loss" : "ok", reason: lossy ? `packet loss ${stats.lossPct}% (${stats.received}/${stats.sent} replies)` : "", rttMs: stats.rttMs, lossPct: stats.lossPct });
   }
   const common = commonNetworkFailure(text, timeoutSec);
-  if (common) return fail(probe, common.code, common.reason, { lossPct: 100 });
-  if (stats) return fail(probe, "timeout", `timeout: no reply to ${stats.sent} ping${stats.sent === 1 ? "" : "s"}`, { lossPct: 100 });
+  if (common) return fail(probe, common.code, common.reason, 100);
+  if (stats) return fail(probe, "timeout", once(`timeout: no reply to ${stats.sent} ping${stats.sent === 1 ? "" : "s"}`), 100);
   if (/bad address|unknown host/i.test(text)) return error(probe, "other", `ping could not use the address: ${text}`);
   return raw.exitCode === 0 ? error(probe, "wrong-answer", `unrecognised ping output: ${text || "(none)"}`) : fail(probe, "other", text || `ping exited ${raw.exitCode}`);
 }
@@ -136,9 +147,9 @@ function classifyFloaterTcp(probe: Probe, raw: RawOutcome, timeoutSec: number): 
 /** Who refused: the floater, the node's NodePort rule, or the Service's. */
 function refusedWords(probe: Probe): string {
   const port = probe.target.port;
-  if (probe.protocol === "nodeport") return `connection refused on NodePort ${port}: the node has no rule for it (its kube-proxy?)`;
-  if (probe.protocol === "svc") return `connection refused by the Service's ClusterIP ${probe.target.ip}:${port}: no ready endpoint, or no rule for it on this node`;
-  return `connection refused on port ${port} (floater not listening, or a reject rule)`;
+  if (probe.protocol === "nodeport") return once(`connection refused on NodePort ${port}: the node has no rule for it (its kube-proxy?)`);
+  if (probe.protocol === "svc") return once(`connection refused by the Service's ClusterIP ${probe.target.ip}:${port}: no ready endpoint, or no rule for it on this node`);
+  return once(`connection refused on port ${port} (floater not listening, or a reject rule)`);
 }
 
 /** What the listener sent, without what nc -vv says around it: "HOST (IP:PORT) open" first; after
