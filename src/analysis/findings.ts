@@ -739,7 +739,7 @@ function latencyFindings(a: Analysis): void {
   // are enough RTTs for that percentile to mean something.
   const tail = histogram.count >= TAIL_SAMPLES ? histogram.quantile(0.99) : 0;
   const slowLink = (rtt: number) => slow(rtt) && rtt > tail;
-  const slowPairs: { record: () => ResultRecord; source: number; link: string; rtt: number }[] = [];
+  const slowPairs: { record: () => ResultRecord; source: number; link: number; rtt: number }[] = [];
   const note = (record: () => ResultRecord, source: number, target: number, rtt: number) => {
     if (!slowNodes.has(source) && !slowNodes.has(target)) slowPairs.push({ record, source, link: linkKey(source, target), rtt });
   };
@@ -840,8 +840,9 @@ function largestPassing(reason: string): string {
   return m ? `; the largest that passes is about ${m[1]} bytes` : "";
 }
 
-/** The same for both directions of a link, from its nodes' indices in the set. */
-function linkKey(x: number, y: number): string {
-  return x < y ? `${x} ${y}` : `${y} ${x}`;
+/** The same for both directions of a link, from its nodes' indices in the set: a number, no
+ * string per failing pair (250,000 of them at 5,000 nodes with 1 % failing). */
+function linkKey(x: number, y: number): number {
+  return x < y ? x * 2 ** 26 + y : y * 2 ** 26 + x;
 }
 

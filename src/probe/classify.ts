@@ -13,7 +13,7 @@ export function classify(probe: Probe, raw: RawOutcome | undefined, timeoutSec: 
   const v = classifyOutcome(probe, raw, CORROBORATED_WAIT_S);
   // Words that do not count the sources: every such pair of a silent target says the same, so a
   // node that is down costs one outcome of the result set, not one per source (set.ts).
-  if (v.reasonCode === "timeout") v.reason = once(`${v.reason} (at least ${CORROBORATING} sources before found it silent: waited ${CORROBORATED_WAIT_S}s, not tried again)`);
+  if (v.reasonCode === "timeout") v.reason = corroboratedWords(v.reason);
   return v;
 }
 
@@ -74,14 +74,23 @@ const ok = (probe: Probe, extra: Partial<Verdict> = {}): Verdict => ({ probe, st
 const fail = (probe: Probe, reasonCode: ReasonCode, reason: string, lossPct?: number): Verdict =>
   lossPct === undefined ? { probe, status: "Failed", reason, reasonCode } : { probe, status: "Failed", reason, reasonCode, lossPct };
 
-/** The same words for the same failure, made once: a failing mesh has millions of verdicts, and
- * one string shared by all of them is no garbage (and compares at once in the result set). */
-const words = new Map<string, string>();
-const once = (text: string): string => {
-  let known = words.get(text);
-  if (known === undefined) words.set(text, (known = text));
-  return known;
-};
+/** The same words for the same failure, made once per what they depend on (a number: no string
+ * is made to look them up): a failing mesh has millions of verdicts, and one string shared by all
+ * of them is no garbage, and compares at once in the result set. */
+function wordsBy<K>(make: (k: K) => string): (k: K) => string {
+  const made = new Map<K, string>();
+  return (k) => {
+    let text = made.get(k);
+    if (text === undefined) made.set(k, (text = make(k)));
+    return text;
+  };
+}
+const timeoutWords = wordsBy((s: number) => `timeout: no answer within ${s}s`);
+const pingTimeoutWords = wordsBy((sent: number) => `timeout: no reply to ${sent} ping${sent === 1 ? "" : "s"}`);
+const refusedOnPort = wordsBy((port: number | undefined) => `connection refused on port ${port} (floater not listening, or a reject rule)`);
+const refusedOnNodePort = wordsBy((port: number | undefined) => `connection refused on NodePort ${port}: the node has no rule for it (its kube-proxy?)`);
+/** A corroborated timeout's words, by the plain timeout's (themselves made once). */
+const corroboratedWords = wordsBy((reason: string) => `${reason} (at least ${CORROBORATING} sources before found it silent: waited ${CORROBORATED_WAIT_S}s, not tried again)`);
 const error = (probe: Probe, reasonCode: ReasonCode, reason: string): Verdict => ({ probe, status: "Error", reason, reasonCode });
 
 interface Cause {
@@ -97,7 +106,7 @@ function commonNetworkFailure(text: string, timeoutSec: number): Cause | undefin
   if (/Permission denied|Operation not permitted/i.test(text) && !/are you root/i.test(text)) {
     return { code: "blocked", reason: "blocked on the source (permission denied: a prohibit route or a policy)" };
   }
-  if (/timed out|Timeout/i.test(text)) return { code: "timeout", reason: once(`timeout: no answer within ${timeoutSec}s`) };
+  if (/timed out|Timeout/i.test(text)) return { code: "timeout", reason: timeoutWords(timeoutSec) };
   return undefined;
 }
 
@@ -126,7 +135,7 @@ function classifyPing(probe: Probe, raw: RawOutcome, timeoutSec: number): Verdic
   }
   const common = commonNetworkFailure(text, timeoutSec);
   if (common) return fail(probe, common.code, common.reason, 100);
-  if (stats) return fail(probe, "timeout", once(`timeout: no reply to ${stats.sent} ping${stats.sent === 1 ? "" : "s"}`), 100);
+  if (stats) return fail(probe, "timeout", pingTimeoutWords(stats.sent), 100);
   if (/bad address|unknown host/i.test(text)) return error(probe, "other", `ping could not use the address: ${text}`);
   return raw.exitCode === 0 ? error(probe, "wrong-answer", `unrecognised ping output: ${text || "(none)"}`) : fail(probe, "other", text || `ping exited ${raw.exitCode}`);
 }
@@ -147,9 +156,9 @@ function classifyFloaterTcp(probe: Probe, raw: RawOutcome, timeoutSec: number): 
 /** Who refused: the floater, the node's NodePort rule, or the Service's. */
 function refusedWords(probe: Probe): string {
   const port = probe.target.port;
-  if (probe.protocol === "nodeport") return once(`connection refused on NodePort ${port}: the node has no rule for it (its kube-proxy?)`);
-  if (probe.protocol === "svc") return once(`connection refused by the Service's ClusterIP ${probe.target.ip}:${port}: no ready endpoint, or no rule for it on this node`);
-  return once(`connection refused on port ${port} (floater not listening, or a reject rule)`);
+  if (probe.protocol === "nodeport") return refusedOnNodePort(port);
+  if (probe.protocol === "svc") return `connection refused by the Service's ClusterIP ${probe.target.ip}:${port}: no ready endpoint, or no rule for it on this node`;
+  return refusedOnPort(port);
 }
 
 /** What the listener sent, without what nc -vv says around it: "HOST (IP:PORT) open" first; after
