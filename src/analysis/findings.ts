@@ -28,7 +28,14 @@ const EXAMPLES = 3;
 export const SCATTERED_LINKS = 20;
 
 const isFailure = (r: ResultRecord) => r.status !== "Succeeded";
-const layerOf = (r: ResultRecord) => `${r.protocol}/${r.family}`;
+/** "icmp/ipv4": made once per protocol and family, not per pair. */
+const LAYER_NAMES = [new Map<string, string>(), new Map<string, string>()];
+const layerOf = (r: ResultRecord): string => {
+  const names = LAYER_NAMES[r.family === "ipv6" ? 1 : 0]!;
+  let name = names.get(r.protocol);
+  if (name === undefined) names.set(r.protocol, (name = `${r.protocol}/${r.family}`));
+  return name;
+};
 const code = (r: ResultRecord): ReasonCode | undefined => r.reasonCode;
 const execFailed = (r: ResultRecord) => r.status === "Error" && (code(r) === "exec-failed" || (!code(r) && r.reason.startsWith("could not test")));
 
@@ -341,9 +348,11 @@ function blamedNodesServiceProbes(a: Analysis, blamed: Map<number, Finding>): vo
 function links(a: Analysis): void {
   const { results, claimed } = a;
   const failing = a.meshIdx.filter((k) => !claimed[k] && isFailure(results[k]!));
-  const byLink = groupBy(failing, (k) => linkKey(a.nodeId(results[k]!.source), a.nodeId(results[k]!.target)));
-  if (byLink.size > Math.max(SCATTERED_LINKS, a.set.side)) return scattered(a, failing, byLink.size);
-  for (const idx of byLink.values()) {
+  const linkOf = (k: number) => linkKey(a.nodeId(results[k]!.source), a.nodeId(results[k]!.target));
+  // Counted before they are grouped: 250,000 scattered links are never made a list each.
+  const links = new Set(failing.map(linkOf)).size;
+  if (links > Math.max(SCATTERED_LINKS, a.set.side)) return scattered(a, failing, links);
+  for (const idx of groupBy(failing, linkOf).values()) {
     const first = results[idx[0]!]!;
     const forward = idx.filter((k) => a.nodeId(results[k]!.source) === a.nodeId(first.source));
     const backward = idx.filter((k) => a.nodeId(results[k]!.source) !== a.nodeId(first.source));
@@ -371,9 +380,16 @@ function links(a: Analysis): void {
  * with 1 % of the pairs failing at random). */
 function scattered(a: Analysis, failing: number[], links: number): void {
   const { results } = a;
-  const protocols = [...new Set(failing.map((k) => layerOf(results[k]!)))].sort();
-  const reasons = [...new Set(failing.map((k) => code(results[k]!) ?? "other"))].sort().join(", ");
-  const involved = new Set(failing.flatMap((k) => [a.nodeId(results[k]!.source), a.nodeId(results[k]!.target)])).size;
+  const [layers, codes] = [new Set<string>(), new Set<string>()];
+  for (const k of failing) {
+    layers.add(layerOf(results[k]!));
+    codes.add(code(results[k]!) ?? "other");
+  }
+  const protocols = [...layers].sort();
+  const reasons = [...codes].sort().join(", ");
+  const ends = new Set<number>();
+  for (const k of failing) ends.add(a.nodeId(results[k]!.source)).add(a.nodeId(results[k]!.target));
+  const involved = ends.size;
   a.add({
     kind: "scattered", severity: "error", subject: { protocols },
     explanation: `${plural(failing.length, "pair")} fail scattered over ${plural(links, "link")} between ${plural(involved, "node")} (${protocols.join(", ")}: ${reasons}), none of them explained by a node: the network loses traffic here and there (an overloaded fabric or node, conntrack or ARP tables full, a flaky path)`,

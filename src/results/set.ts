@@ -160,8 +160,11 @@ export class ResultSet {
     return k;
   }
 
-  /** A node's index, if the set knows it. */
+  /** A node's index, if the set knows it; an endpoint the set holds cells of is found by
+   * identity, without a key string (an analysis asks for every failing pair's two ends). */
   find(e: NodeRef): number | undefined {
+    const k = this.known.get(e);
+    if (k !== undefined && k >= 0) return k;
     return this.index.get(nodeKey(e.cluster, e.node));
   }
 
