@@ -15,11 +15,12 @@ export interface MemoryPolicy {
 
 /** Past this resident size, collections begin. */
 export const RSS_BUDGET = 200 * 2 ** 20;
-/** Room for garbage above what a collection left: 8 MB, or a tenth of what it left when that is
- * more (a failing mesh makes more garbage a pair: at 5,000 nodes all failing, 8 MB meant a full
- * collection every 27,000 pairs, a third of the plugin's CPU). */
+/** Room for garbage above what a collection left: 8 MB, or a twentieth of what it left when that
+ * is more (a failing mesh makes more garbage a pair: at 5,000 nodes all failing, 8 MB meant a
+ * full collection every 27,000 pairs, a third of the plugin's CPU; a tenth let the 1 %-failing
+ * run peak at 308 MB, a twentieth at 268). */
 const ROOM = 8 * 2 ** 20;
-const ROOM_SHARE = 0.1;
+const ROOM_SHARE = 0.05;
 /** Pairs between two looks at the resident size (a look costs microseconds). */
 const LOOK_EVERY = 10_000;
 
