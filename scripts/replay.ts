@@ -3,7 +3,8 @@
 // check, with the exec replaced by a replay of recorded probe output of real floaters (busybox
 // 1.37.0, test/fixtures). --fail F: a fraction F of the pairs answered with recorded failures
 // instead (replay-answers.ts). One size per process, so each peak RSS is its own:
-//   bun scripts/replay.ts --nodes 1000 [--protocols icmp] [--fail 0.01]    prints one JSON line
+//   bun scripts/replay.ts --nodes 1000 [--protocols icmp] [--fail 0.01] [--reports table,html,junit,json]
+//   prints one JSON line; each report is written to a file after the results, its cost a phase.
 import { readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,10 +20,11 @@ import { analyzed, buildDocument } from "../src/engine/document.ts";
 import type { RunCluster } from "../src/engine/clusters.ts";
 import { ResultSet } from "../src/results/set.ts";
 import { saveResults } from "../src/results/store.ts";
-import { writeReport } from "../src/report/render.ts";
+import { writeReportFile } from "../src/report/render.ts";
+import type { ReportFormat } from "../src/config/settings.ts";
 import { failureAnswer, FailureChooser, recordedFailures, type CallKind } from "./replay-answers.ts";
 
-const { values } = parseArgs({ options: { nodes: { type: "string" }, protocols: { type: "string", default: "icmp" }, fail: { type: "string", default: "0" } } });
+const { values } = parseArgs({ options: { nodes: { type: "string" }, protocols: { type: "string", default: "icmp" }, fail: { type: "string", default: "0" }, reports: { type: "string", default: "table" } } });
 const nodes = Number(values.nodes);
 const protocols = values.protocols!.split(",") as Protocol[];
 const fail = Number(values.fail);
@@ -140,7 +142,15 @@ const file = join(tmpdir(), `netdoctor-replay-${nodes}${fail ? `-fail${fail}` : 
 phases.document = [rss(), cpuNow()];
 saveResults(file, doc);
 phases.save = [rss(), cpuNow()];
-writeReport(doc, "table", { write: () => {} }, { columns: 120, color: false });
+// Each report as a user would ask for it (-o FORMAT --out FILE), after the other: its RSS and the
+// plugin's CPU seconds after it, and its size.
+const reportMB: Record<string, number> = {};
+for (const format of values.reports!.split(",").filter(Boolean) as ReportFormat[]) {
+  const path = join(tmpdir(), `netdoctor-replay-${nodes}${fail ? `-fail${fail}` : ""}.${format}`);
+  writeReportFile(doc, format, path);
+  phases[format] = [rss(), cpuNow()];
+  reportMB[format] = statSync(path).size / 2 ** 20;
+}
 
 const wallS = (performance.now() - started) / 1000;
 const cpu = process.cpuUsage(cpuBefore);
@@ -148,4 +158,4 @@ clearInterval(sample);
 // The kernel's high-water mark: the sampler above cannot look while the plugin computes.
 peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
 const cpuS = (cpu.user + cpu.system) / 1e6 - replayMs / 1000;
-console.log(JSON.stringify({ nodes, pairs: doc.summary.pairs, notSucceeded: doc.summary.failed + doc.summary.errors, cpuS, wallS, pairsPerCpuS: doc.summary.pairs / cpuS, peakRssMB: peakRss / 2 ** 20, replayS: replayMs / 1000, fileMB: statSync(file).size / 2 ** 20, rssMBAndCpuSAfter: phases }));
+console.log(JSON.stringify({ nodes, pairs: doc.summary.pairs, notSucceeded: doc.summary.failed + doc.summary.errors, cpuS, wallS, pairsPerCpuS: doc.summary.pairs / cpuS, peakRssMB: peakRss / 2 ** 20, replayS: replayMs / 1000, fileMB: statSync(file).size / 2 ** 20, reportMB, rssMBAndCpuSAfter: phases }));
