@@ -3,6 +3,8 @@
 // with --strategy pair at equal concurrency, and the ratio. Needs root (it runs the test cluster).
 //   scripts/bench [--sizes 50,100,200,500] [--pair-sizes 20,50] [--concurrency 10] [--protocols icmp,tcp] [--sample K]
 //   --sample K: after each size's full mesh, the same check with --sample K (K targets per source), on the same cluster.
+//   --outage: after each size's full mesh, the same check with every node's listener down (a cluster-wide outage of
+//   tcp): its wall time should be the probes', its CPU near the healthy run's, its findings one line.
 //   scripts/bench --replay [--sizes 1000,2000,5000] [--protocols icmp] [--fail 0,0.01,1]   the plugin alone, no
 //   cluster (replay.ts); --fail: each size with each fraction of the pairs failing (0: healthy)
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -10,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { adminApi, down, up } from "./cluster/harness.ts";
+import { heal, injectFault } from "./cluster/faults.ts";
 
 const { values } = parseArgs({
   options: {
@@ -20,6 +23,7 @@ const { values } = parseArgs({
     replay: { type: "boolean", default: false },
     sample: { type: "string", default: "0" },
     fail: { type: "string", default: "0" },
+    outage: { type: "boolean", default: false },
   },
 });
 if (values.replay) {
@@ -38,6 +42,8 @@ interface Measure {
   wallS: number;
   rssMB: number;
   cpuS: number;
+  /** Error findings of the run. */
+  errors: number;
 }
 
 /** A run leaves its namespace to finish terminating; the next run would wait for it, which is
@@ -57,9 +63,10 @@ async function measure(kubeconfig: string, strategy: "fanout" | "pair", size: nu
   const wallS = (performance.now() - started) / 1000;
   if (code !== 0 && code !== 1) throw new Error(`check exited ${code}: ${await new Response(proc.stderr).text()}`);
   const usage = proc.resourceUsage()!;
-  const summary = JSON.parse(readFileSync(results, "utf8")).summary;
+  const { summary, findings } = JSON.parse(readFileSync(results, "utf8"));
   return {
     pairs: summary.pairs, execs: summary.execs, failed: summary.failed + summary.errors, wallS,
+    errors: findings.filter((f: { severity: string }) => f.severity === "error").length,
     rssMB: usage.maxRSS / 1024 / 1024, cpuS: Number(usage.cpuTime.total) / 1e6,
   };
 }
@@ -79,6 +86,13 @@ try {
     const sample = Number(values.sample);
     if (sample > 0) {
       rows.push(line(`fanout, --sample ${sample}`, await measure(kubeconfig, "fanout", size, sample)));
+      console.log(rows.at(-1));
+    }
+    if (values.outage) {
+      for (let k = 1; k <= size; k++) await injectFault({ kind: "listener-down", node: `scale-${String(k).padStart(3, "0")}` });
+      const outage = await measure(kubeconfig, "fanout", size);
+      await heal();
+      rows.push(line(`fanout, every listener down: ${outage.errors} error finding${outage.errors === 1 ? "" : "s"}`, outage, `CPU ${(outage.cpuS / fan.cpuS).toFixed(2)}x healthy`));
       console.log(rows.at(-1));
     }
     if (pairSizes.has(size)) {
