@@ -211,11 +211,11 @@ function layerWide(a: Analysis): void {
   const working = a.set.layers.filter((l): l is Layer => !!l && !layers.includes(l) && l.count > 0).map((l) => `${l.protocol}/${l.family}`);
   const examples = a.set.failureRecords((layer, o) => layers.includes(layer) && o.status === "Failed", EXAMPLES);
   const words = working.length
-    ? `while ${working.join(", ")} work${working.length === 1 ? "s" : ""}: every node refuses or filters ${names.join(", ")} (a NetworkPolicy or firewall on every node, or no listener anywhere)`
-    : ": the network between the nodes is down cluster-wide (the CNI, a policy denying all traffic, the nodes' routes)";
+    ? `${working.join(", ")} work${working.length === 1 ? "s" : ""}, so every node refuses or filters ${names.join(", ")} (a NetworkPolicy or firewall on every node, or no listener anywhere)`
+    : "the network between the nodes is down cluster-wide (the CNI, a policy denying all traffic, the nodes' routes)";
   a.findings.push({
     kind: "cluster-wide", severity: "error", subject: { protocols: names },
-    explanation: `${names.join(", ")} fail${names.length === 1 ? "s" : ""} between (nearly) every pair of nodes (${failed} of ${of} pairs; ${examples[0]?.reason ?? "no reason"}) ${words}`.replace(" :", ":"),
+    explanation: `${names.join(", ")} fail${names.length === 1 ? "s" : ""} between (nearly) every pair of nodes: ${failed} of ${of} pairs, ${examples[0]?.reason ?? "no reason"}; ${words}`,
     evidence: { pairs: failed, of, examples: examples.map((r) => a.example(r)) },
   });
 }

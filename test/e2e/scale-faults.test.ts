@@ -98,8 +98,8 @@ describe("faults in scale mode", () => {
     const r = await check();
     expect(r.code).toBe(1);
     expect(r.kinds).toEqual([`cluster-wide {"protocols":["tcp/ipv4"]}`]);
-    expect(r.errors[0].explanation).toStartWith("tcp/ipv4 fails between (nearly) every pair of nodes");
-    expect(r.errors[0].explanation).toContain("while icmp/ipv4 works");
+    expect(r.errors[0].explanation).toStartWith("tcp/ipv4 fails between (nearly) every pair of nodes: 380 of 380 pairs, connection refused on port 8889");
+    expect(r.errors[0].explanation).toContain("; icmp/ipv4 works, so every node refuses or filters tcp/ipv4");
     const tcp = r.doc.summary.pairs / 2;
     expect(r.errors[0].evidence).toMatchObject({ pairs: tcp, of: tcp });
     expect(r.failing.every((x: any) => x.protocol === "tcp" && x.reasonCode === "refused")).toBe(true);
