@@ -98,8 +98,13 @@ interface Cause {
   reason: string;
 }
 
+/** Any word of commonNetworkFailure's: one look at a failing line that has none of them (a ping's
+ * loss is most of a failing mesh's), not one per rule. */
+const ANY_COMMON = /refused|unreachable|denied|not permitted|timed out|timeout/i;
+
 /** Reasons that the kernel or the tool reports the same way whatever the protocol. */
 function commonNetworkFailure(text: string, timeoutSec: number): Cause | undefined {
+  if (!ANY_COMMON.test(text)) return undefined;
   if (/Connection refused/i.test(text)) return { code: "refused", reason: "connection refused" };
   if (/No route to host|Host is unreachable/i.test(text)) return { code: "unreachable", reason: "host unreachable (no route, or rejected with ICMP unreachable)" };
   if (/Network is unreachable/i.test(text)) return { code: "no-route", reason: "network unreachable (no route from the source)" };
@@ -112,17 +117,22 @@ function commonNetworkFailure(text: string, timeoutSec: number): Cause | undefin
 
 /** Every burst's summary in the text, summed (a lost ping is confirmed by a second burst). */
 export function parsePingStats(text: string): { sent: number; received: number; lossPct: number; rttMs?: number } | undefined {
-  const bursts = [...text.matchAll(/(\d+) packets transmitted, (\d+) (?:packets )?received/g)];
-  if (bursts.length === 0) return undefined;
-  const sent = bursts.reduce((n, m) => n + Number(m[1]), 0);
-  const received = bursts.reduce((n, m) => n + Number(m[2]), 0);
-  const rtt = [...text.matchAll(/min\/avg\/max(?:\/mdev)? = [\d.]+\/([\d.]+)\//g)].at(-1);
+  if (!text.includes(" packets transmitted, ")) return undefined;
+  const summary = /(\d+) packets transmitted, (\d+) (?:packets )?received/g;
+  let [sent, received, bursts] = [0, 0, 0];
+  for (let m = summary.exec(text); m; m = summary.exec(text), bursts++) {
+    sent += Number(m[1]);
+    received += Number(m[2]);
+  }
+  if (bursts === 0) return undefined;
+  // A lost burst has no round-trip line: nothing more to read (a failing mesh's mass).
+  const rtt = received ? [...text.matchAll(/min\/avg\/max(?:\/mdev)? = [\d.]+\/([\d.]+)\//g)].at(-1) : undefined;
   return { sent, received, lossPct: sent ? Math.round(((sent - received) / sent) * 100) : 100, rttMs: rtt ? Number(rtt[1]) : undefined };
 }
 
 function classifyPing(probe: Probe, raw: RawOutcome, timeoutSec: number): Verdict {
   const text = raw.output;
-  if (/are you root|permission denied \(are you root/i.test(text)) {
+  if (/are you root/i.test(text)) {
     return error(probe, "not-permitted", "ping is not permitted in the floater (it needs CAP_NET_RAW)");
   }
   const stats = parsePingStats(text);
