@@ -100,7 +100,7 @@ interface Cause {
 
 /** Any word of commonNetworkFailure's: one look at a failing line that has none of them (a ping's
  * loss is most of a failing mesh's), not one per rule. */
-const ANY_COMMON = /refused|unreachable|denied|not permitted|timed out|timeout/i;
+const ANY_COMMON = /refused|unreachable|no route|denied|not permitted|timed out|timeout/i;
 
 /** Reasons that the kernel or the tool reports the same way whatever the protocol. */
 function commonNetworkFailure(text: string, timeoutSec: number): Cause | undefined {
