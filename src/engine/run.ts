@@ -57,10 +57,10 @@ export function runCheck(input: RunInput): Promise<RunOutcome> {
   const startedAt = new Date();
   return run(input, {
     floaters: (c) => bringUpAll(input, c),
-    planWave: (up, fresh) => legsOf({ ...input.config, ...(sampling ? { sampling } : {}) }, input.config, up, fresh),
+    planWave: (up, fresh) => legsOf({ ...input.config, ...(sampling ? { sampling } : {}) }, up, fresh),
     document: (probed, partial) => buildDocument({
       settings: input.settings, startedAt, partial, floaters: probed.floaters, results: probed.results, stats: probed.stats,
-      ...(sampling ? { sampled: { targetsPerSource: sampling.k, seed: sampling.seed, fullMesh: pairsOf(legsOf(input.config, input.config, probed.floaters)) } } : {}),
+      ...(sampling ? { sampled: { targetsPerSource: sampling.k, seed: sampling.seed, fullMesh: pairsOf(legsOf(input.config, probed.floaters)) } } : {}),
     }),
   });
 }
@@ -73,7 +73,7 @@ export function runResume(input: ResumeInput): Promise<RunOutcome> {
   const kept = input.previous.run.kept ? input.previous.run.id : undefined;
   return run(input, {
     floaters: async (c) => (kept && (await reuseKept(input.plans, kept, c))) || bringUpAll(input, c),
-    planWave: (up, fresh) => legsOf(input.config, input.config, up, fresh).map((leg) => ({ ...leg, plans: narrowPlans(leg.plans, due) })),
+    planWave: (up, fresh) => legsOf(input.config, up, fresh).map((leg) => ({ ...leg, plans: narrowPlans(leg.plans, due) })),
     document: (probed, partial) => {
       const outcome = compare(input.previous.results, probed.results, input.recheck, input.missingNodes);
       const merged = merge(input.previous, probed.results, outcome, {
@@ -128,9 +128,9 @@ async function bringUpAll(input: RunInput, c: Context): Promise<RunFloaters[]> {
   return up;
 }
 
-/** The legs of a run from each cluster's floaters, with `opts` (sampled or narrowed by the caller);
- * `fresh`: a wave of floaters that came late. */
-export function legsOf(opts: PlanOptions, shape: Pick<RunConfig, "direction">, up: RunFloaters[], fresh?: (f: Floater) => boolean): Leg[] {
+/** The legs of a run from each cluster's floaters, planned with `opts` (the run's, sampled by the
+ * caller); `fresh`: a wave of floaters that came late. */
+export function legsOf(opts: PlanOptions & Pick<RunConfig, "direction">, up: RunFloaters[], fresh?: (f: Floater) => boolean): Leg[] {
   const [here, there] = up.map((u): ClusterFloaters => ({
     cluster: u.cluster.name,
     floaters: u.ready,
@@ -138,7 +138,7 @@ export function legsOf(opts: PlanOptions, shape: Pick<RunConfig, "direction">, u
     // The sample is drawn over every node awaited, so it does not depend on who came first.
     ...(u.stragglers ? { nodes: [...new Set([...u.ready, ...u.stragglers.awaited].map((f) => f.node))] } : {}),
   }));
-  return planLegs(opts, shape.direction, here!, there, fresh);
+  return planLegs(opts, opts.direction, here!, there, fresh);
 }
 
 /** --sample: K targets per source, seeded by --seed or the run id; with --sample-zones, every
