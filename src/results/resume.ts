@@ -106,7 +106,8 @@ export function merge(previous: StoredResults, rechecked: ResultSet, outcome: Pi
       retries: o.retries,
       ...(o.confirmations !== undefined ? { confirmations: o.confirmations } : {}),
       durationMs: o.durationMs,
-    }),
+    // A sampled run stays one once resumed: its pairs are the sample's.
+    }, previous.summary.sampled),
     results,
   };
 }

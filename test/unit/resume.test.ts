@@ -76,6 +76,13 @@ describe("resume", () => {
     ]);
     expect(merged.summary).toMatchObject({ pairs: 3, succeeded: 1, failed: 1, errors: 1 });
   });
+  test("a sampled run stays sampled once resumed", () => {
+    const before = [rec("a", "b", "icmp", "Failed")];
+    const sampled = { ...doc(before), summary: { ...doc(before).summary, sampled: { targetsPerSource: 2, seed: "s", fullMesh: 6 } } };
+    const after = [rec("a", "b", "icmp", "Succeeded")];
+    const o = compare(set(before), set(after), whatToRecheck(sampled), []);
+    expect(merge(sampled, set(after), o, { skipped: [], partial: false, execs: 1, retries: 0, durationMs: 1 }).summary.sampled).toEqual({ targetsPerSource: 2, seed: "s", fullMesh: 6 });
+  });
   test("a pair not re-checked because the run was interrupted says so", () => {
     const before = [rec("a", "b", "icmp", "Failed")];
     const o = compare(set(before), set([]), whatToRecheck(doc(before)), []);
