@@ -103,7 +103,8 @@ async function run(input: RunInput, steps: RunSteps): Promise<RunOutcome> {
     error = probed.error;
     document = withFindings(steps.document(probed, input.signal.aborted || error !== undefined), (err) => (error ??= err));
   } catch (err) {
-    // Before probing began: nothing was probed, nothing is lost.
+    // Before probing began, nothing was probed; after it, only a bug building the document
+    // itself lands here (probeAll hands its errors back, the analysis' are caught above).
     error = err;
   }
   const leftovers = await teardown.run(input.removalBudgetMs);
