@@ -359,7 +359,8 @@ export class ResultSet {
       for (const r of this.records()) if (r.status !== "Succeeded") yield r;
       return;
     }
-    for (const r of this) if (r.status !== "Succeeded") yield r;
+    // The walk in report order, without making a record of any held success only to drop it.
+    yield* this.inOrder(true);
   }
 
   /** How many pairs failed or could not be tested. */
@@ -398,7 +399,13 @@ export class ResultSet {
   /** Every pair, in report order: per source node, its records without a target node, then per
    * target node its cells and records by protocol and family. */
   *[Symbol.iterator](): Generator<ResultRecord> {
+    yield* this.inOrder(false);
+  }
+
+  /** Every pair in report order, or (`failingOnly`) those that did not succeed. */
+  private *inOrder(failingOnly: boolean): Generator<ResultRecord> {
     const records = this.records();
+    const wanted = (r: ResultRecord) => !failingOnly || r.status !== "Succeeded";
     const order = this.order();
     const byRank = new Int32Array(this.nodes.length);
     order.forEach((rank, node) => (byRank[rank] = node));
@@ -409,7 +416,7 @@ export class ResultSet {
     for (const s of byRank) {
       const sRank = order[s]!;
       // Records before this source's (none: sorted), then those of no target node.
-      while (next < records.length && rankOf(records[next]!.source) === sRank && !records[next]!.target.node) yield records[next++]!;
+      for (; next < records.length && rankOf(records[next]!.source) === sRank && !records[next]!.target.node; next++) if (wanted(records[next]!)) yield records[next]!;
       if (s < n) {
         for (const t of byRank) {
           if (t >= n) continue;
@@ -418,14 +425,14 @@ export class ResultSet {
           for (const l of layers) {
             const layer = this.layers[l]!;
             // Records of this pair and protocol that sort before the cell (none, or another address).
-            while (next < records.length && this.belongsBefore(records[next]!, sRank, tRank, layer, rankOf)) yield records[next++]!;
-            if (isHeld(layer, k) || failureAt(layer, k)) yield this.cell(l, s, t);
+            for (; next < records.length && this.belongsBefore(records[next]!, sRank, tRank, layer, rankOf); next++) if (wanted(records[next]!)) yield records[next]!;
+            if (failureAt(layer, k) || (!failingOnly && isHeld(layer, k))) yield this.cell(l, s, t);
           }
         }
       }
-      while (next < records.length && rankOf(records[next]!.source) === sRank) yield records[next++]!;
+      for (; next < records.length && rankOf(records[next]!.source) === sRank; next++) if (wanted(records[next]!)) yield records[next]!;
     }
-    while (next < records.length) yield records[next++]!;
+    for (; next < records.length; next++) if (wanted(records[next]!)) yield records[next]!;
   }
 
   /** Whether a record comes before the cells of `layer` between source and target ranks. */

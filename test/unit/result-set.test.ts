@@ -59,6 +59,21 @@ describe("the result set", () => {
     expect(set.counts()).toMatchObject({ pairs: 9, succeeded: 8, failed: 1, errors: 0 });
   });
 
+  test("the failing pairs are the iteration's, in its order: cells and records alike, no success made to be dropped", () => {
+    const records = [
+      ok("n1", "n2", "tcp", { status: "Failed", reason: "timeout", reasonCode: "timeout" }),
+      ok("n1", "n3", "icmp"),
+      ok("n2", "n1", "icmp", { status: "Failed", reason: "from a file without reason codes" }),
+      ok("n3", "", "dns", { target: { cluster: "", node: "", ip: "", name: "kubernetes.default" }, status: "Failed", reason: "nxdomain", reasonCode: "nxdomain" }),
+      ok("n3", "n1", "tcp", { status: "Error", reason: "exec failed", reasonCode: "exec-failed" }),
+    ];
+    const set = ResultSet.fromRecords(records);
+    expect(set.outcomes.length).toBe(2);
+    expect([...set.failing()]).toEqual([...set].filter((r) => r.status !== "Succeeded"));
+    expect([...set.failing()].length).toBe(set.failingCount);
+    expect(set.failingCount).toBe(4);
+  });
+
   test("an RTT two bytes cannot hold exactly keeps its pair a record: nothing is rounded", () => {
     const rtts = [0.001, 32.767, 32.8, 45.1, 45.123, 3276.5, 3276.6, 5000];
     const set = ResultSet.fromRecords(rtts.map((rttMs, k) => ok("n1", `n${k + 2}`, "icmp", { rttMs })));
