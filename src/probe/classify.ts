@@ -19,8 +19,11 @@ export function classify(probe: Probe, raw: RawOutcome | undefined, timeoutSec: 
 
 function classifyOutcome(probe: Probe, raw: RawOutcome | undefined, timeoutSec: number): Verdict {
   if (!raw) return error(probe, "exec-failed", "no result: the probe did not run to the end (exec cut short)");
-  const healthy = healthyFastPath(probe, raw);
-  if (healthy) return healthy;
+  return healthyFastPath(probe, raw) ?? failingFastPath(probe, raw, timeoutSec) ?? classifyByRules(probe, raw, timeoutSec);
+}
+
+/** Every rule, for any output: what the fast paths must agree with (a unit test holds them to it). */
+export function classifyByRules(probe: Probe, raw: RawOutcome, timeoutSec: number): Verdict {
   const text = raw.output;
   // A shell says 127 for a command it cannot run: only then is the output searched for why.
   const tool = raw.exitCode === 127 ? TOOL_MISSING.exec(text) : null;
@@ -66,6 +69,91 @@ function healthyFastPath(probe: Probe, raw: RawOutcome): Verdict | undefined {
 
 const RTT_PREFIX = `${RTT_MARK} `;
 
+/** The mass of a failing mesh, read by its shape with indexOf and charCodeAt (no regular
+ * expression, no copy): a ping whose every burst lost everything, a floater's connect that the
+ * kernel refused, timed out or found no route for. At 5,000 nodes all failing, the rules' regular
+ * expressions over these long lines were most of the plugin's own cost. Anything else (a word of
+ * an error between the summaries, a custom target's name) takes the full rules. */
+function failingFastPath(probe: Probe, raw: RawOutcome, timeoutSec: number): Verdict | undefined {
+  // A custom target may be a name, and a name may spell a rule's word.
+  if (raw.exitCode === 0 || raw.exitCode === 127 || probe.custom) return undefined;
+  if (probe.protocol === "icmp") {
+    const sent = lostPingsSent(raw.output);
+    return sent === undefined ? undefined : fail(probe, "timeout", pingTimeoutWords(sent), 100);
+  }
+  if (probe.protocol !== "tcp" && probe.protocol !== "svc" && probe.protocol !== "nodeport") return undefined;
+  const cause = kernelConnectFailure(raw.output, timeoutSec);
+  return cause && fail(probe, cause.code, cause.code === "refused" ? refusedWords(probe) : cause.reason);
+}
+
+const BURST_START = "PING ";
+const DATA_BYTES = " data bytes --- ";
+const STATISTICS = " ping statistics --- ";
+const ALL_LOST = " packets transmitted, 0 packets received, 100% packet loss";
+
+/** The pings sent, if the text is only bursts that lost everything, each folded by the script as
+ * "PING <a> (<ip>): <n> data bytes --- <a> ping statistics --- <sent> packets transmitted, 0
+ * packets received, 100% packet loss" (busybox -q); undefined for anything else. */
+function lostPingsSent(text: string): number | undefined {
+  let sent = 0;
+  let k = 0;
+  for (;;) {
+    if (!text.startsWith(BURST_START, k)) return undefined;
+    const data = text.indexOf(DATA_BYTES, k);
+    const statistics = data < 0 ? -1 : text.indexOf(STATISTICS, data);
+    // Between the two, the address alone: an error ("ping: sendto: ...") would be words there.
+    if (statistics < 0 || text.indexOf(" ", data + DATA_BYTES.length) !== statistics) return undefined;
+    k = statistics + STATISTICS.length;
+    let count = 0;
+    const from = k;
+    for (let c = text.charCodeAt(k); c >= ZERO && c <= NINE && k - from < 9; c = text.charCodeAt(++k)) count = count * 10 + (c - ZERO);
+    if (k === from || !text.startsWith(ALL_LOST, k)) return undefined;
+    sent += count;
+    k += ALL_LOST.length;
+    if (k === text.length) return sent;
+    if (text.charCodeAt(k) !== SPACE) return undefined;
+    k++;
+  }
+}
+
+const ZERO = 48;
+const NINE = 57;
+const SPACE = 32;
+
+/** What the kernel said, as nc reports it: "nc: <ip> (<ip>:<port>): <words>[ sent 0, rcvd 0]"
+ * (nc -vv), "nc: can't connect to remote host (<ip>): <words>", "nc: timed out". */
+const NC_PREFIX = "nc: ";
+const NC_CANT_CONNECT = "can't connect to remote host ";
+const NC_COUNTS = " sent 0, rcvd 0";
+const KERNEL_WORDS: [string, keyof typeof COMMON_REASON | "timeout"][] = [
+  [": Connection refused", "refused"],
+  [": Connection timed out", "timeout"],
+  [": No route to host", "unreachable"],
+  [": Host is unreachable", "unreachable"],
+  [": Network is unreachable", "no-route"],
+];
+
+function kernelConnectFailure(text: string, timeoutSec: number): Cause | undefined {
+  if (!text.startsWith(NC_PREFIX)) return undefined;
+  if (text.length === 13 && text === "nc: timed out") return { code: "timeout", reason: timeoutWords(timeoutSec) };
+  const end = text.endsWith(NC_COUNTS) ? text.length - NC_COUNTS.length : text.length;
+  for (const [words, code] of KERNEL_WORDS) {
+    const at = end - words.length;
+    if (at < NC_PREFIX.length || !text.startsWith(words, at)) continue;
+    // Before the words, only the address: digits, hex, dots, colons, brackets, a port (none of
+    // them spells another rule's word, so the rules could not read it otherwise).
+    let k = NC_PREFIX.length;
+    if (text.startsWith(NC_CANT_CONNECT, k)) k += NC_CANT_CONNECT.length;
+    for (; k < at; k++) if (!isAddressChar(text.charCodeAt(k))) return undefined;
+    return code === "timeout" ? { code, reason: timeoutWords(timeoutSec) } : { code, reason: COMMON_REASON[code] };
+  }
+  return undefined;
+}
+
+/** 0-9, a-f, A-F, ".", ":", "(", ")", "[", "]", "%" (a zone), space. */
+const isAddressChar = (c: number) =>
+  (c >= ZERO && c <= NINE) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) || c === 46 || c === 58 || c === 40 || c === 41 || c === 91 || c === 93 || c === 37 || c === SPACE;
+
 /** A ping that lost nothing, with its average round trip when known. */
 const pingOk = (probe: Probe, rttMs: number): Verdict =>
   Number.isFinite(rttMs) ? { probe, status: "Succeeded", reason: "", reasonCode: "ok", rttMs, lossPct: 0 } : { probe, status: "Succeeded", reason: "", reasonCode: "ok", lossPct: 0 };
@@ -98,6 +186,12 @@ interface Cause {
   reason: string;
 }
 
+const COMMON_REASON = {
+  refused: "connection refused",
+  unreachable: "host unreachable (no route, or rejected with ICMP unreachable)",
+  "no-route": "network unreachable (no route from the source)",
+} as const;
+
 /** Any word of commonNetworkFailure's: one look at a failing line that has none of them (a ping's
  * loss is most of a failing mesh's), not one per rule. */
 const ANY_COMMON = /refused|unreachable|no route|denied|not permitted|timed out|timeout/i;
@@ -105,9 +199,9 @@ const ANY_COMMON = /refused|unreachable|no route|denied|not permitted|timed out|
 /** Reasons that the kernel or the tool reports the same way whatever the protocol. */
 function commonNetworkFailure(text: string, timeoutSec: number): Cause | undefined {
   if (!ANY_COMMON.test(text)) return undefined;
-  if (/Connection refused/i.test(text)) return { code: "refused", reason: "connection refused" };
-  if (/No route to host|Host is unreachable/i.test(text)) return { code: "unreachable", reason: "host unreachable (no route, or rejected with ICMP unreachable)" };
-  if (/Network is unreachable/i.test(text)) return { code: "no-route", reason: "network unreachable (no route from the source)" };
+  if (/Connection refused/i.test(text)) return { code: "refused", reason: COMMON_REASON.refused };
+  if (/No route to host|Host is unreachable/i.test(text)) return { code: "unreachable", reason: COMMON_REASON.unreachable };
+  if (/Network is unreachable/i.test(text)) return { code: "no-route", reason: COMMON_REASON["no-route"] };
   if (/Permission denied|Operation not permitted/i.test(text) && !/are you root/i.test(text)) {
     return { code: "blocked", reason: "blocked on the source (permission denied: a prohibit route or a policy)" };
   }

@@ -326,6 +326,58 @@ describe("classify fast path", () => {
   });
 });
 
+describe("classify fast path of the failing mass", () => {
+  const { readFileSync } = require("node:fs") as typeof import("node:fs");
+  const recorded = ["busybox-1.37.0", "busybox-1.35"].flatMap((build) =>
+    Object.values(JSON.parse(readFileSync(`${import.meta.dir}/../fixtures/${build}/probes.json`, "utf8")).outcomes as Record<string, { probe: Probe; line: string }>),
+  );
+  const lost = (ip: string, sent: number) => `PING ${ip} (${ip}): 56 data bytes --- ${ip} ping statistics --- ${sent} packets transmitted, 0 packets received, 100% packet loss`;
+  const ping: Probe = { id: 1, protocol: "icmp", family: "ipv4", source: { cluster: "c", node: "a", ip: "1" }, target: { cluster: "c", node: "b", ip: "2" } };
+  const tcp: Probe = { ...ping, protocol: "tcp", target: { ...ping.target, port: 8889 } };
+  // Shapes near the fast paths' own, which must fall through to the rules and read as they do.
+  const near: [Probe, string][] = [
+    [ping, lost("10.0.0.2", 1)],
+    [ping, `${lost("10.0.0.2", 1)} ${lost("10.0.0.2", 3)}`],
+    [ping, `${lost("fd00::2", 12)} ${lost("fd00::2", 3)}`],
+    [ping, `${lost("10.0.0.2", 1)} ping: sendto: Network is unreachable`],
+    [ping, `PING 10.0.0.2 (10.0.0.2): 56 data bytes ping: sendto: Host is unreachable --- 10.0.0.2 ping statistics --- 1 packets transmitted, 0 packets received, 100% packet loss`],
+    [ping, `${lost("10.0.0.2", 1)} `],
+    [ping, `${lost("10.0.0.2", 1)}x`],
+    [ping, "PING 10.0.0.2 (10.0.0.2): 56 data bytes --- 10.0.0.2 ping statistics --- 2 packets transmitted, 1 packets received, 50% packet loss"],
+    [ping, "ping: permission denied (are you root?)"],
+    [tcp, "nc: 10.0.0.2 (10.0.0.2:8889): Connection timed out"],
+    [tcp, "nc: [fd00::2] ([fd00::2]:8889): Connection refused sent 0, rcvd 0"],
+    [tcp, "nc: 10.0.0.2 (10.0.0.2:8889): Host is unreachable sent 0, rcvd 0"],
+    [tcp, "nc: timed out"],
+    [tcp, "nc: bind: Permission denied: Connection refused"],
+    [tcp, "nc: 10.0.0.2 (10.0.0.2:8889): Connection refused sent 0, rcvd 0 nc: net read: Connection timed out"],
+    [tcp, "nc: 10.0.0.2 (10.0.0.2:8889): Operation not permitted sent 0, rcvd 0"],
+    [{ ...tcp, protocol: "nodeport" }, "nc: 10.0.0.2 (10.0.0.2:30001): Connection refused sent 0, rcvd 0"],
+    [{ ...tcp, protocol: "svc" }, "nc: can't connect to remote host (10.96.0.9): Connection refused"],
+    [{ ...tcp, custom: true, target: { ...tcp.target, ip: "refused.example" } }, "nc: refused.example (10.0.0.2:8889): Connection timed out"],
+  ];
+
+  test("every recorded failure and every shape near one reads exactly as the full rules read it", async () => {
+    const { parseOutput } = await import("../../src/probe/parse.ts");
+    const { classifyByRules } = await import("../../src/probe/classify.ts");
+    const cases: [Probe, { exitCode: number; output: string; confirmed?: boolean }][] = [
+      // (A ping's short success line is the healthy fast path's alone: the rules never see it.)
+      ...recorded.map(({ probe, line }): [Probe, { exitCode: number; output: string; rttMs?: number }] => [probe, parseOutput(line)[probe.id]!]).filter(([, raw]) => raw.rttMs === undefined),
+      ...near.flatMap(([probe, output]): [Probe, { exitCode: number; output: string }][] => [[probe, { exitCode: 1, output }], [probe, { exitCode: 127, output }], [probe, { exitCode: 0, output }]]),
+    ];
+    for (const [probe, raw] of cases) expect([probe.protocol, raw.output, classify(probe, raw, 3)]).toEqual([probe.protocol, raw.output, classifyByRules(probe, raw, 3)]);
+  });
+
+  test("the failing mass's words are shared strings: a lost ping, a refused or timed-out connect", () => {
+    const a = classify(ping, { exitCode: 1, output: `${lost("10.0.0.2", 1)} ${lost("10.0.0.2", 3)}` }, 3);
+    const b = classify({ ...ping, id: 2 }, { exitCode: 1, output: `${lost("10.0.0.3", 1)} ${lost("10.0.0.3", 3)}` }, 3);
+    expect(a).toMatchObject({ status: "Failed", reasonCode: "timeout", reason: "timeout: no reply to 4 pings", lossPct: 100 });
+    expect(a.reason).toBe(b.reason);
+    expect(classify(tcp, { exitCode: 1, output: "nc: 10.0.0.2 (10.0.0.2:8889): Connection refused sent 0, rcvd 0" }, 3)).toMatchObject({ reasonCode: "refused", reason: "connection refused on port 8889 (floater not listening, or a reject rule)" });
+    expect(classify(tcp, { exitCode: 1, output: "nc: timed out" }, 3)).toMatchObject({ reasonCode: "timeout", reason: "timeout: no answer within 3s" });
+  });
+});
+
 describe("confirmation of a lone failure", () => {
   test("a connect that failed is tried again, unless refused or unreachable; the second try is counted", async () => {
     const { probeScript } = await import("../../src/probe/script.ts");
